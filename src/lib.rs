@@ -1,1 +1,18 @@
-pub fn x() {}
+//! whocan: an access-graph engine.
+//!
+//! Identity-governance CSV exports go in (`import`); one directed graph of
+//! identities, connections and resources comes out (`model`, `graph`); every
+//! identity's effective access is derived with the connection that provides
+//! it (`expand`) and rendered (`report`). The `whocan` binary (`cli`) wraps it.
+//!
+//! Data flow: CSV rows → `import` → `model` → `graph` → `expand` → `report`
+//! → stdout or `-o FILE`.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod expand;
+pub mod graph;
+pub mod import;
+pub mod model;
+pub mod report;

@@ -1,0 +1,298 @@
+//! `whocan import FILES…`: import and print the import report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use super::{DataArgs, Outcome, Output, OutputArgs, import_all, written};
+use crate::import::ImportReport;
+use crate::model::{Conflict, Kind, Model};
+use crate::report::{Format, Table, csv_row};
+
+/// Arguments of `whocan import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Also write every rejected row, with file, line, column and reason, to
+    /// FILE as CSV.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+}
+
+pub fn run(args: ImportArgs) -> Outcome {
+    let (model, report) = import_all(&args.data);
+    if let Some(path) = &args.rejects {
+        let mut out = Output::open(Some(path))?;
+        let mut buf = Vec::new();
+        csv_row(
+            &mut buf,
+            ["file", "line", "column", "kind", "reason", "record"],
+        );
+        for r in &report.rejections {
+            let file = r.file.display().to_string();
+            csv_row(
+                &mut buf,
+                [
+                    file.as_str(),
+                    &r.line.to_string(),
+                    &r.column.to_string(),
+                    r.kind.label(),
+                    &r.reason,
+                    &r.record,
+                ],
+            );
+        }
+        written(out.writer().write_all(&buf))?;
+        out.finish()?;
+    }
+    let mut out = Output::open(args.output.output.as_deref())?;
+    let w = out.writer();
+    match args.output.format {
+        Format::Table => written(w.write_all(human(&model, &report).as_bytes()))?,
+        Format::Json => {
+            written(
+                serde_json::to_writer_pretty(&mut *w, &summary(&model, &report))
+                    .map_err(std::io::Error::from),
+            )?;
+            written(w.write_all(b"\n"))?;
+        }
+        Format::Jsonl => {
+            written(
+                serde_json::to_writer(&mut *w, &summary(&model, &report))
+                    .map_err(std::io::Error::from),
+            )?;
+            written(w.write_all(b"\n"))?;
+        }
+        Format::Csv => written(per_file(&report).write(Format::Csv, w))?,
+    }
+    out.finish()?;
+    Ok(if report.refused().next().is_some() {
+        2
+    } else {
+        0
+    })
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Entities by kind and by source type, edges granted and not.
+struct Counts {
+    by_kind: BTreeMap<Kind, u64>,
+    by_source_type: BTreeMap<String, u64>,
+    edges_granted: u64,
+    edges_denied: u64,
+}
+
+fn counts(model: &Model) -> Counts {
+    let mut by_kind = BTreeMap::new();
+    let mut by_source_type = BTreeMap::new();
+    for e in &model.entities {
+        *by_kind.entry(e.kind).or_insert(0) += 1;
+        *by_source_type
+            .entry(model.str(e.source_type).to_string())
+            .or_insert(0) += 1;
+    }
+    let edges_granted = model.edges.iter().filter(|e| e.granted).count() as u64;
+    Counts {
+        by_kind,
+        by_source_type,
+        edges_granted,
+        edges_denied: model.edges.len() as u64 - edges_granted,
+    }
+}
+
+/// A conflict as one sentence.
+pub fn describe_conflict(model: &Model, conflict: &Conflict) -> String {
+    let name = |e: u32| {
+        let e = model.entity(e);
+        format!(
+            "{}/{} ({:?})",
+            model.str(e.source),
+            model.str(e.id),
+            model.str(e.name)
+        )
+    };
+    match conflict {
+        Conflict::Kind {
+            entity,
+            kept,
+            other,
+            at,
+        } => format!(
+            "{}: {} declared {other} here but {kept} at {}; kept {kept}",
+            model.location(*at),
+            name(*entity),
+            model.location(model.entity(*entity).origin)
+        ),
+        Conflict::SourceType {
+            entity,
+            kept,
+            other,
+            at,
+        } => format!(
+            "{}: {} declared source type {:?} here but {:?} at {}; kept {:?}",
+            model.location(*at),
+            name(*entity),
+            model.str(*other),
+            model.str(*kept),
+            model.location(model.entity(*entity).origin),
+            model.str(*kept)
+        ),
+        Conflict::PermissionValue {
+            edge,
+            granted_at,
+            denied_at,
+        } => {
+            let e = &model.edges[*edge as usize];
+            format!(
+                "{}: {} -> {} {:?} is false here but true at {}; counted as granted",
+                model.location(*denied_at),
+                name(e.from),
+                name(e.to),
+                model.str(e.permission),
+                model.location(*granted_at)
+            )
+        }
+    }
+}
+
+fn human(model: &Model, report: &ImportReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for f in &report.files {
+        let _ = write!(s, "{} (source {:?}", f.path.display(), f.source);
+        if let Some(mode) = f.mode {
+            let _ = write!(s, ", {} mode", mode.as_str());
+        }
+        if f.entities_only {
+            s.push_str(", entities only");
+        }
+        s.push_str("): ");
+        match &f.refused {
+            Some(reason) => {
+                let _ = writeln!(s, "REFUSED\n  {reason}");
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "{} read, {} accepted, {} rejected",
+                    plural(f.rows_read, "row"),
+                    f.rows_accepted,
+                    f.rows_rejected
+                );
+                for (kind, n) in &f.rejected_by_kind {
+                    let _ = writeln!(s, "  rejected: {n} {}", kind.label());
+                }
+                if f.rows_without_target > 0 {
+                    let _ = writeln!(
+                        s,
+                        "  {} without a target (entity only)",
+                        plural(f.rows_without_target, "row")
+                    );
+                }
+            }
+        }
+        for w in &f.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+    }
+    if !report.rejections.is_empty() {
+        s.push_str("\nrejected rows:\n");
+        for r in &report.rejections {
+            let _ = writeln!(s, "  {r}");
+        }
+    }
+    let c = counts(model);
+    let _ = writeln!(
+        s,
+        "\ntotal: {} read = {} accepted + {} rejected",
+        plural(report.rows_read(), "row"),
+        report.rows_accepted(),
+        report.rows_rejected()
+    );
+    let kinds: Vec<String> = Kind::ALL
+        .iter()
+        .map(|k| format!("{} {}", c.by_kind.get(k).copied().unwrap_or(0), k))
+        .collect();
+    let _ = writeln!(
+        s,
+        "entities: {} ({})",
+        model.entities.len(),
+        kinds.join(", ")
+    );
+    let types: Vec<String> = c
+        .by_source_type
+        .iter()
+        .map(|(t, n)| format!("{n} {t}"))
+        .collect();
+    if !types.is_empty() {
+        let _ = writeln!(s, "  by source type: {}", types.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "edges: {} ({} granted, {} false)",
+        model.edges.len(),
+        c.edges_granted,
+        c.edges_denied
+    );
+    let _ = writeln!(s, "conflicts: {}", model.conflicts.len());
+    for conflict in &model.conflicts {
+        let _ = writeln!(s, "  {}", describe_conflict(model, conflict));
+    }
+    s
+}
+
+fn summary(model: &Model, report: &ImportReport) -> Value {
+    let c = counts(model);
+    json!({
+        "files": report.files,
+        "totals": {
+            "rows_read": report.rows_read(),
+            "rows_accepted": report.rows_accepted(),
+            "rows_rejected": report.rows_rejected(),
+        },
+        "entities": {
+            "total": model.entities.len(),
+            "by_kind": c.by_kind.iter().map(|(k, n)| (k.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "by_source_type": c.by_source_type,
+        },
+        "edges": {
+            "total": model.edges.len(),
+            "granted": c.edges_granted,
+            "false": c.edges_denied,
+        },
+        "conflicts": model.conflicts.iter().map(|x| describe_conflict(model, x)).collect::<Vec<_>>(),
+        "rejections": report.rejections,
+    })
+}
+
+fn per_file(report: &ImportReport) -> Table {
+    let mut t = Table::new(&[
+        "file",
+        "source",
+        "mode",
+        "rows_read",
+        "rows_accepted",
+        "rows_rejected",
+        "refused",
+    ]);
+    for f in &report.files {
+        t.push(vec![
+            json!(f.path.display().to_string()),
+            json!(f.source),
+            json!(f.mode.map(|m| m.as_str()).unwrap_or("")),
+            json!(f.rows_read),
+            json!(f.rows_accepted),
+            json!(f.rows_rejected),
+            json!(f.refused.clone().unwrap_or_default()),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,284 @@
+//! The command line: clap types, loading data, output files, progress and
+//! exit codes. One file per subcommand; this module holds what they share.
+//!
+//! Only `cli` prints, adds context to errors and picks exit codes: 0 ok,
+//! 1 findings / failed assertions, 2 bad usage or bad input.
+
+mod import;
+mod report;
+mod stats;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::graph::AccessGraph;
+use crate::import::{FileOptions, ImportReport, Importer};
+use crate::report::Format;
+
+/// whocan: who can reach what, through which group, from the CSV exports you
+/// already have.
+#[derive(Parser, Debug)]
+#[command(name = "whocan", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import files and print the import report (rows read, accepted,
+    /// rejected with file:line:column and reason, entities, edges, conflicts).
+    Import(import::ImportArgs),
+    /// Write a derived-access report.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Print statistics of the loaded graph, including nesting cycles.
+    Stats(stats::StatsArgs),
+}
+
+/// Input files shared by every command that takes data.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Input files: 19-column CSV (`-` for stdin).
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Source name for every file given (default: each file's stem).
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+}
+
+/// Output options shared by every command that prints results.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to FILE instead of stdout (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// A failure with its exit code; the message goes to stderr.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code: 1 or 2.
+    pub code: u8,
+    /// What to print.
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad usage or bad input: exit 2.
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = s.source();
+        }
+        Failure::input(message)
+    }
+}
+
+/// Result of a subcommand: the exit code on success.
+pub type Outcome = Result<u8, Failure>;
+
+/// Parses arguments, runs the command, prints errors, returns the exit code.
+pub fn run() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Import(args) => import::run(args),
+        Command::Report(cmd) => report::run(cmd),
+        Command::Stats(args) => stats::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(f) if f.message.is_empty() => f.code,
+        Err(f) => {
+            error(&f.message);
+            f.code
+        }
+    }
+}
+
+/// Prints `whocan: error: …` to stderr, in red on a terminal unless
+/// `NO_COLOR` is set.
+pub fn error(message: &str) {
+    let color =
+        io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let label = if color {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+}
+
+/// Prints `whocan: warning: …` to stderr.
+pub fn warn(message: &str) {
+    let color =
+        io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let label = if color {
+        "\x1b[1;33mwarning\x1b[0m"
+    } else {
+        "warning"
+    };
+    let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+}
+
+/// A spinner on stderr while long work runs, only when stderr is a terminal.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// Starts a spinner showing `message`.
+    pub fn start(message: impl Into<String>) -> Progress {
+        if !io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.into());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    /// Changes the message.
+    pub fn set(&self, message: impl Into<String>) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.into());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Imports every file, continuing past refused files so one run reports
+/// every problem. Returns the importer's results; refused files are listed in
+/// the report.
+pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
+    let progress = Progress::start("importing");
+    let mut importer = Importer::new();
+    let opts = FileOptions {
+        source: data.source.clone(),
+    };
+    for path in &data.files {
+        progress.set(format!("importing {}", path.display()));
+        // A refused file is recorded in the report; keep going so one run
+        // reports every problem.
+        let _ = importer.import_path(path, &opts);
+    }
+    importer.finish()
+}
+
+/// Loads data for a query or report: refused files are an error (exit 2),
+/// rejected rows a one-line warning pointing at `whocan import`.
+pub fn load(data: &DataArgs) -> Result<(AccessGraph, ImportReport), Failure> {
+    let (model, report) = import_all(data);
+    let refused: Vec<String> = report.refused().filter_map(|f| f.refused.clone()).collect();
+    if !refused.is_empty() {
+        return Err(Failure::input(refused.join("\nwhocan: error: ")));
+    }
+    let rejected = report.rows_rejected();
+    if rejected > 0 {
+        warn(&format!(
+            "{rejected} row{} rejected; `whocan import` lists them with file:line:column",
+            if rejected == 1 { "" } else { "s" }
+        ));
+    }
+    Ok((AccessGraph::new(model), report))
+}
+
+/// Where output goes: stdout, or a file replaced atomically on success.
+pub struct Output {
+    target: Option<(PathBuf, tempfile::NamedTempFile)>,
+    writer: Box<dyn Write>,
+}
+
+impl Output {
+    /// Opens `-o FILE` (a temporary file beside it) or stdout.
+    pub fn open(path: Option<&Path>) -> Result<Output, Failure> {
+        match path {
+            None => Ok(Output {
+                target: None,
+                writer: Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
+            }),
+            Some(path) if path == Path::new("-") => Output::open(None),
+            Some(path) => {
+                let dir = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                let tmp = tempfile::NamedTempFile::new_in(dir)
+                    .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+                let file = tmp
+                    .reopen()
+                    .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+                Ok(Output {
+                    target: Some((path.to_path_buf(), tmp)),
+                    writer: Box::new(io::BufWriter::with_capacity(1 << 20, file)),
+                })
+            }
+        }
+    }
+
+    /// The writer to render into.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut *self.writer
+    }
+
+    /// Flushes and, for a file, syncs and renames it into place. A closed
+    /// pipe on stdout (`| head`) is not an error.
+    pub fn finish(mut self) -> Result<(), Failure> {
+        match self.writer.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(Failure::input(format!("cannot write output: {e}"))),
+            Ok(()) => {}
+        }
+        drop(self.writer);
+        if let Some((path, tmp)) = self.target.take() {
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+            tmp.persist(&path).map_err(|e| {
+                Failure::input(format!("cannot write {}: {}", path.display(), e.error))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps a write error to a failure, treating a closed pipe as success.
+pub fn written(result: io::Result<impl Sized>) -> Result<(), Failure> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::input(format!("cannot write output: {e}"))),
+    }
+}

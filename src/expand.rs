@@ -1,0 +1,405 @@
+//! Effective access: which identity holds which permission on which target,
+//! and which connection provides it.
+//!
+//! The contract (PRODUCT.md): identity *i* has permission *p* on target *t*
+//! when a path `i → c1 → … → ck → t` of granted edges exists whose
+//! intermediate nodes are all connections (k ≥ 0) and whose last edge carries
+//! *p*; the provider is `ck`, none for a direct grant.
+//!
+//! How it scales: connections joined by granted edges are condensed into
+//! strongly connected components (every member of a component reaches the
+//! same connections, so cycles cost nothing extra). Each component's
+//! *closure* — every `(target, permission, provider)` reachable through it —
+//! is computed once, on first use, and shared by every identity entering
+//! through it. An identity's grants are its direct edges merged with the
+//! closures of the components it enters. Nothing walks the whole graph per
+//! identity, and reports stream identity by identity.
+//!
+//! Does no I/O.
+
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use crate::graph::AccessGraph;
+use crate::model::{EntityIdx, Kind, Model, Sym};
+
+/// One derived grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Grant {
+    /// The identity holding the access.
+    pub identity: EntityIdx,
+    /// What it can reach.
+    pub target: EntityIdx,
+    /// With which permission.
+    pub permission: Sym,
+    /// The connection holding the granting edge; `None` for a direct grant.
+    pub provider: Option<EntityIdx>,
+}
+
+/// A grant as sort key: (target rank, permission rank, provider rank + 1, or
+/// 0 for direct). Sorting these sorts grants in report order.
+type Packed = (u32, u32, u32);
+
+const NONE: u32 = u32::MAX;
+
+/// Precomputed structures for deriving effective access from one graph.
+pub struct Expansion<'g> {
+    graph: &'g AccessGraph,
+    /// Entity → position in (id, source) order.
+    rank: Vec<u32>,
+    /// Position → entity.
+    by_rank: Vec<EntityIdx>,
+    /// Interned permission → position in byte order (`NONE` if unused).
+    perm_rank: Vec<u32>,
+    perms_by_rank: Vec<Sym>,
+    /// Granted out-edges per entity, compressed: `out[out_start[e]..out_start[e+1]]`.
+    out_start: Vec<u32>,
+    out: Vec<(EntityIdx, Sym)>,
+    /// Connection → component (`NONE` for other kinds).
+    comp_of: Vec<u32>,
+    comp_start: Vec<u32>,
+    comp_members: Vec<EntityIdx>,
+    succ_start: Vec<u32>,
+    succ: Vec<u32>,
+    closures: Vec<OnceLock<Box<[Packed]>>>,
+    /// Identities in report order, grouped: identities sharing an id (from
+    /// different sources) are adjacent.
+    identities: Vec<EntityIdx>,
+}
+
+impl<'g> Expansion<'g> {
+    /// Builds the expansion structures: O(entities log entities + edges).
+    pub fn new(graph: &'g AccessGraph) -> Expansion<'g> {
+        let model = graph.model();
+        let n = model.entities.len();
+
+        // Ranks: entities sorted by (id, source) bytewise, the report order.
+        let mut by_rank: Vec<EntityIdx> = (0..n as EntityIdx).collect();
+        by_rank.par_sort_unstable_by(|&a, &b| {
+            let (ea, eb) = (model.entity(a), model.entity(b));
+            model
+                .str(ea.id)
+                .cmp(model.str(eb.id))
+                .then_with(|| model.str(ea.source).cmp(model.str(eb.source)))
+        });
+        let mut rank = vec![0u32; n];
+        for (r, &e) in by_rank.iter().enumerate() {
+            rank[e as usize] = r as u32;
+        }
+
+        let mut perms_by_rank: Vec<Sym> = model.edges.iter().map(|e| e.permission).collect();
+        perms_by_rank.par_sort_unstable_by(|&a, &b| model.str(a).cmp(model.str(b)));
+        perms_by_rank.dedup();
+        let mut perm_rank = vec![NONE; model.strings.len()];
+        for (r, p) in perms_by_rank.iter().enumerate() {
+            perm_rank[p.0 as usize] = r as u32;
+        }
+
+        // Granted out-edges, compressed.
+        let mut out_start = vec![0u32; n + 1];
+        for e in model.edges.iter().filter(|e| e.granted) {
+            out_start[e.from as usize + 1] += 1;
+        }
+        for i in 0..n {
+            out_start[i + 1] += out_start[i];
+        }
+        let mut fill = out_start.clone();
+        let mut out = vec![(0, Sym::EMPTY); out_start[n] as usize];
+        for e in model.edges.iter().filter(|e| e.granted) {
+            let slot = &mut fill[e.from as usize];
+            out[*slot as usize] = (e.to, e.permission);
+            *slot += 1;
+        }
+
+        // Components of connections and the DAG between them.
+        let components = graph.connection_components();
+        let mut comp_of = vec![NONE; n];
+        let mut comp_start = Vec::with_capacity(components.len() + 1);
+        let mut comp_members = Vec::new();
+        comp_start.push(0);
+        for (c, members) in components.iter().enumerate() {
+            for &m in members {
+                comp_of[m as usize] = c as u32;
+            }
+            comp_members.extend_from_slice(members);
+            comp_start.push(comp_members.len() as u32);
+        }
+        let mut succ_start = Vec::with_capacity(components.len() + 1);
+        let mut succ = Vec::new();
+        succ_start.push(0);
+        for (c, members) in components.iter().enumerate() {
+            let from = succ.len();
+            for &m in members {
+                for &(to, _) in
+                    &out[out_start[m as usize] as usize..out_start[m as usize + 1] as usize]
+                {
+                    let d = comp_of[to as usize];
+                    if d != NONE && d != c as u32 {
+                        succ.push(d);
+                    }
+                }
+            }
+            succ[from..].sort_unstable();
+            let mut kept = from;
+            for i in from..succ.len() {
+                if i == from || succ[i] != succ[kept - 1] {
+                    succ[kept] = succ[i];
+                    kept += 1;
+                }
+            }
+            succ.truncate(kept);
+            succ_start.push(succ.len() as u32);
+        }
+        let closures = (0..components.len()).map(|_| OnceLock::new()).collect();
+
+        let identities: Vec<EntityIdx> = by_rank
+            .iter()
+            .copied()
+            .filter(|&e| model.entity(e).kind == Kind::Identity)
+            .collect();
+
+        Expansion {
+            graph,
+            rank,
+            by_rank,
+            perm_rank,
+            perms_by_rank,
+            out_start,
+            out,
+            comp_of,
+            comp_start,
+            comp_members,
+            succ_start,
+            succ,
+            closures,
+            identities,
+        }
+    }
+
+    /// The graph this expansion derives from.
+    pub fn graph(&self) -> &'g AccessGraph {
+        self.graph
+    }
+
+    /// The model behind the graph.
+    pub fn model(&self) -> &'g Model {
+        self.graph.model()
+    }
+
+    /// Every identity, in report order (by id, then source).
+    pub fn identities(&self) -> &[EntityIdx] {
+        &self.identities
+    }
+
+    /// Granted out-edges of an entity: `(target, permission)`.
+    pub fn granted_edges(&self, entity: EntityIdx) -> &[(EntityIdx, Sym)] {
+        let e = entity as usize;
+        &self.out[self.out_start[e] as usize..self.out_start[e + 1] as usize]
+    }
+
+    /// The connection component an entity belongs to (connections only).
+    pub fn component(&self, entity: EntityIdx) -> Option<u32> {
+        let c = self.comp_of[entity as usize];
+        (c != NONE).then_some(c)
+    }
+
+    fn members(&self, comp: u32) -> &[EntityIdx] {
+        let c = comp as usize;
+        &self.comp_members[self.comp_start[c] as usize..self.comp_start[c + 1] as usize]
+    }
+
+    fn successors(&self, comp: u32) -> &[u32] {
+        let c = comp as usize;
+        &self.succ[self.succ_start[c] as usize..self.succ_start[c + 1] as usize]
+    }
+
+    /// Every `(target, permission, provider)` a member of `comp` gets through
+    /// it, sorted and distinct; computed once.
+    fn closure(&self, comp: u32) -> &[Packed] {
+        self.closures[comp as usize].get_or_init(|| {
+            let mut seen = rustc_hash::FxHashSet::default();
+            let mut stack = vec![comp];
+            seen.insert(comp);
+            let mut grants = Vec::new();
+            while let Some(c) = stack.pop() {
+                for &d in self.members(c) {
+                    let provider = self.rank[d as usize] + 1;
+                    for &(t, p) in self.granted_edges(d) {
+                        grants.push((
+                            self.rank[t as usize],
+                            self.perm_rank[p.0 as usize],
+                            provider,
+                        ));
+                    }
+                }
+                for &s in self.successors(c) {
+                    if seen.insert(s) {
+                        stack.push(s);
+                    }
+                }
+            }
+            grants.sort_unstable();
+            grants.dedup();
+            grants.into_boxed_slice()
+        })
+    }
+
+    /// Fills `buf` with one identity's grants as sort keys, sorted, distinct.
+    fn packed_grants(&self, identity: EntityIdx, buf: &mut Vec<Packed>, entries: &mut Vec<u32>) {
+        buf.clear();
+        entries.clear();
+        for &(t, p) in self.granted_edges(identity) {
+            buf.push((self.rank[t as usize], self.perm_rank[p.0 as usize], 0));
+            let c = self.comp_of[t as usize];
+            if c != NONE {
+                entries.push(c);
+            }
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        for &c in entries.iter() {
+            buf.extend_from_slice(self.closure(c));
+        }
+        // The pieces are sorted runs; the stable sort merges runs cheaply.
+        buf.sort();
+        buf.dedup();
+    }
+
+    fn unpack(&self, identity: EntityIdx, (t, p, d): Packed) -> Grant {
+        Grant {
+            identity,
+            target: self.by_rank[t as usize],
+            permission: self.perms_by_rank[p as usize],
+            provider: (d != 0).then(|| self.by_rank[d as usize - 1]),
+        }
+    }
+
+    /// One identity's effective access, in report order (target id,
+    /// permission, provider id), distinct.
+    pub fn grants_of(&self, identity: EntityIdx) -> Vec<Grant> {
+        let mut buf = Vec::new();
+        let mut entries = Vec::new();
+        self.packed_grants(identity, &mut buf, &mut entries);
+        buf.into_iter().map(|g| self.unpack(identity, g)).collect()
+    }
+
+    /// The connections `identity` reaches through granted edges (direct and
+    /// nested), sorted by entity index.
+    pub fn connections_of(&self, identity: EntityIdx) -> Vec<EntityIdx> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack = Vec::new();
+        for &(t, _) in self.granted_edges(identity) {
+            let c = self.comp_of[t as usize];
+            if c != NONE && seen.insert(c) {
+                stack.push(c);
+            }
+        }
+        let mut out = Vec::new();
+        while let Some(c) = stack.pop() {
+            out.extend_from_slice(self.members(c));
+            for &s in self.successors(c) {
+                if seen.insert(s) {
+                    stack.push(s);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The grants of a group of identities that share an id, merged in report
+    /// order: target id, permission, provider id, then source.
+    fn group_grants(
+        &self,
+        group: &[EntityIdx],
+        out: &mut Vec<Grant>,
+        buf: &mut Vec<Packed>,
+        entries: &mut Vec<u32>,
+    ) {
+        out.clear();
+        for &identity in group {
+            self.packed_grants(identity, buf, entries);
+            out.extend(buf.iter().map(|&g| self.unpack(identity, g)));
+        }
+        if group.len() > 1 {
+            let m = self.model();
+            let id = |e: EntityIdx| m.str(m.entity(e).id);
+            out.sort_by(|a, b| {
+                id(a.target)
+                    .cmp(id(b.target))
+                    .then_with(|| m.str(a.permission).cmp(m.str(b.permission)))
+                    .then_with(|| a.provider.map(id).cmp(&b.provider.map(id)))
+                    .then_with(|| {
+                        self.rank[a.identity as usize].cmp(&self.rank[b.identity as usize])
+                    })
+                    .then_with(|| self.rank[a.target as usize].cmp(&self.rank[b.target as usize]))
+                    .then_with(|| {
+                        a.provider
+                            .map(|p| self.rank[p as usize])
+                            .cmp(&b.provider.map(|p| self.rank[p as usize]))
+                    })
+            });
+        }
+    }
+
+    /// Identities split into groups sharing one id (usually one identity
+    /// each), in report order.
+    fn identity_groups(&self) -> Vec<&[EntityIdx]> {
+        let m = self.model();
+        self.identities
+            .chunk_by(|&a, &b| m.entity(a).id == m.entity(b).id)
+            .collect()
+    }
+
+    /// Streams every grant of every identity in report order. Work runs in
+    /// parallel over batches of identities; `render` turns one batch's grants
+    /// into a value (e.g. bytes) and `consume` receives the values in order.
+    /// Memory stays bounded by a window of batches.
+    pub fn stream<T, E>(
+        &self,
+        render: impl Fn(&[Grant]) -> T + Sync,
+        mut consume: impl FnMut(T) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        T: Send,
+    {
+        const GROUPS_PER_BATCH: usize = 512;
+        let groups = self.identity_groups();
+        let batches: Vec<&[&[EntityIdx]]> = groups.chunks(GROUPS_PER_BATCH).collect();
+        let window = rayon::current_num_threads().max(1) * 4;
+        for window_batches in batches.chunks(window) {
+            let rendered: Vec<T> = window_batches
+                .par_iter()
+                .map_init(
+                    || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+                    |(all, out, buf, entries), batch| {
+                        all.clear();
+                        for group in batch.iter() {
+                            self.group_grants(group, out, buf, entries);
+                            all.extend_from_slice(out);
+                        }
+                        render(all)
+                    },
+                )
+                .collect();
+            for value in rendered {
+                consume(value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Total number of grants (runs the whole expansion).
+    pub fn count(&self) -> u64 {
+        let mut total = 0u64;
+        let _ = self.stream(
+            |g| g.len() as u64,
+            |n| -> Result<(), ()> {
+                total += n;
+                Ok(())
+            },
+        );
+        total
+    }
+}

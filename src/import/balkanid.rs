@@ -1,0 +1,643 @@
+//! The BalkanID custom-application CSV: 19 columns, one row per edge
+//! *entity → has access to → entity* (see `reference/balkanid-custom-app-csv.md`).
+//!
+//! Owns header recognition (any order, any case, both spellings of the
+//! password column), mode detection (Power, Express, Entities-only) and row
+//! validation. Merging rows into entities and edges is left to
+//! [`Importer`](super::Importer).
+
+use std::io::Read;
+use std::path::Path;
+
+use super::{
+    Declared, FileReport, ImportError, Importer, MAX_CELL_BYTES, Mode, RejectKind, Rejection,
+    parse_bool, parse_timestamp, strip_angle_brackets,
+};
+use crate::model::{Attributes, Kind, Provenance, Sym};
+
+/// The 19 columns, in the reference's table order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Column {
+    /// Project.
+    Project,
+    /// Entity Name.
+    EntityName,
+    /// Entity Type.
+    EntityType,
+    /// Entity Source Type.
+    EntitySourceType,
+    /// Entity Source ID.
+    EntitySourceId,
+    /// Entity Username.
+    Username,
+    /// Entity Email.
+    Email,
+    /// Entity - Has Access To Name.
+    TargetName,
+    /// Entity - Has Access To Source ID.
+    TargetSourceId,
+    /// Entity - Has Access To Entity Type.
+    TargetEntityType,
+    /// Entity - Has Access To Source Type.
+    TargetSourceType,
+    /// Entity - Has Access To Permission Name.
+    PermissionName,
+    /// Entity - Has Access To Permission Value.
+    PermissionValue,
+    /// Entity Status.
+    Status,
+    /// Entity First Name.
+    FirstName,
+    /// Entity Last Name.
+    LastName,
+    /// Entity LastLoginTime.
+    LastLogin,
+    /// Entity LastPasswordChangedTime (also spelt LastPasswordChangedTime).
+    PasswordChanged,
+    /// Entity MfaEnabled.
+    Mfa,
+}
+
+const COLUMNS: usize = 19;
+
+impl Column {
+    const ALL: [Column; COLUMNS] = [
+        Column::Project,
+        Column::EntityName,
+        Column::EntityType,
+        Column::EntitySourceType,
+        Column::EntitySourceId,
+        Column::Username,
+        Column::Email,
+        Column::TargetName,
+        Column::TargetSourceId,
+        Column::TargetEntityType,
+        Column::TargetSourceType,
+        Column::PermissionName,
+        Column::PermissionValue,
+        Column::Status,
+        Column::FirstName,
+        Column::LastName,
+        Column::LastLogin,
+        Column::PasswordChanged,
+        Column::Mfa,
+    ];
+
+    /// The reference's spelling, used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Project => "Project",
+            Column::EntityName => "Entity Name",
+            Column::EntityType => "Entity Type",
+            Column::EntitySourceType => "Entity Source Type",
+            Column::EntitySourceId => "Entity Source ID",
+            Column::Username => "Entity Username",
+            Column::Email => "Entity Email",
+            Column::TargetName => "Entity - Has Access To Name",
+            Column::TargetSourceId => "Entity - Has Access To Source ID",
+            Column::TargetEntityType => "Entity - Has Access To Entity Type",
+            Column::TargetSourceType => "Entity - Has Access To Source Type",
+            Column::PermissionName => "Entity - Has Access To Permission Name",
+            Column::PermissionValue => "Entity - Has Access To Permission Value",
+            Column::Status => "Entity Status",
+            Column::FirstName => "Entity First Name",
+            Column::LastName => "Entity Last Name",
+            Column::LastLogin => "Entity LastLoginTime",
+            Column::PasswordChanged => "Entity LastPasswordChangedTime",
+            Column::Mfa => "Entity MfaEnabled",
+        }
+    }
+
+    /// Recognises a header cell. Matching ignores case, surrounding space and
+    /// punctuation, so `Entity - Has Access To Name` and `entity has access
+    /// to name` are the same column.
+    pub fn recognise(header: &str) -> Option<Column> {
+        let key: String = header
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        Some(match key.as_str() {
+            "project" => Column::Project,
+            "entityname" => Column::EntityName,
+            "entitytype" => Column::EntityType,
+            "entitysourcetype" => Column::EntitySourceType,
+            "entitysourceid" => Column::EntitySourceId,
+            "entityusername" => Column::Username,
+            "entityemail" => Column::Email,
+            "entityhasaccesstoname" => Column::TargetName,
+            "entityhasaccesstosourceid" => Column::TargetSourceId,
+            "entityhasaccesstoentitytype" => Column::TargetEntityType,
+            "entityhasaccesstosourcetype" => Column::TargetSourceType,
+            "entityhasaccesstopermissionname" => Column::PermissionName,
+            "entityhasaccesstopermissionvalue" => Column::PermissionValue,
+            "entitystatus" => Column::Status,
+            "entityfirstname" => Column::FirstName,
+            "entitylastname" => Column::LastName,
+            "entitylastlogintime" | "lastlogintime" => Column::LastLogin,
+            // The reference's column table says "Entity LastPasswordChangedTime",
+            // its example header says "LastPasswordChangedTime": both are used.
+            "entitylastpasswordchangedtime" | "lastpasswordchangedtime" => Column::PasswordChanged,
+            "entitymfaenabled" => Column::Mfa,
+            _ => return None,
+        })
+    }
+}
+
+/// Where each known column sits in a file, and how the file is read.
+struct Layout {
+    position: [Option<usize>; COLUMNS],
+    mode: Mode,
+    has_targets: bool,
+    fields: usize,
+}
+
+impl Layout {
+    fn get(&self, c: Column) -> Option<usize> {
+        self.position[c as usize]
+    }
+
+    fn from_header(
+        headers: &[String],
+        path: &Path,
+        line: u64,
+        report: &mut FileReport,
+    ) -> Result<Layout, ImportError> {
+        if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
+            return Err(ImportError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        // reference/veza-csv-upload.md and the issue: headers must be unique
+        // case-insensitively; the two password spellings count as one column.
+        let mut position = [None; COLUMNS];
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut unknown = Vec::new();
+        for (i, raw) in headers.iter().enumerate() {
+            let text = raw.trim_start_matches('\u{feff}').trim();
+            let lower = text.to_lowercase();
+            let duplicate_of = seen.iter().find(|(l, _)| *l == lower).map(|(_, c)| *c);
+            let column = Column::recognise(text);
+            let duplicate_of = duplicate_of.or_else(|| column.and_then(|c| position[c as usize]));
+            if let Some(first) = duplicate_of {
+                return Err(ImportError::DuplicateHeader {
+                    path: path.to_path_buf(),
+                    line,
+                    column: i + 1,
+                    name: text.to_string(),
+                    first_column: first + 1,
+                    first: headers[first].trim().to_string(),
+                });
+            }
+            seen.push((lower, i));
+            match column {
+                Some(c) => position[c as usize] = Some(i),
+                None => unknown.push(text.to_string()),
+            }
+        }
+        if !unknown.is_empty() {
+            report.warnings.push(format!(
+                "ignored {} unknown column{}: {}",
+                unknown.len(),
+                if unknown.len() == 1 { "" } else { "s" },
+                super::quote_list(&unknown)
+            ));
+        }
+
+        let has = |c: Column| position[c as usize].is_some();
+        let type_columns = [
+            Column::EntityType,
+            Column::EntitySourceType,
+            Column::TargetEntityType,
+            Column::TargetSourceType,
+        ];
+        let target_columns = [
+            Column::TargetName,
+            Column::TargetSourceId,
+            Column::TargetEntityType,
+            Column::TargetSourceType,
+            Column::PermissionName,
+            Column::PermissionValue,
+        ];
+        let has_targets = target_columns.iter().any(|&c| has(c));
+        // Express Mode: only names and ids; the type columns are absent
+        // altogether. Any type column present means Power Mode, where all of
+        // them are required.
+        let mode = if type_columns.iter().any(|&c| has(c)) {
+            Mode::Power
+        } else {
+            Mode::Express
+        };
+        let mut required = vec![Column::EntityName, Column::EntitySourceId];
+        if mode == Mode::Power {
+            required.extend([Column::EntityType, Column::EntitySourceType]);
+        }
+        if has_targets {
+            required.extend([Column::TargetName, Column::TargetSourceId]);
+            if mode == Mode::Power {
+                required.extend([Column::TargetEntityType, Column::TargetSourceType]);
+            }
+        }
+        let missing: Vec<String> = required
+            .iter()
+            .filter(|&&c| !has(c))
+            .map(|c| c.name().to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ImportError::MissingColumns {
+                path: path.to_path_buf(),
+                line,
+                columns: missing,
+            });
+        }
+        Ok(Layout {
+            position,
+            mode,
+            has_targets,
+            fields: headers.len(),
+        })
+    }
+}
+
+/// Reusable parse state for one file: the last timestamp parsed per column
+/// (consecutive rows usually repeat their subject's attributes).
+#[derive(Default)]
+struct TimestampCache {
+    last: [(String, Option<i64>); 2],
+}
+
+impl TimestampCache {
+    fn parse(&mut self, slot: usize, text: &str) -> Option<i64> {
+        let (last_text, last_value) = &mut self.last[slot];
+        if last_text != text {
+            *last_value = parse_timestamp(text);
+            last_text.clear();
+            last_text.push_str(text);
+        }
+        *last_value
+    }
+}
+
+/// Reads one 19-column file into `imp`, recording rows and rejections in
+/// `report`.
+pub(super) fn read<R: Read>(
+    imp: &mut Importer,
+    reader: R,
+    path: &Path,
+    file: u32,
+    source: Sym,
+    report: &mut FileReport,
+) -> Result<(), ImportError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 20)
+        .from_reader(reader);
+    let io_error = |e: csv::Error, path: &Path| ImportError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+
+    let mut record = csv::ByteRecord::new();
+    if !csv
+        .read_byte_record(&mut record)
+        .map_err(|e| io_error(e, path))?
+    {
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let header_line = record.position().map_or(1, |p| p.line());
+    let mut headers = Vec::with_capacity(record.len());
+    for (i, cell) in record.iter().enumerate() {
+        let cell = if i == 0 {
+            cell.strip_prefix(b"\xef\xbb\xbf").unwrap_or(cell)
+        } else {
+            cell
+        };
+        match std::str::from_utf8(cell) {
+            Ok(s) => headers.push(s.to_string()),
+            Err(_) => {
+                return Err(ImportError::HeaderEncoding {
+                    path: path.to_path_buf(),
+                    line: header_line,
+                    column: i + 1,
+                });
+            }
+        }
+    }
+    let layout = Layout::from_header(&headers, path, header_line, report)?;
+    report.mode = Some(layout.mode);
+    report.entities_only = !layout.has_targets;
+
+    let mut row = Row::default();
+    let mut cache = TimestampCache::default();
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(io_error(e, path)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        report.rows_read += 1;
+        match row.parse(&record, &layout, &mut cache) {
+            Ok(()) => {
+                let at = Provenance {
+                    file,
+                    line: line.min(u32::MAX as u64) as u32,
+                };
+                accept(imp, &row, &layout, source, at, report);
+                report.rows_accepted += 1;
+            }
+            Err((column, kind, reason)) => {
+                let rejection = Rejection {
+                    file: path.to_path_buf(),
+                    line,
+                    column,
+                    kind,
+                    reason,
+                    record: raw_record(&record),
+                };
+                imp.reject(rejection, report);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The raw record as one CSV line, lossy and cut at 1 KiB, for the rejects
+/// file.
+fn raw_record(record: &csv::ByteRecord) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = writer.write_byte_record(record);
+    let bytes = writer.into_inner().unwrap_or_default();
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    if text.len() > 1024 {
+        let mut cut = 1024;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+type RowError = (usize, RejectKind, String);
+
+/// One validated row, cells trimmed, borrowed from nothing (owned buffers
+/// reused across rows).
+#[derive(Default)]
+struct Row {
+    cells: [String; COLUMNS],
+    subject_kind: Option<Kind>,
+    target_kind: Option<Kind>,
+    granted: bool,
+    mfa: Option<bool>,
+    last_login: Option<i64>,
+    password_changed: Option<i64>,
+    has_target: bool,
+}
+
+impl Row {
+    fn cell(&self, c: Column) -> &str {
+        &self.cells[c as usize]
+    }
+
+    fn parse(
+        &mut self,
+        record: &csv::ByteRecord,
+        layout: &Layout,
+        cache: &mut TimestampCache,
+    ) -> Result<(), RowError> {
+        if record.len() != layout.fields {
+            let column = record.len().min(layout.fields) + 1;
+            return Err((
+                column,
+                RejectKind::FieldCount,
+                format!(
+                    "row has {} field{}, the header has {}",
+                    record.len(),
+                    if record.len() == 1 { "" } else { "s" },
+                    layout.fields
+                ),
+            ));
+        }
+        for c in Column::ALL {
+            let cell = &mut self.cells[c as usize];
+            cell.clear();
+            let Some(i) = layout.get(c) else { continue };
+            let raw = &record[i];
+            let text = std::str::from_utf8(raw).map_err(|e| {
+                (
+                    i + 1,
+                    RejectKind::Encoding,
+                    format!(
+                        "{} is not valid UTF-8 (invalid byte at offset {})",
+                        c.name(),
+                        e.valid_up_to()
+                    ),
+                )
+            })?;
+            let text = text.trim();
+            if text.len() > MAX_CELL_BYTES {
+                return Err((
+                    i + 1,
+                    RejectKind::CellTooLong,
+                    format!(
+                        "{} is {} bytes long; the limit is {} bytes",
+                        c.name(),
+                        text.len(),
+                        MAX_CELL_BYTES
+                    ),
+                ));
+            }
+            cell.push_str(text);
+        }
+        let col = |c: Column| layout.get(c).map_or(0, |i| i + 1);
+        let required = |row: &Row, c: Column, why: &str| -> Result<(), RowError> {
+            if layout.get(c).is_some() && row.cell(c).is_empty() {
+                Err((
+                    col(c),
+                    RejectKind::EmptyRequired,
+                    format!("{} is empty; it is required{why}", c.name()),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        required(self, Column::EntityName, "")?;
+        required(self, Column::EntityType, "")?;
+        required(self, Column::EntitySourceType, "")?;
+        required(self, Column::EntitySourceId, "")?;
+        self.subject_kind = match layout.mode {
+            Mode::Express => Some(Kind::Identity),
+            Mode::Power => Some(parse_kind(
+                self.cell(Column::EntityType),
+                Column::EntityType,
+                col,
+            )?),
+        };
+
+        // Entities-only: a row with every Has-Access-To cell empty names its
+        // entity and no edge.
+        const TARGET: [Column; 6] = [
+            Column::TargetName,
+            Column::TargetSourceId,
+            Column::TargetEntityType,
+            Column::TargetSourceType,
+            Column::PermissionName,
+            Column::PermissionValue,
+        ];
+        self.has_target = TARGET.iter().any(|&c| !self.cell(c).is_empty());
+        if self.has_target {
+            let why = " when the row has access columns";
+            required(self, Column::TargetName, why)?;
+            required(self, Column::TargetSourceId, why)?;
+            required(self, Column::TargetEntityType, why)?;
+            required(self, Column::TargetSourceType, why)?;
+            self.target_kind = match layout.mode {
+                Mode::Express => Some(Kind::Resource),
+                Mode::Power => Some(parse_kind(
+                    self.cell(Column::TargetEntityType),
+                    Column::TargetEntityType,
+                    col,
+                )?),
+            };
+            // reference: Permission Value defaults to true.
+            let value = self.cell(Column::PermissionValue);
+            self.granted = if value.is_empty() {
+                true
+            } else {
+                parse_bool(value).ok_or_else(|| bad_bool(Column::PermissionValue, value, col))?
+            };
+        }
+        let mfa = self.cell(Column::Mfa);
+        self.mfa = if mfa.is_empty() {
+            None
+        } else {
+            Some(parse_bool(mfa).ok_or_else(|| bad_bool(Column::Mfa, mfa, col))?)
+        };
+        self.last_login = self.timestamp(Column::LastLogin, 0, cache, col)?;
+        self.password_changed = self.timestamp(Column::PasswordChanged, 1, cache, col)?;
+        Ok(())
+    }
+
+    fn timestamp(
+        &self,
+        c: Column,
+        slot: usize,
+        cache: &mut TimestampCache,
+        col: impl Fn(Column) -> usize,
+    ) -> Result<Option<i64>, RowError> {
+        let text = self.cell(c);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match cache.parse(slot, text) {
+            Some(t) => Ok(Some(t)),
+            None => Err((
+                col(c),
+                RejectKind::BadTimestamp,
+                format!(
+                    "{} {text:?} is not a timestamp (expected e.g. \"2024-01-15 09:30:00 +0000 UTC\" or \"2024-01-15T09:30:00Z\")",
+                    c.name()
+                ),
+            )),
+        }
+    }
+}
+
+fn parse_kind(text: &str, c: Column, col: impl Fn(Column) -> usize) -> Result<Kind, RowError> {
+    Kind::parse(text).ok_or_else(|| {
+        (
+            col(c),
+            RejectKind::UnknownEntityType,
+            format!(
+                "{} {text:?} is not one of identity, connection, resource",
+                c.name()
+            ),
+        )
+    })
+}
+
+fn bad_bool(c: Column, text: &str, col: impl Fn(Column) -> usize) -> RowError {
+    (
+        col(c),
+        RejectKind::BadBoolean,
+        format!(
+            "{} {text:?} is not a boolean (true/false, t/f, yes/no, y/n, 1/0)",
+            c.name()
+        ),
+    )
+}
+
+fn accept(
+    imp: &mut Importer,
+    row: &Row,
+    layout: &Layout,
+    source: Sym,
+    at: Provenance,
+    report: &mut FileReport,
+) {
+    let express = layout.mode == Mode::Express;
+    let subject = Declared {
+        source,
+        id: imp.intern(row.cell(Column::EntitySourceId)),
+        name: imp.intern(row.cell(Column::EntityName)),
+        kind: row.subject_kind.unwrap_or(Kind::Identity),
+        // reference, Express Mode: identities are users.
+        source_type: if express {
+            imp.intern("user")
+        } else {
+            imp.intern(row.cell(Column::EntitySourceType))
+        },
+    };
+    let from = imp.declare(&subject, at);
+    if imp.needs_attributes(from) {
+        let attrs = Attributes {
+            project: imp.intern(row.cell(Column::Project)),
+            username: imp.intern(row.cell(Column::Username)),
+            email: imp.intern(strip_angle_brackets(row.cell(Column::Email))),
+            status: imp.intern(row.cell(Column::Status)),
+            first_name: imp.intern(row.cell(Column::FirstName)),
+            last_name: imp.intern(row.cell(Column::LastName)),
+            last_login: row.last_login,
+            password_changed: row.password_changed,
+            mfa: row.mfa,
+        };
+        imp.set_attributes(from, || attrs);
+    }
+    if !row.has_target {
+        report.rows_without_target += 1;
+        return;
+    }
+    let target_kind = row.target_kind.unwrap_or(Kind::Resource);
+    let target = Declared {
+        source,
+        id: imp.intern(row.cell(Column::TargetSourceId)),
+        name: imp.intern(row.cell(Column::TargetName)),
+        kind: target_kind,
+        // reference, Express Mode: the other side is an entitlement.
+        source_type: if express {
+            imp.intern("entitlement")
+        } else {
+            imp.intern(row.cell(Column::TargetSourceType))
+        },
+    };
+    let to = imp.declare(&target, at);
+    let permission = match row.cell(Column::PermissionName) {
+        // reference: Permission Name defaults to "member" into a connection
+        // and "access" into anything else; the row's own target type decides.
+        "" if target_kind == Kind::Connection => imp.intern("member"),
+        "" => imp.intern("access"),
+        name => imp.intern(name),
+    };
+    imp.relate(from, to, permission, row.granted, at);
+}

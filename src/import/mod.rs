@@ -1,0 +1,626 @@
+//! Importing: turns input files into a [`Model`] plus an [`ImportReport`].
+//!
+//! Bad rows are data, not failures: every rejected row becomes a
+//! [`Rejection`] (file, line, column, reason) and the run goes on, so one run
+//! reports every problem and `rows accepted + rows rejected = rows read` holds
+//! per file. Only a file that cannot be read as the format at all (missing or
+//! duplicate columns, no header, an I/O error) is refused with an
+//! [`ImportError`]. One submodule per input format; this module owns what they
+//! share: the [`Importer`] that merges entities and edges, and the value rules.
+
+pub mod balkanid;
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Attributes, Conflict, Edge, EdgeIdx, Entity, EntityIdx, Kind, Model, Provenance, SourceFile,
+    Sym,
+};
+
+/// Longest cell whitespace-trimmed cell accepted, in bytes. A longer cell
+/// rejects its row: no real id, name or attribute is this long, and the bound
+/// keeps one hostile row from inflating the string table.
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// A file that could not be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file has no header row.
+    #[error("{path}: file is empty: expected a header row")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A header cell is not valid UTF-8.
+    #[error("{path}:{line}:{column}: header is not valid UTF-8")]
+    HeaderEncoding {
+        /// The file.
+        path: PathBuf,
+        /// Line of the header.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+    },
+    /// Two header cells name the same column (case-insensitively).
+    #[error(
+        "{path}:{line}:{column}: duplicate column {name:?} (same as column {first_column}, {first:?})"
+    )]
+    DuplicateHeader {
+        /// The file.
+        path: PathBuf,
+        /// Line of the header.
+        line: u64,
+        /// 1-based column of the second occurrence.
+        column: usize,
+        /// Its header text.
+        name: String,
+        /// 1-based column of the first occurrence.
+        first_column: usize,
+        /// Its header text.
+        first: String,
+    },
+    /// Required columns are absent.
+    #[error("{path}:{line}: missing required column{} {}", if .columns.len() == 1 { "" } else { "s" }, quote_list(.columns))]
+    MissingColumns {
+        /// The file.
+        path: PathBuf,
+        /// Line of the header.
+        line: u64,
+        /// The missing columns, by their reference names.
+        columns: Vec<String>,
+    },
+}
+
+fn quote_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|c| format!("{c:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why a row was rejected, for counting; the full text is in
+/// [`Rejection::reason`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RejectKind {
+    /// The row has more or fewer fields than the header.
+    FieldCount,
+    /// A cell is not valid UTF-8.
+    Encoding,
+    /// A cell is longer than [`MAX_CELL_BYTES`].
+    CellTooLong,
+    /// A required cell is empty.
+    EmptyRequired,
+    /// An Entity Type is not identity, connection or resource.
+    UnknownEntityType,
+    /// A boolean cell is not a boolean.
+    BadBoolean,
+    /// A timestamp cell is not a timestamp.
+    BadTimestamp,
+}
+
+impl RejectKind {
+    /// A short label for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            RejectKind::FieldCount => "wrong field count",
+            RejectKind::Encoding => "invalid UTF-8",
+            RejectKind::CellTooLong => "cell too long",
+            RejectKind::EmptyRequired => "empty required field",
+            RejectKind::UnknownEntityType => "unknown entity type",
+            RejectKind::BadBoolean => "bad boolean",
+            RejectKind::BadTimestamp => "bad timestamp",
+        }
+    }
+}
+
+/// One rejected row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The file, as given.
+    pub file: PathBuf,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// 1-based field number the problem is in.
+    pub column: usize,
+    /// The category.
+    pub kind: RejectKind,
+    /// A sentence naming the header and quoting the value.
+    pub reason: String,
+    /// The raw record, as CSV text (lossy UTF-8, cut at 1 KiB), so a person
+    /// can fix and re-import it.
+    pub record: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.reason
+        )
+    }
+}
+
+/// How a 19-column file was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// All type columns present.
+    Power,
+    /// Type columns absent: identities `user`, targets `resource`
+    /// `entitlement` (reference: Express Mode).
+    Express,
+}
+
+impl Mode {
+    /// Lowercase name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Power => "power",
+            Mode::Express => "express",
+        }
+    }
+}
+
+/// What happened to one input file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileReport {
+    /// The file, as given.
+    pub path: PathBuf,
+    /// The source its entities belong to.
+    pub source: String,
+    /// `power` or `express`; `None` when the file was refused.
+    pub mode: Option<Mode>,
+    /// True when the file has no Has-Access-To columns (Entities-only).
+    pub entities_only: bool,
+    /// Data rows read (the header excluded).
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected; see [`ImportReport::rejections`].
+    pub rows_rejected: u64,
+    /// Accepted rows that name an entity but no target.
+    pub rows_without_target: u64,
+    /// Rejected rows by category.
+    pub rejected_by_kind: BTreeMap<RejectKind, u64>,
+    /// Non-fatal remarks (ignored columns, …).
+    pub warnings: Vec<String>,
+    /// Why the file was refused, if it was.
+    pub refused: Option<String>,
+}
+
+/// The import report of a whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// One entry per input file, in command-line order.
+    pub files: Vec<FileReport>,
+    /// Every rejected row, in input order.
+    pub rejections: Vec<Rejection>,
+}
+
+impl ImportReport {
+    /// Total rows read over all files.
+    pub fn rows_read(&self) -> u64 {
+        self.files.iter().map(|f| f.rows_read).sum()
+    }
+    /// Total rows accepted.
+    pub fn rows_accepted(&self) -> u64 {
+        self.files.iter().map(|f| f.rows_accepted).sum()
+    }
+    /// Total rows rejected.
+    pub fn rows_rejected(&self) -> u64 {
+        self.files.iter().map(|f| f.rows_rejected).sum()
+    }
+    /// Files refused as a whole.
+    pub fn refused(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.refused.is_some())
+    }
+}
+
+/// Options for one input file.
+#[derive(Clone, Debug, Default)]
+pub struct FileOptions {
+    /// Source name; defaults to the file stem (`stdin` for `-`).
+    pub source: Option<String>,
+}
+
+/// The source name a path gets when none is given: its file stem.
+pub fn default_source(path: &Path) -> String {
+    if path == Path::new("-") {
+        return "stdin".into();
+    }
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Accumulates entities and edges from any number of files into one
+/// [`Model`], merging by key and recording conflicts.
+#[derive(Default)]
+pub struct Importer {
+    model: Model,
+    report: ImportReport,
+    keys: FxHashMap<(Sym, Sym), EntityIdx>,
+    edge_keys: FxHashMap<(EntityIdx, EntityIdx, Sym), EdgeIdx>,
+    edges_in_conflict: FxHashSet<EdgeIdx>,
+    reported_conflicts: FxHashSet<(EntityIdx, bool, u32)>,
+}
+
+/// One side of a row: what it says about an entity.
+pub(crate) struct Declared {
+    pub source: Sym,
+    pub id: Sym,
+    pub name: Sym,
+    pub kind: Kind,
+    pub source_type: Sym,
+}
+
+impl Importer {
+    /// An empty importer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Imports one file (or stdin for `-`) in the 19-column format. A file
+    /// that cannot be read as the format is recorded as refused in the report
+    /// and returned as the error; the importer stays usable.
+    pub fn import_path(&mut self, path: &Path, opts: &FileOptions) -> Result<(), ImportError> {
+        let io_err = |source| ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if path == Path::new("-") {
+            return self.import_reader(path, io::stdin().lock(), opts);
+        }
+        match std::fs::File::open(path) {
+            Ok(file) => self.import_reader(path, file, opts),
+            Err(e) => {
+                let err = io_err(e);
+                self.record_unreadable(path, opts, &err);
+                Err(err)
+            }
+        }
+    }
+
+    /// Imports 19-column CSV from a reader; `path` names it in messages.
+    pub fn import_reader<R: Read>(
+        &mut self,
+        path: &Path,
+        reader: R,
+        opts: &FileOptions,
+    ) -> Result<(), ImportError> {
+        let source_name = opts.source.clone().unwrap_or_else(|| default_source(path));
+        let mut file_report = FileReport {
+            path: path.to_path_buf(),
+            source: source_name.clone(),
+            ..FileReport::default()
+        };
+        let file_idx = self.model.sources.len() as u32;
+        let source = self.model.strings.intern(&source_name);
+        let mut digest = Digesting::new(reader);
+        let result = balkanid::read(self, &mut digest, path, file_idx, source, &mut file_report);
+        if let Err(e) = &result {
+            file_report.refused = Some(e.to_string());
+        }
+        // Drain the rest so the digest covers the whole file, as recorded.
+        let _ = io::copy(&mut digest, &mut io::sink());
+        let (bytes, blake3) = digest.finish();
+        self.model.sources.push(SourceFile {
+            path: path.to_path_buf(),
+            source,
+            bytes,
+            blake3,
+        });
+        self.report.files.push(file_report);
+        result
+    }
+
+    /// Records a file that could not even be opened, so the report lists it.
+    fn record_unreadable(&mut self, path: &Path, opts: &FileOptions, err: &ImportError) {
+        let source = opts.source.clone().unwrap_or_else(|| default_source(path));
+        self.report.files.push(FileReport {
+            path: path.to_path_buf(),
+            source,
+            refused: Some(err.to_string()),
+            ..FileReport::default()
+        });
+    }
+
+    /// The model and report built so far.
+    pub fn finish(self) -> (Model, ImportReport) {
+        (self.model, self.report)
+    }
+
+    pub(crate) fn intern(&mut self, s: &str) -> Sym {
+        self.model.strings.intern(s)
+    }
+
+    pub(crate) fn reject(&mut self, rejection: Rejection, file_report: &mut FileReport) {
+        file_report.rows_rejected += 1;
+        *file_report
+            .rejected_by_kind
+            .entry(rejection.kind)
+            .or_default() += 1;
+        self.report.rejections.push(rejection);
+    }
+
+    /// Finds or creates the entity a row declares. Name, type and source type
+    /// come from the first row naming the entity; a different type later is a
+    /// conflict, reported once per entity and value.
+    pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> EntityIdx {
+        let next = self.model.entities.len() as EntityIdx;
+        let idx = *self.keys.entry((d.source, d.id)).or_insert(next);
+        if idx == next {
+            self.model.entities.push(Entity {
+                source: d.source,
+                id: d.id,
+                name: d.name,
+                kind: d.kind,
+                source_type: d.source_type,
+                attributes: None,
+                origin: at,
+            });
+            return idx;
+        }
+        let entity = &self.model.entities[idx as usize];
+        let (kept_kind, kept_type) = (entity.kind, entity.source_type);
+        if kept_kind != d.kind && self.reported_conflicts.insert((idx, true, d.kind as u32)) {
+            self.model.conflicts.push(Conflict::Kind {
+                entity: idx,
+                kept: kept_kind,
+                other: d.kind,
+                at,
+            });
+        }
+        if kept_type != d.source_type
+            && self
+                .reported_conflicts
+                .insert((idx, false, d.source_type.0))
+        {
+            self.model.conflicts.push(Conflict::SourceType {
+                entity: idx,
+                kept: kept_type,
+                other: d.source_type,
+                at,
+            });
+        }
+        idx
+    }
+
+    /// True while no row has given the entity its subject attributes.
+    pub(crate) fn needs_attributes(&self, idx: EntityIdx) -> bool {
+        self.model.entities[idx as usize].attributes.is_none()
+    }
+
+    /// Gives an entity its subject attributes unless an earlier row did.
+    pub(crate) fn set_attributes(&mut self, idx: EntityIdx, attrs: impl FnOnce() -> Attributes) {
+        let entity = &mut self.model.entities[idx as usize];
+        if entity.attributes.is_none() {
+            entity.attributes = Some(attrs());
+        }
+    }
+
+    /// Adds one row's edge, merging rows that state the same
+    /// `(from, to, permission)`.
+    pub(crate) fn relate(
+        &mut self,
+        from: EntityIdx,
+        to: EntityIdx,
+        permission: Sym,
+        granted: bool,
+        at: Provenance,
+    ) {
+        let next = self.model.edges.len() as EdgeIdx;
+        let idx = *self.edge_keys.entry((from, to, permission)).or_insert(next);
+        if idx == next {
+            self.model.edges.push(Edge {
+                from,
+                to,
+                permission,
+                granted,
+                origin: at,
+                rows: 1,
+            });
+            return;
+        }
+        let edge = &mut self.model.edges[idx as usize];
+        edge.rows = edge.rows.saturating_add(1);
+        if edge.granted != granted {
+            // PRODUCT.md: where rows disagree on one edge it counts as
+            // granted and the conflict is reported; an audit tool
+            // over-reports rather than hides access. Until now every row
+            // agreed with the first, so the first row holds the old value.
+            let (granted_at, denied_at) = if granted {
+                (at, edge.origin)
+            } else {
+                (edge.origin, at)
+            };
+            edge.granted = true;
+            if self.edges_in_conflict.insert(idx) {
+                self.model.conflicts.push(Conflict::PermissionValue {
+                    edge: idx,
+                    granted_at,
+                    denied_at,
+                });
+            }
+        }
+    }
+}
+
+/// A reader that hashes and counts what passes through it.
+struct Digesting<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+    bytes: u64,
+}
+
+impl<R: Read> Digesting<R> {
+    fn new(inner: R) -> Self {
+        Digesting {
+            inner,
+            hasher: blake3::Hasher::new(),
+            bytes: 0,
+        }
+    }
+
+    fn finish(self) -> (u64, String) {
+        (self.bytes, self.hasher.finalize().to_hex().to_string())
+    }
+}
+
+impl<R: Read> Read for Digesting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Parses a boolean cell: `true/t/yes/y/1` and `false/f/no/n/0`, any case,
+/// surrounding space ignored. `None` for anything else.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    const TRUE: [&str; 5] = ["true", "t", "yes", "y", "1"];
+    const FALSE: [&str; 5] = ["false", "f", "no", "n", "0"];
+    let s = s.trim();
+    if TRUE.iter().any(|t| s.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| s.eq_ignore_ascii_case(f)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Parses a timestamp to seconds since the Unix epoch (UTC).
+///
+/// Accepts the reference's form `2024-01-15 09:30:00 +0000 UTC` (Go's
+/// `time.Time.String`, optionally with fractional seconds), RFC 3339 /
+/// ISO 8601 with an offset or `Z` (`T` or space between date and time), a
+/// date and time without offset (taken as UTC), and a bare date (midnight
+/// UTC).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    use jiff::civil::{Date, DateTime};
+    let s = s.trim();
+    // Go's time.String ends with the zone abbreviation after the numeric
+    // offset ("+0000 UTC"); the offset alone is authoritative.
+    let mut core = s;
+    if let Some((head, abbrev)) = s.rsplit_once(' ')
+        && !abbrev.is_empty()
+        && abbrev.bytes().all(|b| b.is_ascii_alphabetic())
+        && head.contains(' ')
+    {
+        core = head;
+    }
+    if let Ok(tm) = jiff::fmt::strtime::parse("%Y-%m-%d %H:%M:%S%.f %z", core)
+        && let Ok(ts) = tm.to_timestamp()
+    {
+        return Some(ts.as_second());
+    }
+    if let Ok(ts) = core.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second());
+    }
+    if let Ok(dt) = core.parse::<DateTime>() {
+        return dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_second());
+    }
+    if let Ok(d) = core.parse::<Date>() {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_second());
+    }
+    None
+}
+
+/// Formats seconds since the epoch as RFC 3339 UTC, e.g.
+/// `2024-01-15T09:30:00Z`.
+pub fn format_timestamp(secs: i64) -> String {
+    match jiff::Timestamp::from_second(secs) {
+        Ok(ts) => ts.to_string(),
+        Err(_) => secs.to_string(),
+    }
+}
+
+/// Removes the angle brackets some exports put around emails:
+/// `<a@b.c>` is `a@b.c`.
+pub fn strip_angle_brackets(s: &str) -> &str {
+    let t = s.trim();
+    t.strip_prefix('<')
+        .and_then(|t| t.strip_suffix('>'))
+        .map(str::trim)
+        .unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_accept_the_documented_forms_only() {
+        for t in ["true", "True", "TRUE", "t", "yes", "Y", "1", " true "] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["false", "False", "FALSE", "f", "no", "N", "0"] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
+        }
+        for bad in ["maybe", "", "2", "yess", "active"] {
+            assert_eq!(parse_bool(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_accept_reference_and_iso_forms() {
+        let want = 1_705_311_000; // 2024-01-15T09:30:00Z
+        for s in [
+            "2024-01-15 09:30:00 +0000 UTC",
+            "2024-01-15 09:30:00.000 +0000 UTC",
+            "2024-01-15 10:30:00 +0100 CET",
+            "2024-01-15T09:30:00Z",
+            "2024-01-15T09:30:00+00:00",
+            "2024-01-15T11:30:00+02:00",
+            "2024-01-15 09:30:00Z",
+            "2024-01-15T09:30:00",
+            "2024-01-15T09:30:00.5Z",
+        ] {
+            assert_eq!(parse_timestamp(s), Some(want), "{s}");
+        }
+        assert_eq!(parse_timestamp("2024-01-15"), Some(1_705_276_800));
+        for bad in [
+            "yesterday",
+            "2024-13-01",
+            "2024-02-30",
+            "15/01/2024 9am",
+            "",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+        assert_eq!(format_timestamp(want), "2024-01-15T09:30:00Z");
+    }
+
+    #[test]
+    fn emails_lose_their_angle_brackets() {
+        assert_eq!(strip_angle_brackets("<a@b.c>"), "a@b.c");
+        assert_eq!(strip_angle_brackets(" a@b.c "), "a@b.c");
+        assert_eq!(strip_angle_brackets("<a@b.c"), "<a@b.c");
+    }
+}
