@@ -1,1 +1,3 @@
-pub fn x() {}
+//! whocan: access-graph engine (identities -> connections -> resources) over identity-governance CSV exports.
+
+pub mod generate;
