@@ -262,7 +262,11 @@ impl<'g> Expansion<'g> {
             for &d in self.members(c) {
                 let provider = self.rank[d as usize] + 1;
                 for &(t, p) in self.granted_edges(d) {
-                    grants.push((self.rank[t as usize], self.perm_rank[p.0 as usize], provider));
+                    grants.push((
+                        self.rank[t as usize],
+                        self.perm_rank[p.0 as usize],
+                        provider,
+                    ));
                 }
             }
             for &s in self.successors(c) {
@@ -402,7 +406,11 @@ impl<'g> Expansion<'g> {
         let (mut done, mut grants_seen) = (0usize, 0usize);
         while done < groups.len() {
             // Start small; then aim each batch at GRANTS_PER_BATCH grants.
-            let per_group = if done == 0 { 64 } else { grants_seen.div_ceil(done).max(1) };
+            let per_group = if done == 0 {
+                64
+            } else {
+                grants_seen.div_ceil(done).max(1)
+            };
             let batch = (GRANTS_PER_BATCH / per_group).clamp(1, 4096);
             let end = (done + batch * threads * 2).min(groups.len());
             let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();

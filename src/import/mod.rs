@@ -290,13 +290,29 @@ impl Importer {
             return self.import_reader(path, io::stdin().lock(), opts);
         }
         match std::fs::File::open(path) {
-            Ok(file) => self.import_reader(path, file, opts),
+            Ok(file) => {
+                if let Ok(meta) = file.metadata() {
+                    self.reserve_for_bytes(meta.len());
+                }
+                self.import_reader(path, file, opts)
+            }
             Err(e) => {
                 let err = io_err(e);
                 self.record_unreadable(path, opts, &err);
                 Err(err)
             }
         }
+    }
+
+    /// Grows the tables for about `bytes` more input, so large files do not
+    /// rehash repeatedly. Rows run ~120 bytes or more; a wrong guess only
+    /// costs memory or a rehash.
+    fn reserve_for_bytes(&mut self, bytes: u64) {
+        let rows = (bytes / 150).min(50_000_000) as usize;
+        self.edge_keys.reserve(rows);
+        self.model.edges.reserve(rows);
+        self.keys.reserve(rows / 2);
+        self.model.entities.reserve(rows / 2);
     }
 
     /// Imports 19-column CSV from a reader; `path` names it in messages.
