@@ -312,6 +312,9 @@ impl Importer {
         self.edge_keys.reserve(rows);
         self.model.edges.reserve(rows);
         self.keys.reserve(rows / 2);
+        self.model
+            .strings
+            .reserve(rows, bytes.min(1 << 34) as usize / 3);
         self.model.entities.reserve(rows / 2);
     }
 
