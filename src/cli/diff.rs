@@ -52,7 +52,8 @@ pub struct DiffArgs {
     old: String,
     /// The later side, in the same forms.
     new: String,
-    /// Source name for every CSV file on both sides (default: each file's stem).
+    /// Source name for every CSV file on both sides (default: each file's
+    /// stem); a snapshot side keeps the names it was made with.
     #[arg(long, value_name = "NAME")]
     source: Option<String>,
     /// Exit 1 when changes of these kinds exist (comma-separated: granted,
@@ -76,9 +77,13 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
             "{spec:?}: expected a snapshot, a CSV file, or CSV files joined by commas"
         )));
     }
+    // --source names the CSVs' source; a snapshot keeps its own names, so
+    // one side may be a snapshot and the other CSV.
+    let snapshot =
+        files.len() == 1 && crate::snapshot::is_snapshot_file(&files[0]).unwrap_or(false);
     Ok(DataArgs {
         files,
-        source: source.clone(),
+        source: if snapshot { None } else { source.clone() },
     })
 }
 

@@ -224,7 +224,12 @@ fn digest_file(path: &Path) -> Result<(u64, String), Failure> {
 }
 
 fn info(args: InfoArgs) -> Outcome {
-    let meta = snapshot::load_metadata(&args.file).map_err(|e| load_failure(e, &args.file))?;
+    // Unlike `verify`, where damage is the finding asked about, a damaged
+    // file is bad input here: exit 2.
+    let meta = snapshot::load_metadata(&args.file).map_err(|e| Failure {
+        code: 2,
+        ..load_failure(e, &args.file)
+    })?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();
