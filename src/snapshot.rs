@@ -9,9 +9,18 @@
 //!      8     4  format version  u32, little-endian
 //!     12     8  body length     u64, little-endian
 //!     20    32  body checksum   blake3 of the body
-//!     52     …  body            bincode 2 (standard config) of
-//!                               (Metadata, Model, ImportReport)
+//!     52     …  body            four sections, each a u64 little-endian
+//!                               length followed by that many bytes of
+//!                               bincode 2 (standard config, serde):
+//!                               0 Metadata
+//!                               1 the string table (model.strings)
+//!                               2 sources, entities, edges, conflicts
+//!                               3 ImportReport (rejected rows included)
 //! ```
+//!
+//! The sections are separate so they decode in parallel: rebuilding the
+//! string table's lookup index, the single biggest cost of a load, overlaps
+//! decoding the entities and edges. `snapshot info` decodes section 0 only.
 //!
 //! Loading refuses a file, with a [`SnapshotError`] naming the problem, when
 //! the magic is wrong (a foreign file), the version is not one this build
@@ -36,7 +45,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::import::ImportReport;
-use crate::model::{Attributes, Conflict, Model, Provenance, Sym};
+use crate::model::{
+    Attributes, Conflict, Edge, Entity, Interner, Model, Provenance, SourceFile, Sym,
+};
 
 /// The eight bytes every snapshot starts with.
 pub const MAGIC: [u8; 8] = *b"WHOCAN\0S";
@@ -234,21 +245,26 @@ impl Snapshot {
     }
 }
 
-/// The body as written: borrowed, so saving copies nothing.
+/// Section 2 as written: the model without its string table, borrowed.
 #[derive(Serialize)]
-struct BodyRef<'a> {
-    metadata: &'a Metadata,
-    model: &'a Model,
-    report: &'a ImportReport,
+struct RecordsRef<'a> {
+    sources: &'a [SourceFile],
+    entities: &'a [Entity],
+    edges: &'a [Edge],
+    conflicts: &'a [Conflict],
 }
 
-/// The body as read. Field order must match [`BodyRef`].
+/// Section 2 as read. Field order must match [`RecordsRef`].
 #[derive(Deserialize)]
-struct Body {
-    metadata: Metadata,
-    model: Model,
-    report: ImportReport,
+struct Records {
+    sources: Vec<SourceFile>,
+    entities: Vec<Entity>,
+    edges: Vec<Edge>,
+    conflicts: Vec<Conflict>,
 }
+
+/// Number of sections in a format-1 body.
+const SECTIONS: usize = 4;
 
 /// A decoded header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,21 +314,30 @@ pub fn is_snapshot_file(path: &Path) -> io::Result<bool> {
     Ok(looks_like_snapshot(&prefix[..filled]))
 }
 
-fn bincode_config() -> impl bincode::config::Config {
-    bincode::config::standard()
+fn encode_section<T: Serialize>(value: T, body: &mut Vec<u8>) -> Result<(), SnapshotError> {
+    let bytes = bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| SnapshotError::Encode(e.to_string()))?;
+    body.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    body.extend_from_slice(&bytes);
+    Ok(())
 }
 
 /// Encodes a snapshot: header followed by body.
 pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
-    let body = bincode::serde::encode_to_vec(
-        BodyRef {
-            metadata: &snapshot.metadata,
-            model: &snapshot.model,
-            report: &snapshot.report,
+    let model = &snapshot.model;
+    let mut body = Vec::new();
+    encode_section(&snapshot.metadata, &mut body)?;
+    encode_section(&model.strings, &mut body)?;
+    encode_section(
+        RecordsRef {
+            sources: &model.sources,
+            entities: &model.entities,
+            edges: &model.edges,
+            conflicts: &model.conflicts,
         },
-        bincode_config(),
-    )
-    .map_err(|e| SnapshotError::Encode(e.to_string()))?;
+        &mut body,
+    )?;
+    encode_section(&snapshot.report, &mut body)?;
     let header = Header {
         version: FORMAT_VERSION,
         body_len: body.len() as u64,
@@ -460,58 +485,128 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
 /// header and checksum); cheaper than [`decode`] for `snapshot info`.
 pub fn decode_metadata(bytes: &[u8]) -> Result<Metadata, SnapshotError> {
     let body = verify(bytes)?;
-    // The metadata is the body's first field, so it decodes from a prefix.
-    let (metadata, _): (Metadata, usize) = decode_limited(body)?;
-    Ok(metadata)
+    let sections = split_sections(body)?;
+    decode_section(sections[0], 0)
 }
 
-/// Runs bincode with a byte limit a small multiple of the body's length:
-/// every length field in the body claims bytes against it before anything is
-/// allocated, so a crafted length is refused instead of allocated. The limit
-/// is a const generic in bincode, so a few tiers cover every body size.
-fn decode_limited<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-) -> Result<(T, usize), SnapshotError> {
+/// How many bytes of in-memory data bincode may claim per encoded byte.
+/// bincode claims each decoded value's in-memory size against its limit:
+/// a one-byte varint decoding to a `u64` or `usize` claims 8, each string
+/// byte claims 1; nothing in a snapshot claims more than 8 per byte, plus the
+/// string bytes themselves.
+const CLAIM_PER_BYTE: u64 = 9;
+
+/// Runs bincode with a byte limit a bounded multiple of the section's
+/// length: every length field claims its bytes against the limit before
+/// anything is allocated, so a crafted length is refused, not allocated. The
+/// limit is a const generic in bincode, so a few tiers (each 8× the last)
+/// cover every size; the limit is at most 8 × [`CLAIM_PER_BYTE`] times the
+/// section's real size.
+fn decode_limited<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, usize), String> {
+    let need = (body.len() as u64).saturating_mul(CLAIM_PER_BYTE);
     macro_rules! tiers {
         ($($bits:literal),*) => {
             $(
-                if (body.len() as u64) <= (1u64 << $bits) {
+                if need <= (1u64 << $bits) {
                     return bincode::serde::decode_from_slice(
                         body,
                         bincode::config::standard().with_limit::<{ 1usize << $bits }>(),
                     )
-                    .map_err(|e| SnapshotError::Decode(e.to_string()));
+                    .map_err(|e| e.to_string());
                 }
             )*
         };
     }
-    tiers!(20, 24, 28, 32, 36, 40);
-    Err(SnapshotError::TooLarge(body.len() as u64))
+    tiers!(21, 24, 27, 30, 33, 36, 39, 42, 45);
+    Err(format!("{} bytes is beyond the size limit", body.len()))
+}
+
+/// Splits a body into its sections, checking every length against what is
+/// left before slicing.
+fn split_sections(body: &[u8]) -> Result<[&[u8]; SECTIONS], SnapshotError> {
+    let mut sections = [&body[..0]; SECTIONS];
+    let mut rest = body;
+    for (i, section) in sections.iter_mut().enumerate() {
+        let Some((len, tail)) = rest.split_first_chunk::<8>() else {
+            return Err(SnapshotError::Decode(format!(
+                "section {i} is missing: {} bytes left where an 8-byte length belongs",
+                rest.len()
+            )));
+        };
+        let len = u64::from_le_bytes(*len);
+        if len > tail.len() as u64 {
+            return Err(SnapshotError::Decode(format!(
+                "section {i} claims {len} bytes but only {} remain",
+                tail.len()
+            )));
+        }
+        let (this, tail) = tail.split_at(len as usize);
+        *section = this;
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(SnapshotError::Decode(format!(
+            "{} bytes left over after the last section",
+            rest.len()
+        )));
+    }
+    Ok(sections)
+}
+
+/// Decodes one whole section.
+fn decode_section<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    index: usize,
+) -> Result<T, SnapshotError> {
+    let (value, used) = decode_limited(bytes)
+        .map_err(|e| SnapshotError::Decode(format!("section {index}: {e}")))?;
+    if used != bytes.len() {
+        return Err(SnapshotError::Decode(format!(
+            "section {index}: {} bytes left over after decoding",
+            bytes.len() - used
+        )));
+    }
+    Ok(value)
 }
 
 fn decode_body(body: &[u8]) -> Result<Snapshot, SnapshotError> {
-    let (decoded, used): (Body, usize) = decode_limited(body)?;
-    if used != body.len() {
-        return Err(SnapshotError::Decode(format!(
-            "{} bytes left over after decoding",
-            body.len() - used
-        )));
-    }
-    let Body {
-        metadata,
-        mut model,
-        report,
-    } = decoded;
+    let [meta, strings, records, report] = split_sections(body)?;
+    // The string table's index is the biggest single cost; build it while
+    // the other sections decode.
+    let (strings, (records, (metadata, report))) = rayon::join(
+        || -> Result<Interner, SnapshotError> {
+            let mut strings: Interner = decode_section(strings, 1)?;
+            strings.rebuild_index().map_err(SnapshotError::Invalid)?;
+            Ok(strings)
+        },
+        || {
+            rayon::join(
+                || decode_section::<Records>(records, 2),
+                || {
+                    (
+                        decode_section::<Metadata>(meta, 0),
+                        decode_section::<ImportReport>(report, 3),
+                    )
+                },
+            )
+        },
+    );
+    let metadata = metadata?;
     if metadata.format_version != FORMAT_VERSION {
         return Err(SnapshotError::Invalid(format!(
             "body says format version {} but the header says {FORMAT_VERSION}",
             metadata.format_version
         )));
     }
-    model
-        .strings
-        .rebuild_index()
-        .map_err(SnapshotError::Invalid)?;
+    let records = records?;
+    let model = Model {
+        strings: strings?,
+        sources: records.sources,
+        entities: records.entities,
+        edges: records.edges,
+        conflicts: records.conflicts,
+    };
+    let report = report?;
     validate(&model)?;
     Ok(Snapshot {
         metadata,

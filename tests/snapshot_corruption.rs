@@ -189,19 +189,60 @@ fn newer_format_version_asks_for_an_upgrade() {
     );
 }
 
+/// The body's sections: each a u64 little-endian length and its bytes.
+fn sections(body: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+        out.push(rest[8..8 + len].to_vec());
+        rest = &rest[8 + len..];
+    }
+    out
+}
+
+fn join_sections(sections: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for s in sections {
+        body.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        body.extend_from_slice(s);
+    }
+    body
+}
+
+#[test]
+fn body_is_four_length_prefixed_sections() {
+    let good = good_bytes();
+    let parts = sections(&good[HEADER_LEN..]);
+    assert_eq!(parts.len(), 4);
+    assert_eq!(join_sections(&parts), good[HEADER_LEN..]);
+}
+
 #[test]
 fn crafted_body_with_valid_checksum_cannot_claim_2_pow_60_bytes() {
-    // bincode's standard config: the metadata's format version (varint 1),
-    // then the whocan version string, whose length is a varint: 0xfd means
-    // "u64 follows". Claim 2^60 bytes of string.
-    let mut body = vec![1u8, 0xfd];
-    body.extend_from_slice(&(1u64 << 60).to_le_bytes());
-    body.extend_from_slice(b"0.1.0");
-    let err = refused(&with_valid_header(&body));
+    let good = good_bytes();
+    let mut parts = sections(&good[HEADER_LEN..]);
+    // Section 1 is the string table: a varint count, then each string as a
+    // varint length and its bytes; 0xfd means "u64 follows". One string
+    // claiming 2^60 bytes:
+    let mut strings = vec![1u8, 0xfd];
+    strings.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    strings.extend_from_slice(b"x");
+    parts[1] = strings;
+    let err = refused(&with_valid_header(&join_sections(&parts)));
     assert!(matches!(err, SnapshotError::Decode(_)), "{err}");
     assert!(
-        err.to_string().starts_with("corrupt snapshot body: "),
+        err.to_string()
+            .starts_with("corrupt snapshot body: section 1: "),
         "{err}"
+    );
+    // A section length claiming 2^60 bytes is checked against what is left.
+    let mut body = join_sections(&parts[..1]);
+    body.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    let err = refused(&with_valid_header(&body));
+    assert_eq!(
+        err.to_string(),
+        "corrupt snapshot body: section 1 claims 1152921504606846976 bytes but only 0 remain"
     );
 }
 
@@ -226,7 +267,15 @@ fn garbage_body_with_valid_checksum_is_refused() {
     let err = refused(&with_valid_header(&body));
     assert_eq!(
         err.to_string(),
-        "corrupt snapshot body: 1 bytes left over after decoding"
+        "corrupt snapshot body: 1 bytes left over after the last section"
+    );
+    // Junk inside a section.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    parts[0].push(0);
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert_eq!(
+        err.to_string(),
+        "corrupt snapshot body: section 0: 1 bytes left over after decoding"
     );
 }
 

@@ -390,3 +390,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn issue_5_many_short_strings_stay_within_the_decode_limit() {
+    // bincode counts each string's in-memory length field (8 bytes) against
+    // the decode limit, so a table of short strings claims several times its
+    // encoded size. A real 1M-row organisation hit this; so does this one.
+    let mut model = Model::default();
+    for i in 0..300_000 {
+        model.strings.intern(&i.to_string());
+    }
+    let snap = Snapshot::new(model, ImportReport::default(), CREATED);
+    let back = snapshot::decode(&snapshot::encode(&snap).unwrap()).unwrap();
+    assert_eq!(back.model.strings.len(), 300_001);
+    assert_eq!(
+        back.model.strings.get("299999"),
+        snap.model.strings.get("299999")
+    );
+}
