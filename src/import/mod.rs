@@ -263,13 +263,13 @@ pub struct Importer {
     reported_conflicts: FxHashSet<(EntityIdx, bool, u32)>,
 }
 
-/// One side of a row: what it says about an entity.
-pub(crate) struct Declared {
+/// One side of a row: what it says about an entity, borrowed from the row.
+pub(crate) struct Declared<'a> {
     pub source: Sym,
-    pub id: Sym,
-    pub name: Sym,
+    pub id: &'a str,
+    pub name: &'a str,
     pub kind: Kind,
-    pub source_type: Sym,
+    pub source_type: &'a str,
 }
 
 impl Importer {
@@ -361,24 +361,34 @@ impl Importer {
         self.report.rejections.push(rejection);
     }
 
-    /// Finds or creates the entity a row declares. Name, type and source type
-    /// come from the first row naming the entity; a different type later is a
-    /// conflict, reported once per entity and value.
-    pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> EntityIdx {
-        let next = self.model.entities.len() as EntityIdx;
-        let idx = *self.keys.entry((d.source, d.id)).or_insert(next);
-        if idx == next {
+    /// Finds or creates the entity a row declares; returns it and whether it
+    /// is new. Name, type and source type come from the first row naming the
+    /// entity; a different type later is a conflict, reported once per entity
+    /// and value. Only a new entity's strings are interned: most rows name
+    /// entities already seen, and this is the importer's hot path.
+    pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> (EntityIdx, bool) {
+        let existing = self
+            .model
+            .strings
+            .get(d.id)
+            .and_then(|id| self.keys.get(&(d.source, id)).copied());
+        let Some(idx) = existing else {
+            let idx = self.model.entities.len() as EntityIdx;
+            let id = self.model.strings.intern(d.id);
+            let name = self.model.strings.intern(d.name);
+            let source_type = self.model.strings.intern(d.source_type);
+            self.keys.insert((d.source, id), idx);
             self.model.entities.push(Entity {
                 source: d.source,
-                id: d.id,
-                name: d.name,
+                id,
+                name,
                 kind: d.kind,
-                source_type: d.source_type,
+                source_type,
                 attributes: None,
                 origin: at,
             });
-            return idx;
-        }
+            return (idx, true);
+        };
         let entity = &self.model.entities[idx as usize];
         let (kept_kind, kept_type) = (entity.kind, entity.source_type);
         if kept_kind != d.kind && self.reported_conflicts.insert((idx, true, d.kind as u32)) {
@@ -389,19 +399,18 @@ impl Importer {
                 at,
             });
         }
-        if kept_type != d.source_type
-            && self
-                .reported_conflicts
-                .insert((idx, false, d.source_type.0))
-        {
-            self.model.conflicts.push(Conflict::SourceType {
-                entity: idx,
-                kept: kept_type,
-                other: d.source_type,
-                at,
-            });
+        if self.model.strings.resolve(kept_type) != d.source_type {
+            let other = self.model.strings.intern(d.source_type);
+            if self.reported_conflicts.insert((idx, false, other.0)) {
+                self.model.conflicts.push(Conflict::SourceType {
+                    entity: idx,
+                    kept: kept_type,
+                    other,
+                    at,
+                });
+            }
         }
-        idx
+        (idx, false)
     }
 
     /// True while no row has given the entity its subject attributes.
