@@ -7,14 +7,17 @@
 //! `generate` writes synthetic organisations for benchmarks.
 //!
 //! Data flow: CSV rows → `import` → `model` → `graph` → `expand` → `report`
-//! → stdout or `-o FILE`.
+//! → stdout or `-o FILE`, with `snapshot` able to stand in for `import`, and
+//! `diff` comparing two graphs.
 
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod diff;
 pub mod expand;
 pub mod generate;
 pub mod graph;
 pub mod import;
 pub mod model;
 pub mod report;
+pub mod snapshot;
