@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod cli;
 pub mod diff;
 pub mod expand;

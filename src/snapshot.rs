@@ -355,22 +355,9 @@ pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
 pub fn save(path: &Path, snapshot: &Snapshot) -> Result<u64, SnapshotError> {
     let bytes = encode(snapshot)?;
     let write_err = |e| SnapshotError::io(path, "cannot write", e);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".whocan-snapshot-")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let mut tmp = crate::atomic::temp_beside(path).map_err(write_err)?;
     tmp.write_all(&bytes).map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    // Sync the directory too, so the rename itself survives a crash. Not
-    // every platform lets a directory be opened; the file is already safe.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    crate::atomic::commit(tmp, path).map_err(write_err)?;
     Ok(bytes.len() as u64)
 }
 

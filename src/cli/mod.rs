@@ -318,19 +318,7 @@ impl Output {
             }),
             Some(path) if path == Path::new("-") => Output::open(None),
             Some(path) => {
-                let dir = match path.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p,
-                    _ => Path::new("."),
-                };
-                // tempfile creates 0600 files; a report replacing a file keeps
-                // that file's permissions, a new one gets the usual 0644.
-                let permissions = std::fs::metadata(path)
-                    .map(|m| m.permissions())
-                    .unwrap_or_else(|_| default_permissions());
-                let tmp = tempfile::Builder::new()
-                    .prefix(".whocan-")
-                    .permissions(permissions)
-                    .tempfile_in(dir)
+                let tmp = crate::atomic::temp_beside(path)
                     .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
                 let file = tmp
                     .reopen()
@@ -358,29 +346,11 @@ impl Output {
         }
         drop(self.writer);
         if let Some((path, tmp)) = self.target.take() {
-            tmp.as_file()
-                .sync_all()
+            crate::atomic::commit(tmp, &path)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            tmp.persist(&path).map_err(|e| {
-                Failure::input(format!("cannot write {}: {}", path.display(), e.error))
-            })?;
         }
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn default_permissions() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o644)
-}
-
-#[cfg(not(unix))]
-fn default_permissions() -> std::fs::Permissions {
-    tempfile::tempfile()
-        .and_then(|f| f.metadata())
-        .map(|m| m.permissions())
-        .expect("a temporary file can be created")
 }
 
 /// Maps a write error to a failure, treating a closed pipe as success.
