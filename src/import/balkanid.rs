@@ -402,13 +402,7 @@ enum Parsed {
 struct Meta {
     line: u64,
     cells: [(u32, u32); COLUMNS],
-    subject_kind: Option<Kind>,
-    target_kind: Option<Kind>,
-    granted: bool,
-    mfa: Option<bool>,
-    last_login: Option<i64>,
-    password_changed: Option<i64>,
-    has_target: bool,
+    values: Values,
 }
 
 impl Meta {
@@ -419,13 +413,7 @@ impl Meta {
         }
         Row {
             cells,
-            subject_kind: self.subject_kind,
-            target_kind: self.target_kind,
-            granted: self.granted,
-            mfa: self.mfa,
-            last_login: self.last_login,
-            password_changed: self.password_changed,
-            has_target: self.has_target,
+            values: self.values,
         }
     }
 }
@@ -463,13 +451,7 @@ impl Batch {
                     Parsed::Accepted(Box::new(Meta {
                         line,
                         cells,
-                        subject_kind: row.subject_kind,
-                        target_kind: row.target_kind,
-                        granted: row.granted,
-                        mfa: row.mfa,
-                        last_login: row.last_login,
-                        password_changed: row.password_changed,
-                        has_target: row.has_target,
+                        values: row.values,
                     }))
                 }
                 Err((column, kind, reason)) => Parsed::Rejected(Rejection {
@@ -520,6 +502,12 @@ type RowError = (usize, RejectKind, String);
 #[derive(Default)]
 struct Row<'r> {
     cells: [&'r str; COLUMNS],
+    values: Values,
+}
+
+/// What validating a row derived from its cells.
+#[derive(Clone, Copy, Default)]
+struct Values {
     subject_kind: Option<Kind>,
     target_kind: Option<Kind>,
     granted: bool,
@@ -606,7 +594,7 @@ impl<'r> Row<'r> {
         required(self, Column::EntityType, "")?;
         required(self, Column::EntitySourceType, "")?;
         required(self, Column::EntitySourceId, "")?;
-        self.subject_kind = match layout.mode {
+        self.values.subject_kind = match layout.mode {
             Mode::Express => Some(Kind::Identity),
             Mode::Power => Some(parse_kind(
                 self.cell(Column::EntityType),
@@ -625,14 +613,14 @@ impl<'r> Row<'r> {
             Column::PermissionName,
             Column::PermissionValue,
         ];
-        self.has_target = TARGET.iter().any(|&c| !self.cell(c).is_empty());
-        if self.has_target {
+        self.values.has_target = TARGET.iter().any(|&c| !self.cell(c).is_empty());
+        if self.values.has_target {
             let why = " when the row has access columns";
             required(self, Column::TargetName, why)?;
             required(self, Column::TargetSourceId, why)?;
             required(self, Column::TargetEntityType, why)?;
             required(self, Column::TargetSourceType, why)?;
-            self.target_kind = match layout.mode {
+            self.values.target_kind = match layout.mode {
                 Mode::Express => Some(Kind::Resource),
                 Mode::Power => Some(parse_kind(
                     self.cell(Column::TargetEntityType),
@@ -642,20 +630,20 @@ impl<'r> Row<'r> {
             };
             // reference: Permission Value defaults to true.
             let value = self.cell(Column::PermissionValue);
-            self.granted = if value.is_empty() {
+            self.values.granted = if value.is_empty() {
                 true
             } else {
                 parse_bool(value).ok_or_else(|| bad_bool(Column::PermissionValue, value, col))?
             };
         }
         let mfa = self.cell(Column::Mfa);
-        self.mfa = if mfa.is_empty() {
+        self.values.mfa = if mfa.is_empty() {
             None
         } else {
             Some(parse_bool(mfa).ok_or_else(|| bad_bool(Column::Mfa, mfa, col))?)
         };
-        self.last_login = self.timestamp(Column::LastLogin, 0, cache, col)?;
-        self.password_changed = self.timestamp(Column::PasswordChanged, 1, cache, col)?;
+        self.values.last_login = self.timestamp(Column::LastLogin, 0, cache, col)?;
+        self.values.password_changed = self.timestamp(Column::PasswordChanged, 1, cache, col)?;
         Ok(())
     }
 
@@ -721,7 +709,7 @@ fn accept(
         source,
         id: row.cell(Column::EntitySourceId),
         name: row.cell(Column::EntityName),
-        kind: row.subject_kind.unwrap_or(Kind::Identity),
+        kind: row.values.subject_kind.unwrap_or(Kind::Identity),
         // reference, Express Mode: identities are users.
         source_type: if express {
             "user"
@@ -738,17 +726,17 @@ fn accept(
             status: imp.intern(row.cell(Column::Status)),
             first_name: imp.intern(row.cell(Column::FirstName)),
             last_name: imp.intern(row.cell(Column::LastName)),
-            last_login: row.last_login,
-            password_changed: row.password_changed,
-            mfa: row.mfa,
+            last_login: row.values.last_login,
+            password_changed: row.values.password_changed,
+            mfa: row.values.mfa,
         };
         imp.set_attributes(from, || attrs);
     }
-    if !row.has_target {
+    if !row.values.has_target {
         report.rows_without_target += 1;
         return;
     }
-    let target_kind = row.target_kind.unwrap_or(Kind::Resource);
+    let target_kind = row.values.target_kind.unwrap_or(Kind::Resource);
     let target = Declared {
         source,
         id: row.cell(Column::TargetSourceId),
@@ -769,5 +757,5 @@ fn accept(
         "" => imp.intern("access"),
         name => imp.intern(name),
     };
-    imp.relate(from, to, permission, row.granted, at);
+    imp.relate(from, to, permission, row.values.granted, at);
 }

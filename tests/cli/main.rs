@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod diff;
 mod generate;
 mod import;
 mod report;
