@@ -391,7 +391,7 @@ impl<'g> Expansion<'g> {
     /// parallel over batches of identities; `render` turns one batch's grants
     /// into a value (e.g. bytes) and `consume` receives the values in order.
     /// Batches are sized from the grants per identity seen so far, so memory
-    /// stays bounded by a window of about [`GRANTS_PER_BATCH`] grants per
+    /// stays bounded by a window of about 64K grants per
     /// thread, however large the answer.
     pub fn stream<T, E>(
         &self,

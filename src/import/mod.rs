@@ -258,8 +258,7 @@ pub struct Importer {
     model: Model,
     report: ImportReport,
     keys: FxHashMap<(Sym, Sym), EntityIdx>,
-    edge_keys: FxHashMap<(EntityIdx, EntityIdx, Sym), EdgeIdx>,
-    edges_in_conflict: FxHashSet<EdgeIdx>,
+    pending: Vec<PendingEdge>,
     reported_conflicts: FxHashSet<(EntityIdx, bool, u32)>,
 }
 
@@ -309,8 +308,7 @@ impl Importer {
     /// costs memory or a rehash.
     fn reserve_for_bytes(&mut self, bytes: u64) {
         let rows = (bytes / 150).min(50_000_000) as usize;
-        self.edge_keys.reserve(rows);
-        self.model.edges.reserve(rows);
+        self.pending.reserve(rows);
         self.keys.reserve(rows / 2);
         self.model
             .strings
@@ -363,7 +361,8 @@ impl Importer {
     }
 
     /// The model and report built so far.
-    pub fn finish(self) -> (Model, ImportReport) {
+    pub fn finish(mut self) -> (Model, ImportReport) {
+        self.build_edges();
         (self.model, self.report)
     }
 
@@ -455,41 +454,109 @@ impl Importer {
         granted: bool,
         at: Provenance,
     ) {
-        let next = self.model.edges.len() as EdgeIdx;
-        let idx = *self.edge_keys.entry((from, to, permission)).or_insert(next);
-        if idx == next {
-            self.model.edges.push(Edge {
-                from,
-                to,
-                permission,
-                granted,
-                origin: at,
-                rows: 1,
+        // Rows are merged into edges once, in `finish`: a sort beats a hash
+        // lookup per row, which misses the cache on large imports.
+        self.pending.push(PendingEdge {
+            from,
+            to,
+            permission,
+            granted,
+            at,
+        });
+    }
+
+    /// Merges the rows stated so far into edges, `(from, to, permission)`
+    /// once each, in order of first row, and reports disagreeing Permission
+    /// Values in input order among the other conflicts.
+    fn build_edges(&mut self) {
+        use rayon::prelude::*;
+        let mut rows = std::mem::take(&mut self.pending);
+        // (from, to, permission, row) is unique: one edge per row.
+        rows.par_sort_unstable_by_key(|r| (r.from, r.to, r.permission, r.at));
+        let mut edges = Vec::with_capacity(rows.len());
+        // (edge position, granted_at, denied_at, the row that disagreed)
+        let mut disagreements = Vec::new();
+        for group in
+            rows.chunk_by(|a, b| (a.from, a.to, a.permission) == (b.from, b.to, b.permission))
+        {
+            let first = &group[0];
+            if let Some(other) = group.iter().find(|r| r.granted != first.granted) {
+                // PRODUCT.md: where rows disagree on one edge it counts as
+                // granted and the conflict is reported; an audit tool
+                // over-reports rather than hides access.
+                let (granted_at, denied_at) = if first.granted {
+                    (first.at, other.at)
+                } else {
+                    (other.at, first.at)
+                };
+                disagreements.push((edges.len(), granted_at, denied_at, other.at));
+            }
+            edges.push(Edge {
+                from: first.from,
+                to: first.to,
+                permission: first.permission,
+                granted: group.iter().any(|r| r.granted),
+                origin: first.at,
+                rows: group.len().min(u32::MAX as usize) as u32,
             });
-            return;
         }
-        let edge = &mut self.model.edges[idx as usize];
-        edge.rows = edge.rows.saturating_add(1);
-        if edge.granted != granted {
-            // PRODUCT.md: where rows disagree on one edge it counts as
-            // granted and the conflict is reported; an audit tool
-            // over-reports rather than hides access. Until now every row
-            // agreed with the first, so the first row holds the old value.
-            let (granted_at, denied_at) = if granted {
-                (at, edge.origin)
-            } else {
-                (edge.origin, at)
+        drop(rows);
+        // Edges in order of their first row, as the input states them.
+        let mut order: Vec<u32> = (0..edges.len() as u32).collect();
+        order.par_sort_unstable_by_key(|&i| edges[i as usize].origin);
+        let mut position = vec![0 as EdgeIdx; edges.len()];
+        for (new, &old) in order.iter().enumerate() {
+            position[old as usize] = new as EdgeIdx;
+        }
+        let base = self.model.edges.len() as EdgeIdx;
+        self.model
+            .edges
+            .extend(order.iter().map(|&i| edges[i as usize]));
+        // Merge the value conflicts into the declaration conflicts by the row
+        // where each was found; on one row, declarations come first.
+        disagreements.sort_by_key(|d| d.3);
+        let declared = std::mem::take(&mut self.model.conflicts);
+        let mut value_conflicts = disagreements.into_iter().peekable();
+        for conflict in declared {
+            let at = match &conflict {
+                Conflict::Kind { at, .. } | Conflict::SourceType { at, .. } => *at,
+                Conflict::PermissionValue {
+                    granted_at,
+                    denied_at,
+                    ..
+                } => (*granted_at).max(*denied_at),
             };
-            edge.granted = true;
-            if self.edges_in_conflict.insert(idx) {
+            while let Some(&(edge, granted_at, denied_at, found)) = value_conflicts.peek() {
+                if found >= at {
+                    break;
+                }
                 self.model.conflicts.push(Conflict::PermissionValue {
-                    edge: idx,
+                    edge: base + position[edge],
                     granted_at,
                     denied_at,
                 });
+                value_conflicts.next();
             }
+            self.model.conflicts.push(conflict);
+        }
+        for (edge, granted_at, denied_at, _) in value_conflicts {
+            self.model.conflicts.push(Conflict::PermissionValue {
+                edge: base + position[edge],
+                granted_at,
+                denied_at,
+            });
         }
     }
+}
+
+/// One row's edge, before rows stating the same edge are merged.
+#[derive(Clone, Copy)]
+struct PendingEdge {
+    from: EntityIdx,
+    to: EntityIdx,
+    permission: Sym,
+    granted: bool,
+    at: Provenance,
 }
 
 /// A reader that hashes and counts what passes through it.
