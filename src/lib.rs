@@ -15,4 +15,6 @@ pub mod expand;
 pub mod graph;
 pub mod import;
 pub mod model;
+pub mod query;
+pub mod repl;
 pub mod report;
