@@ -4,7 +4,7 @@
 //! Owns header recognition (any order, any case, both spellings of the
 //! password column), mode detection (Power, Express, Entities-only) and row
 //! validation. Merging rows into entities and edges is left to
-//! [`Importer`](super::Importer).
+//! [`Importer`].
 
 use std::io::Read;
 use std::path::Path;
@@ -418,11 +418,18 @@ impl Row {
     ) -> Result<(), RowError> {
         if record.len() != layout.fields {
             let column = record.len().min(layout.fields) + 1;
+            // A quote left open swallows the following lines into one field;
+            // say so, since the field count alone does not explain it.
+            let hint = if record.iter().any(|f| f.contains(&b'\n')) {
+                "; a field spans several lines: is a quote left open?"
+            } else {
+                ""
+            };
             return Err((
                 column,
                 RejectKind::FieldCount,
                 format!(
-                    "row has {} field{}, the header has {}",
+                    "row has {} field{}, the header has {}{hint}",
                     record.len(),
                     if record.len() == 1 { "" } else { "s" },
                     layout.fields

@@ -111,6 +111,9 @@ fn write_table(table: &Table, out: &mut dyn Write) -> io::Result<()> {
                 .map(|v| comfy_table::Cell::new(plain(v).replace('\n', "\\n"))),
         );
     }
+    for column in t.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
     for line in t.to_string().lines() {
         writeln!(out, "{}", line.trim_end())?;
     }

@@ -1,0 +1,12 @@
+//! Golden CLI tests: each case runs the real `whocan` binary on files from
+//! `fixtures/` and compares stdout, stderr and the exit code with
+//! `tests/golden/<subcommand>/<case>.{out,err,code}`.
+//!
+//! `WHOCAN_BLESS=1 cargo test --test cli` rewrites the goldens; read the diff
+//! before committing it.
+
+mod harness;
+
+mod import;
+mod report;
+mod stats;
