@@ -109,6 +109,12 @@ pub fn execute(
     }
 }
 
+fn fold_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
 /// Tab completion, multi-line validation and nothing else.
 pub struct ShellHelper {
     /// Entity ids and names, sorted ASCII-case-insensitively.
@@ -118,11 +124,7 @@ pub struct ShellHelper {
 impl ShellHelper {
     /// A helper completing these entity words (plus the language's keywords).
     pub fn new(mut words: Vec<String>) -> ShellHelper {
-        words.sort_by(|a, b| {
-            a.to_ascii_lowercase()
-                .cmp(&b.to_ascii_lowercase())
-                .then_with(|| a.cmp(b))
-        });
+        words.sort_unstable_by(|a, b| fold_cmp(a, b).then_with(|| a.cmp(b)));
         words.dedup();
         ShellHelper { words }
     }
@@ -174,10 +176,13 @@ impl ShellHelper {
         {
             let from = self
                 .words
-                .partition_point(|w| w.to_ascii_lowercase().as_str() < lower.as_str());
+                .partition_point(|w| w.bytes().map(|b| b.to_ascii_lowercase()).lt(lower.bytes()));
             for w in self.words[from..]
                 .iter()
-                .take_while(|w| w.to_ascii_lowercase().starts_with(&lower))
+                .take_while(|w| {
+                    w.len() >= lower.len()
+                        && w.as_bytes()[..lower.len()].eq_ignore_ascii_case(lower.as_bytes())
+                })
                 .take(MAX)
             {
                 if quoted

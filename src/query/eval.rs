@@ -300,7 +300,6 @@ impl<'g> Engine<'g> {
         let ids_only = r.form == RefForm::Id;
         let is_id = |f: &Field| *f == Field::Id;
         let not_id = |f: &Field| *f != Field::Id;
-        let mut tiers: Vec<(String, Vec<EntityIdx>)> = Vec::new();
         let pick = |entries: &[(Sym, EntityIdx, Field)], keep: &dyn Fn(&Field) -> bool| {
             let mut v: Vec<EntityIdx> =
                 entries.iter().filter(|x| keep(&x.2)).map(|x| x.1).collect();
@@ -308,42 +307,54 @@ impl<'g> Engine<'g> {
             v.dedup();
             v
         };
-        tiers.push(("id".into(), pick(self.exact_range(text), &is_id)));
-        if !ids_only && r.form == RefForm::Word {
+        // Tiers are tried in order and computed only when reached: the
+        // case-insensitive index is built on first need, never for an exact
+        // id.
+        type Tier<'a> = (&'static str, Box<dyn Fn() -> Vec<EntityIdx> + 'a>);
+        let mut tiers: Vec<Tier> = Vec::new();
+        tiers.push(("id", Box::new(|| pick(self.exact_range(text), &is_id))));
+        if r.form == RefForm::Word {
             // `source/id`: try every `/`, since ids contain slashes too.
-            let mut v = Vec::new();
-            for (i, _) in text.match_indices('/') {
-                if let Some(e) = self.graph.find(&text[..i], &text[i + 1..]) {
-                    v.push(e);
-                }
-            }
-            v.sort_unstable();
-            v.dedup();
-            tiers.push(("source/id".into(), v));
+            tiers.push((
+                "source/id",
+                Box::new(|| {
+                    let mut v: Vec<EntityIdx> = text
+                        .match_indices('/')
+                        .filter_map(|(i, _)| self.graph.find(&text[..i], &text[i + 1..]))
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                }),
+            ));
         }
         if !ids_only {
             tiers.push((
-                "name, username or email".into(),
-                pick(self.exact_range(text), &not_id),
+                "name, username or email",
+                Box::new(|| pick(self.exact_range(text), &not_id)),
             ));
         }
         tiers.push((
-            "case-insensitive id".into(),
-            pick(self.folded_range(text, false), &is_id),
+            "case-insensitive id",
+            Box::new(|| pick(self.folded_range(text, false), &is_id)),
         ));
         if !ids_only {
             tiers.push((
-                "case-insensitive name, username or email".into(),
-                pick(self.folded_range(text, false), &not_id),
+                "case-insensitive name, username or email",
+                Box::new(|| pick(self.folded_range(text, false), &not_id)),
+            ));
+            tiers.push((
+                "prefix of an id, name, username or email",
+                Box::new(|| pick(self.folded_range(text, true), &|_| true)),
+            ));
+        } else {
+            tiers.push((
+                "id prefix",
+                Box::new(|| pick(self.folded_range(text, true), &is_id)),
             ));
         }
-        let prefix = self.folded_range(text, true);
-        if ids_only {
-            tiers.push(("id prefix".into(), pick(prefix, &is_id)));
-        } else {
-            tiers.push(("prefix".into(), pick(prefix, &|_| true)));
-        }
-        for (how, mut found) in tiers {
+        for (how, tier) in tiers {
+            let mut found = tier();
             match found.len() {
                 0 => continue,
                 1 => return Ok(found[0]),
@@ -359,7 +370,7 @@ impl<'g> Engine<'g> {
                         width: r.width,
                         kind: ErrorKind::Ambiguous {
                             text: text.to_string(),
-                            how,
+                            how: how.to_string(),
                             candidates,
                             more: n.saturating_sub(MAX_CANDIDATES),
                         },
