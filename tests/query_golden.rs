@@ -152,6 +152,7 @@ query!(
     "via which group dave archive-bucket"
 );
 query!(why_limit, NESTED, "-e", "why bob prod-db limit 1");
+query!(why_target_in_cycle, NESTED, "-e", "why bob OnCall");
 
 // members and groups
 query!(members_of, NESTED, "-e", "members of DBA-Team");

@@ -1106,22 +1106,63 @@ impl<'g> Engine<'g> {
 
     // ---- why ----
 
-    /// Every simple path from `y` to `x` over all edges (granted or false,
-    /// through any kind of node), classified. Returns the paths and whether
-    /// the search stopped early.
+    /// Paths from `y` to `x` with distinct intermediate nodes, found in
+    /// three searches so that the paths that matter come first whatever the
+    /// budget: (1) granted edges through connections, the paths that grant;
+    /// (2) through connections with a `false` edge on the way; (3) only when
+    /// nothing grants, paths through an identity or resource. Returns the
+    /// paths and whether a search stopped early.
     fn paths(&self, y: EntityIdx, x: EntityIdx) -> (Vec<Vec<EdgeIdx>>, bool) {
         let m = self.model;
-        // Nodes reachable from y (not through x).
+        let through_connections = |t: EntityIdx| self.kind(t) == Kind::Connection;
+        let granted = |e: EdgeIdx| m.edges[e as usize].granted;
+        let (mut paths, mut truncated) =
+            self.search(y, x, &granted, &through_connections, &|_| true, MAX_PATHS);
+        let has_false = |p: &[EdgeIdx]| p.iter().any(|&e| !m.edges[e as usize].granted);
+        let (blocked, t2) =
+            self.search(y, x, &|_| true, &through_connections, &has_false, MAX_PATHS);
+        paths.extend(blocked);
+        truncated |= t2;
+        if paths.iter().all(|p| has_false(p)) {
+            let through_other = |p: &[EdgeIdx]| {
+                p[..p.len() - 1]
+                    .iter()
+                    .any(|&e| self.kind(m.edges[e as usize].to) != Kind::Connection)
+            };
+            let (other, t3) =
+                self.search(y, x, &|_| true, &|_| true, &through_other, MAX_PATHS / 4);
+            paths.extend(other);
+            truncated |= t3;
+        }
+        (paths, truncated)
+    }
+
+    /// Depth-first enumeration of paths from `y` to `x` over edges passing
+    /// `edge_ok`, through intermediate nodes passing `passable` (distinct,
+    /// possibly `x` itself: in a cycle, `bob -> OnCall -> Ops -> OnCall` is how
+    /// bob holds `member` on OnCall with provider Ops), keeping those passing
+    /// `keep`, at most `max` of them.
+    fn search(
+        &self,
+        y: EntityIdx,
+        x: EntityIdx,
+        edge_ok: &dyn Fn(EdgeIdx) -> bool,
+        passable: &dyn Fn(EntityIdx) -> bool,
+        keep: &dyn Fn(&[EdgeIdx]) -> bool,
+        max: usize,
+    ) -> (Vec<Vec<EdgeIdx>>, bool) {
+        let m = self.model;
+        // Nodes reachable from y.
         let mut forward = FxHashSet::default();
         forward.insert(y);
         let mut stack = vec![y];
         while let Some(u) = stack.pop() {
-            if u == x {
+            if u != y && !passable(u) {
                 continue;
             }
             for &ei in self.edges_out(u) {
                 let t = m.edges[ei as usize].to;
-                if forward.insert(t) {
+                if edge_ok(ei) && forward.insert(t) {
                     stack.push(t);
                 }
             }
@@ -1136,12 +1177,15 @@ impl<'g> Engine<'g> {
         while let Some(u) = stack.pop() {
             for &ei in self.edges_in(u) {
                 let f = m.edges[ei as usize].from;
-                if forward.contains(&f) && f != x && useful.insert(f) {
+                if edge_ok(ei)
+                    && forward.contains(&f)
+                    && (f == y || passable(f))
+                    && useful.insert(f)
+                {
                     stack.push(f);
                 }
             }
         }
-        // Depth-first enumeration of simple paths within `useful`.
         let mut paths = Vec::new();
         let mut on_path = FxHashSet::default();
         on_path.insert(y);
@@ -1151,7 +1195,7 @@ impl<'g> Engine<'g> {
         let mut truncated = false;
         while let Some(&mut (u, ref mut i)) = frames.last_mut() {
             steps += 1;
-            if steps > MAX_WHY_STEPS || paths.len() >= MAX_PATHS {
+            if steps > MAX_WHY_STEPS || paths.len() >= max {
                 truncated = true;
                 break;
             }
@@ -1164,12 +1208,18 @@ impl<'g> Engine<'g> {
             }
             let ei = out[*i];
             *i += 1;
+            if !edge_ok(ei) {
+                continue;
+            }
             let t = m.edges[ei as usize].to;
             if t == x {
-                let mut p = path.clone();
-                p.push(ei);
-                paths.push(p);
-            } else if useful.contains(&t) && !on_path.contains(&t) {
+                path.push(ei);
+                if keep(&path) {
+                    paths.push(path.clone());
+                }
+                path.pop();
+            }
+            if t != y && useful.contains(&t) && !on_path.contains(&t) && passable(t) {
                 on_path.insert(t);
                 path.push(ei);
                 frames.push((t, 0));
