@@ -53,8 +53,8 @@ pub enum Route {
     Any,
     /// Direct grants only (no provider).
     Direct,
-    /// Some path runs through this connection (as entry, intermediate or
-    /// provider).
+    /// The grant flows through this connection: the identity is in it
+    /// (directly or nested) and it is, or reaches, the provider.
     Via(EntityRef),
 }
 

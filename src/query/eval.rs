@@ -1551,11 +1551,13 @@ impl<'g> Engine<'g> {
                 for gr in self.who_grants(x, p) {
                     if !members.contains(&gr.identity) {
                         offenders.push(format!(
-                            "{} [{}] via {}",
+                            "{} [{}] {}",
                             self.named(gr.identity),
                             m.str(gr.permission),
-                            gr.provider
-                                .map_or("(direct)".to_string(), |pr| self.label(pr).to_string())
+                            gr.provider.map_or("directly".to_string(), |pr| format!(
+                                "via {}",
+                                self.label(pr)
+                            ))
                         ));
                     }
                 }
@@ -1592,10 +1594,12 @@ impl<'g> Engine<'g> {
                     .iter()
                     .map(|g| {
                         format!(
-                            "{} via {}",
+                            "{} {}",
                             m.str(g.permission),
-                            g.provider
-                                .map_or("(direct)".to_string(), |pr| self.label(pr).to_string())
+                            g.provider.map_or("directly".to_string(), |pr| format!(
+                                "via {}",
+                                self.label(pr)
+                            ))
                         )
                     })
                     .collect();
@@ -1666,5 +1670,156 @@ impl PictureBuilder {
             label: engine.model.str(e.permission).to_string(),
             granted: e.granted,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{FileOptions, Importer};
+    use crate::query::parse::parse_statement;
+
+    const NESTED: &str = include_str!("../../fixtures/nested_groups.csv");
+
+    fn graph(rows: &str) -> AccessGraph {
+        let mut importer = Importer::new();
+        importer
+            .import_reader("t.csv".as_ref(), rows.as_bytes(), &FileOptions::default())
+            .unwrap();
+        AccessGraph::new(importer.finish().0)
+    }
+
+    /// Runs one statement and renders it as CSV (or the verdict, or the error).
+    #[track_caller]
+    fn check(rows: &str, query: &str, expected: &str) {
+        let g = graph(rows);
+        let engine = Engine::new(&g);
+        let st = parse_statement(query).unwrap().statement;
+        let got = match st {
+            Statement::Ask(ask) => match engine.eval(&ask) {
+                Ok(ev) => {
+                    let mut out = Vec::new();
+                    ev.answer
+                        .table
+                        .write(crate::report::Format::Csv, &mut out)
+                        .unwrap();
+                    String::from_utf8(out).unwrap()
+                }
+                Err(e) => format!("error {e}\n"),
+            },
+            Statement::Expect(e) => match engine.check(&e) {
+                Ok(v) => format!("{} {}\n", v.passed, v.detail),
+                Err(e) => format!("error {e}\n"),
+            },
+            other => panic!("not a query: {other:?}"),
+        };
+        assert_eq!(got, expected, "{query}");
+    }
+
+    #[test]
+    fn references_resolve_by_id_then_name_then_case_then_prefix() {
+        check(
+            NESTED,
+            "expect members of grp-l5 = {dave}",
+            "true got {dave (u-dave)}\n",
+        );
+        check(
+            NESTED,
+            "expect members of LEVEL-5 = {dave}",
+            "true got {dave (u-dave)}\n",
+        );
+        check(
+            NESTED,
+            "expect groups of ALICE@ACME includes {Engineering}",
+            "true got {DBA-Team (grp-dba), Engineering (grp-eng), Platform (grp-platform), Security-Team (grp-sec)}; missing {}\n",
+        );
+        check(
+            NESTED,
+            "show level-",
+            "error 1:6: `level-` is ambiguous: 5 entities match by prefix of an id, name, username or email; name one by source/id or id:VALUE:\n    t/grp-l1  (connection group, name \"Level-1\")\n    t/grp-l2  (connection group, name \"Level-2\")\n    t/grp-l3  (connection group, name \"Level-3\")\n    t/grp-l4  (connection group, name \"Level-4\")\n    t/grp-l5  (connection role, name \"Level-5\")\n",
+        );
+        check(
+            NESTED,
+            "show id:Level-5",
+            "error 1:6: no entity matches `Level-5` by id, name, username or email; did you mean `Level-5`?\n",
+        );
+        check(
+            NESTED,
+            "show t/grp-audit-2",
+            "field,value\nsource,t\nid,grp-audit-2\nname,Auditors\nkind,connection\nsource type,group\nproject,Finance\nstatus,active\ndeclared at,t.csv:26\nhas access to,billing-db (db-billing) [read] at t.csv:30\naccessed by,erin (u-erin) [member] at t.csv:26\n",
+        );
+    }
+
+    #[test]
+    fn nested_group_grant_names_the_inner_provider() {
+        check(
+            NESTED,
+            "who can reach prod-db with admin",
+            "identity_id,identity_name,source,permission,provider_id,provider_name\nu-alice,alice,t,admin,grp-dba,DBA-Team\nu-bob,bob,t,admin,grp-dba,DBA-Team\n",
+        );
+    }
+
+    #[test]
+    fn via_keeps_grants_whose_path_runs_through_the_connection() {
+        check(
+            NESTED,
+            "expect who can reach prod-db via Engineering = {alice, bob}",
+            "true got {alice (u-alice), bob (u-bob)}\n",
+        );
+        // Access flows around a nesting cycle: svc-deploy's read from Ops can
+        // flow through OnCall (Ops -> OnCall -> Ops), so it counts.
+        check(
+            NESTED,
+            "expect who can reach prod-db via OnCall = {bob, svc-deploy}",
+            "true got {svc-deploy, bob (u-bob)}\n",
+        );
+        check(
+            NESTED,
+            "expect bob reaches prod-db with read via Engineering",
+            "false bob (u-bob) reaches prod-db (db-prod) with: admin via DBA-Team; read via Ops\n",
+        );
+    }
+
+    #[test]
+    fn false_edge_is_kept_but_not_traversed() {
+        check(NESTED, "count why carol billing-db", "count\n0\n");
+        check(
+            NESTED,
+            "expect none outside DBA-Team can reach billing-db with admin",
+            "true 0 outside DBA-Team: \n",
+        );
+        check(
+            NESTED,
+            "expect none outside Engineering can reach prod-db",
+            "false 2 outside Engineering: svc-deploy [read] via Ops; svc-deploy [write] directly\n",
+        );
+        check(
+            NESTED,
+            "expect count members of DBA-Team = 2",
+            "true count is 2\n",
+        );
+    }
+
+    #[test]
+    fn cycle_members_get_everything_the_cycle_holds() {
+        check(
+            NESTED,
+            "what can bob reach of type resource",
+            "target_id,target_name,target_type,permission,provider_id,provider_name\ndb-billing,billing-db,resource/database,admin,grp-dba,DBA-Team\ndb-prod,prod-db,resource/database,admin,grp-dba,DBA-Team\ndb-prod,prod-db,resource/database,read,grp-ops,Ops\nres-pager,pager,resource/application,page,grp-oncall,OnCall\n",
+        );
+    }
+
+    #[test]
+    fn unknown_permission_is_an_error_with_a_suggestion() {
+        check(
+            NESTED,
+            "what can bob reach with ADMIN",
+            "target_id,target_name,target_type,permission,provider_id,provider_name\ndb-billing,billing-db,resource/database,admin,grp-dba,DBA-Team\ndb-prod,prod-db,resource/database,admin,grp-dba,DBA-Team\n",
+        );
+        check(
+            NESTED,
+            "what can bob reach with admn",
+            "error 1:25: no edge carries permission `admn`; did you mean `admin`?\n",
+        );
     }
 }

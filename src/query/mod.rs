@@ -479,7 +479,9 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
              Identities with effective access to X, one row per permission and provider\n  \
              (the connection holding the granting edge; `(direct)` for a direct grant).\n  \
              `in project Q`: identities whose Project is Q. `direct`: direct grants only.\n  \
-             `via G`: grants whose path runs through connection G.\n"
+             `via G`: grants that flow through connection G: the identity is in G\n  \
+             (directly or nested) and G is, or reaches, the provider. Around a\n  \
+             nesting cycle access flows through every member of the cycle.\n"
         }
         Some("what") => {
             "what can Y reach [with [permission] P] [of type T] [limit N]\n  \
