@@ -17,7 +17,9 @@
 //!
 //! Does no I/O.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -43,6 +45,15 @@ type Packed = (u32, u32, u32);
 
 const NONE: u32 = u32::MAX;
 
+/// Most closure entries kept in the shared cache (12 bytes each, so about
+/// 400 MiB). Past it, closures are recomputed per use: a pathological
+/// organisation gets slower, never out of memory.
+const CLOSURE_CACHE_ENTRIES: usize = 32 << 20;
+
+/// Grants aimed for per parallel batch when streaming; batches are sized from
+/// the grants per identity seen so far.
+const GRANTS_PER_BATCH: usize = 1 << 16;
+
 /// Precomputed structures for deriving effective access from one graph.
 pub struct Expansion<'g> {
     graph: &'g AccessGraph,
@@ -63,6 +74,7 @@ pub struct Expansion<'g> {
     succ_start: Vec<u32>,
     succ: Vec<u32>,
     closures: Vec<OnceLock<Box<[Packed]>>>,
+    cached_entries: AtomicUsize,
     /// Identities in report order, grouped: identities sharing an id (from
     /// different sources) are adjacent.
     identities: Vec<EntityIdx>,
@@ -173,6 +185,7 @@ impl<'g> Expansion<'g> {
             succ_start,
             succ,
             closures,
+            cached_entries: AtomicUsize::new(0),
             identities,
         }
     }
@@ -215,34 +228,56 @@ impl<'g> Expansion<'g> {
     }
 
     /// Every `(target, permission, provider)` a member of `comp` gets through
-    /// it, sorted and distinct; computed once.
-    fn closure(&self, comp: u32) -> &[Packed] {
-        self.closures[comp as usize].get_or_init(|| {
-            let mut seen = rustc_hash::FxHashSet::default();
-            let mut stack = vec![comp];
-            seen.insert(comp);
-            let mut grants = Vec::new();
-            while let Some(c) = stack.pop() {
-                for &d in self.members(c) {
-                    let provider = self.rank[d as usize] + 1;
-                    for &(t, p) in self.granted_edges(d) {
-                        grants.push((
-                            self.rank[t as usize],
-                            self.perm_rank[p.0 as usize],
-                            provider,
-                        ));
-                    }
-                }
-                for &s in self.successors(c) {
-                    if seen.insert(s) {
-                        stack.push(s);
-                    }
+    /// it, sorted and distinct; computed once and cached while the cache has
+    /// room.
+    fn closure(&self, comp: u32) -> Cow<'_, [Packed]> {
+        let slot = &self.closures[comp as usize];
+        if let Some(cached) = slot.get() {
+            return Cow::Borrowed(cached);
+        }
+        let grants = self.compute_closure(comp);
+        let size = grants.len();
+        let admitted = self
+            .cached_entries
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                (used + size <= CLOSURE_CACHE_ENTRIES).then_some(used + size)
+            })
+            .is_ok();
+        if !admitted {
+            return Cow::Owned(grants.into_vec());
+        }
+        if slot.set(grants).is_err() {
+            // Another thread cached it first; give the budget back.
+            self.cached_entries.fetch_sub(size, Ordering::Relaxed);
+        }
+        Cow::Borrowed(slot.get().expect("closure was just cached"))
+    }
+
+    fn compute_closure(&self, comp: u32) -> Box<[Packed]> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack = vec![comp];
+        seen.insert(comp);
+        let mut grants = Vec::new();
+        while let Some(c) = stack.pop() {
+            for &d in self.members(c) {
+                let provider = self.rank[d as usize] + 1;
+                for &(t, p) in self.granted_edges(d) {
+                    grants.push((
+                        self.rank[t as usize],
+                        self.perm_rank[p.0 as usize],
+                        provider,
+                    ));
                 }
             }
-            grants.sort_unstable();
-            grants.dedup();
-            grants.into_boxed_slice()
-        })
+            for &s in self.successors(c) {
+                if seen.insert(s) {
+                    stack.push(s);
+                }
+            }
+        }
+        grants.sort_unstable();
+        grants.dedup();
+        grants.into_boxed_slice()
     }
 
     /// Fills `buf` with one identity's grants as sort keys, sorted, distinct.
@@ -259,7 +294,7 @@ impl<'g> Expansion<'g> {
         entries.sort_unstable();
         entries.dedup();
         for &c in entries.iter() {
-            buf.extend_from_slice(self.closure(c));
+            buf.extend_from_slice(&self.closure(c));
         }
         // The pieces are sorted runs; the stable sort merges runs cheaply.
         buf.sort();
@@ -374,7 +409,9 @@ impl<'g> Expansion<'g> {
     /// Streams every grant of every identity in report order. Work runs in
     /// parallel over batches of identities; `render` turns one batch's grants
     /// into a value (e.g. bytes) and `consume` receives the values in order.
-    /// Memory stays bounded by a window of batches.
+    /// Batches are sized from the grants per identity seen so far, so memory
+    /// stays bounded by a window of about [`GRANTS_PER_BATCH`] grants per
+    /// thread, however large the answer.
     pub fn stream<T, E>(
         &self,
         render: impl Fn(&[Grant]) -> T + Sync,
@@ -383,12 +420,20 @@ impl<'g> Expansion<'g> {
     where
         T: Send,
     {
-        const GROUPS_PER_BATCH: usize = 512;
         let groups = self.identity_groups();
-        let batches: Vec<&[&[EntityIdx]]> = groups.chunks(GROUPS_PER_BATCH).collect();
-        let window = rayon::current_num_threads().max(1) * 4;
-        for window_batches in batches.chunks(window) {
-            let rendered: Vec<T> = window_batches
+        let threads = rayon::current_num_threads().max(1);
+        let (mut done, mut grants_seen) = (0usize, 0usize);
+        while done < groups.len() {
+            // Start small; then aim each batch at GRANTS_PER_BATCH grants.
+            let per_group = if done == 0 {
+                64
+            } else {
+                grants_seen.div_ceil(done).max(1)
+            };
+            let batch = (GRANTS_PER_BATCH / per_group).clamp(1, 4096);
+            let end = (done + batch * threads * 2).min(groups.len());
+            let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();
+            let rendered: Vec<(T, usize)> = window
                 .par_iter()
                 .map_init(
                     || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
@@ -398,13 +443,15 @@ impl<'g> Expansion<'g> {
                             self.group_grants(group, out, buf, entries);
                             all.extend_from_slice(out);
                         }
-                        render(all)
+                        (render(all), all.len())
                     },
                 )
                 .collect();
-            for value in rendered {
+            for (value, n) in rendered {
+                grants_seen += n;
                 consume(value)?;
             }
+            done = end;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! identities, connections and resources comes out (`model`, `graph`); every
 //! identity's effective access is derived with the connection that provides
 //! it (`expand`) and rendered (`report`). The `whocan` binary (`cli`) wraps it.
+//! `generate` writes synthetic organisations for benchmarks.
 //!
 //! Data flow: CSV rows → `import` → `model` → `graph` → `expand` → `report`
 //! → stdout or `-o FILE`.
@@ -12,6 +13,7 @@
 
 pub mod cli;
 pub mod expand;
+pub mod generate;
 pub mod graph;
 pub mod import;
 pub mod model;

@@ -9,7 +9,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// An interned string: an index into [`Interner`]. `Sym::EMPTY` is `""`.
@@ -28,71 +27,135 @@ impl Sym {
     }
 }
 
-/// A string table: every id, name and attribute is stored once.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A string table: every id, name and attribute is stored once, all in one
+/// buffer (no allocation per string), found through a hash table of indices.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Interner {
-    strings: Vec<Box<str>>,
+    /// Every string, concatenated.
+    text: String,
+    /// End offset in `text` of each string; string `i` starts where `i - 1`
+    /// ends.
+    ends: Vec<u64>,
     #[serde(skip)]
-    index: FxHashMap<Box<str>, Sym>,
+    index: hashbrown::HashTable<u32>,
+}
+
+impl fmt::Debug for Interner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Interner({} strings)", self.ends.len())
+    }
 }
 
 impl Default for Interner {
     fn default() -> Self {
         let mut interner = Interner {
-            strings: Vec::new(),
-            index: FxHashMap::default(),
+            text: String::new(),
+            ends: Vec::new(),
+            index: hashbrown::HashTable::new(),
         };
         interner.intern("");
         interner
     }
 }
 
+fn hash_str(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
 impl Interner {
+    fn slice<'t>(text: &'t str, ends: &[u64], i: usize) -> &'t str {
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        &text[start..ends[i] as usize]
+    }
+
     /// Returns the symbol for `s`, adding it if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.index.get(s) {
-            return sym;
+        let hash = hash_str(s);
+        let (text, ends) = (&self.text, &self.ends);
+        if let Some(&i) = self
+            .index
+            .find(hash, |&i| Self::slice(text, ends, i as usize) == s)
+        {
+            return Sym(i);
         }
-        let sym = Sym(self.strings.len() as u32);
-        let boxed: Box<str> = s.into();
-        self.strings.push(boxed.clone());
-        self.index.insert(boxed, sym);
-        sym
+        let i = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u64);
+        let (text, ends) = (&self.text, &self.ends);
+        self.index
+            .insert_unique(hash, i, |&j| hash_str(Self::slice(text, ends, j as usize)));
+        Sym(i)
     }
 
     /// Returns the symbol for `s` if it was ever interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        self.index.get(s).copied()
+        let (text, ends) = (&self.text, &self.ends);
+        self.index
+            .find(hash_str(s), |&i| Self::slice(text, ends, i as usize) == s)
+            .map(|&i| Sym(i))
     }
 
     /// The string behind `sym`.
     pub fn resolve(&self, sym: Sym) -> &str {
-        &self.strings[sym.0 as usize]
+        Self::slice(&self.text, &self.ends, sym.0 as usize)
     }
 
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.ends.len()
     }
 
     /// Never true: the empty string is always interned.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.ends.is_empty()
     }
 
-    /// Rebuilds the lookup index after deserialisation, refusing a table whose
-    /// first string is not `""` or that holds the same string twice.
+    /// Reserves room for about `strings` more strings of `bytes` in all.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.ends.reserve(strings);
+        self.text.reserve(bytes);
+        let (text, ends) = (&self.text, &self.ends);
+        self.index
+            .reserve(strings, |&j| hash_str(Self::slice(text, ends, j as usize)));
+    }
+
+    /// Checks a deserialised table and rebuilds its lookup index: offsets
+    /// must rise, stay inside the text and fall on character boundaries; the
+    /// first string must be `""` and no string may appear twice.
     pub fn rebuild_index(&mut self) -> Result<(), String> {
-        if self.strings.first().map(|s| &**s) != Some("") {
+        let mut start = 0u64;
+        for (i, &end) in self.ends.iter().enumerate() {
+            if end < start
+                || end > self.text.len() as u64
+                || !self.text.is_char_boundary(end as usize)
+            {
+                return Err(format!("string table offset {i} is out of range"));
+            }
+            start = end;
+        }
+        if self.ends.len() > u32::MAX as usize {
+            return Err("string table holds more than 2^32 strings".into());
+        }
+        if self.ends.first() != Some(&0) {
             return Err("string table does not start with the empty string".into());
         }
-        self.index.clear();
-        self.index.reserve(self.strings.len());
-        for (i, s) in self.strings.iter().enumerate() {
-            if self.index.insert(s.clone(), Sym(i as u32)).is_some() {
+        let mut index = hashbrown::HashTable::with_capacity(self.ends.len());
+        let (text, ends) = (&self.text, &self.ends);
+        for i in 0..ends.len() {
+            let s = Self::slice(text, ends, i);
+            let hash = hash_str(s);
+            if index
+                .find(hash, |&j: &u32| Self::slice(text, ends, j as usize) == s)
+                .is_some()
+            {
                 return Err(format!("string table holds {s:?} twice"));
             }
+            index.insert_unique(hash, i as u32, |&j| {
+                hash_str(Self::slice(text, ends, j as usize))
+            });
         }
+        self.index = index;
         Ok(())
     }
 }

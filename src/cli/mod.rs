@@ -5,6 +5,7 @@
 //! 1 findings / failed assertions, 2 bad usage or bad input.
 
 mod bench_queries;
+mod generate;
 mod import;
 mod query;
 mod report;
@@ -52,6 +53,9 @@ enum Command {
     Run(run::RunArgs),
     /// Time who / what / why questions in-process; print one JSON object.
     BenchQueries(bench_queries::BenchArgs),
+    /// Write a deterministic synthetic organisation (19-column CSV) for
+    /// benchmarks and demos.
+    Generate(generate::GenerateArgs),
 }
 
 /// Input files shared by every command that takes data.
@@ -132,6 +136,7 @@ pub fn run() -> u8 {
         Command::Shell(args) => shell::run(args),
         Command::Run(args) => run::run(args),
         Command::BenchQueries(args) => bench_queries::run(args),
+        Command::Generate(args) => generate::run(args),
     };
     match outcome {
         Ok(code) => code,
@@ -154,6 +159,11 @@ pub fn error(message: &str) {
         "error"
     };
     let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+}
+
+/// Prints `whocan: …` to stderr: a remark, not a problem.
+pub fn note(message: &str) {
+    let _ = writeln!(io::stderr(), "whocan: {message}");
 }
 
 /// Prints `whocan: warning: …` to stderr.
@@ -255,7 +265,15 @@ impl Output {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),
                 };
-                let tmp = tempfile::NamedTempFile::new_in(dir)
+                // tempfile creates 0600 files; a report replacing a file keeps
+                // that file's permissions, a new one gets the usual 0644.
+                let permissions = std::fs::metadata(path)
+                    .map(|m| m.permissions())
+                    .unwrap_or_else(|_| default_permissions());
+                let tmp = tempfile::Builder::new()
+                    .prefix(".whocan-")
+                    .permissions(permissions)
+                    .tempfile_in(dir)
                     .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
                 let file = tmp
                     .reopen()
@@ -292,6 +310,20 @@ impl Output {
         }
         Ok(())
     }
+}
+
+#[cfg(unix)]
+fn default_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> std::fs::Permissions {
+    tempfile::tempfile()
+        .and_then(|f| f.metadata())
+        .map(|m| m.permissions())
+        .expect("a temporary file can be created")
 }
 
 /// Maps a write error to a failure, treating a closed pipe as success.

@@ -331,7 +331,6 @@ pub(super) fn read<R: Read>(
     report.mode = Some(layout.mode);
     report.entities_only = !layout.has_targets;
 
-    let mut row = Row::default();
     let mut cache = TimestampCache::default();
     loop {
         match csv.read_byte_record(&mut record) {
@@ -341,6 +340,7 @@ pub(super) fn read<R: Read>(
         }
         let line = record.position().map_or(0, |p| p.line());
         report.rows_read += 1;
+        let mut row = Row::default();
         match row.parse(&record, &layout, &mut cache) {
             Ok(()) => {
                 let at = Provenance {
@@ -391,11 +391,10 @@ fn raw_record(record: &csv::ByteRecord) -> String {
 
 type RowError = (usize, RejectKind, String);
 
-/// One validated row, cells trimmed, borrowed from nothing (owned buffers
-/// reused across rows).
+/// One validated row, cells trimmed and borrowed from the record.
 #[derive(Default)]
-struct Row {
-    cells: [String; COLUMNS],
+struct Row<'r> {
+    cells: [&'r str; COLUMNS],
     subject_kind: Option<Kind>,
     target_kind: Option<Kind>,
     granted: bool,
@@ -405,14 +404,14 @@ struct Row {
     has_target: bool,
 }
 
-impl Row {
-    fn cell(&self, c: Column) -> &str {
-        &self.cells[c as usize]
+impl<'r> Row<'r> {
+    fn cell(&self, c: Column) -> &'r str {
+        self.cells[c as usize]
     }
 
     fn parse(
         &mut self,
-        record: &csv::ByteRecord,
+        record: &'r csv::ByteRecord,
         layout: &Layout,
         cache: &mut TimestampCache,
     ) -> Result<(), RowError> {
@@ -437,8 +436,7 @@ impl Row {
             ));
         }
         for c in Column::ALL {
-            let cell = &mut self.cells[c as usize];
-            cell.clear();
+            self.cells[c as usize] = "";
             let Some(i) = layout.get(c) else { continue };
             let raw = &record[i];
             let text = std::str::from_utf8(raw).map_err(|e| {
@@ -465,7 +463,7 @@ impl Row {
                     ),
                 ));
             }
-            cell.push_str(text);
+            self.cells[c as usize] = text;
         }
         let col = |c: Column| layout.get(c).map_or(0, |i| i + 1);
         let required = |row: &Row, c: Column, why: &str| -> Result<(), RowError> {
@@ -596,17 +594,17 @@ fn accept(
     let express = layout.mode == Mode::Express;
     let subject = Declared {
         source,
-        id: imp.intern(row.cell(Column::EntitySourceId)),
-        name: imp.intern(row.cell(Column::EntityName)),
+        id: row.cell(Column::EntitySourceId),
+        name: row.cell(Column::EntityName),
         kind: row.subject_kind.unwrap_or(Kind::Identity),
         // reference, Express Mode: identities are users.
         source_type: if express {
-            imp.intern("user")
+            "user"
         } else {
-            imp.intern(row.cell(Column::EntitySourceType))
+            row.cell(Column::EntitySourceType)
         },
     };
-    let from = imp.declare(&subject, at);
+    let (from, _) = imp.declare(&subject, at);
     if imp.needs_attributes(from) {
         let attrs = Attributes {
             project: imp.intern(row.cell(Column::Project)),
@@ -628,17 +626,17 @@ fn accept(
     let target_kind = row.target_kind.unwrap_or(Kind::Resource);
     let target = Declared {
         source,
-        id: imp.intern(row.cell(Column::TargetSourceId)),
-        name: imp.intern(row.cell(Column::TargetName)),
+        id: row.cell(Column::TargetSourceId),
+        name: row.cell(Column::TargetName),
         kind: target_kind,
         // reference, Express Mode: the other side is an entitlement.
         source_type: if express {
-            imp.intern("entitlement")
+            "entitlement"
         } else {
-            imp.intern(row.cell(Column::TargetSourceType))
+            row.cell(Column::TargetSourceType)
         },
     };
-    let to = imp.declare(&target, at);
+    let (to, _) = imp.declare(&target, at);
     let permission = match row.cell(Column::PermissionName) {
         // reference: Permission Name defaults to "member" into a connection
         // and "access" into anything else; the row's own target type decides.

@@ -263,13 +263,13 @@ pub struct Importer {
     reported_conflicts: FxHashSet<(EntityIdx, bool, u32)>,
 }
 
-/// One side of a row: what it says about an entity.
-pub(crate) struct Declared {
+/// One side of a row: what it says about an entity, borrowed from the row.
+pub(crate) struct Declared<'a> {
     pub source: Sym,
-    pub id: Sym,
-    pub name: Sym,
+    pub id: &'a str,
+    pub name: &'a str,
     pub kind: Kind,
-    pub source_type: Sym,
+    pub source_type: &'a str,
 }
 
 impl Importer {
@@ -290,13 +290,32 @@ impl Importer {
             return self.import_reader(path, io::stdin().lock(), opts);
         }
         match std::fs::File::open(path) {
-            Ok(file) => self.import_reader(path, file, opts),
+            Ok(file) => {
+                if let Ok(meta) = file.metadata() {
+                    self.reserve_for_bytes(meta.len());
+                }
+                self.import_reader(path, file, opts)
+            }
             Err(e) => {
                 let err = io_err(e);
                 self.record_unreadable(path, opts, &err);
                 Err(err)
             }
         }
+    }
+
+    /// Grows the tables for about `bytes` more input, so large files do not
+    /// rehash repeatedly. Rows run ~120 bytes or more; a wrong guess only
+    /// costs memory or a rehash.
+    fn reserve_for_bytes(&mut self, bytes: u64) {
+        let rows = (bytes / 150).min(50_000_000) as usize;
+        self.edge_keys.reserve(rows);
+        self.model.edges.reserve(rows);
+        self.keys.reserve(rows / 2);
+        self.model
+            .strings
+            .reserve(rows, bytes.min(1 << 34) as usize / 3);
+        self.model.entities.reserve(rows / 2);
     }
 
     /// Imports 19-column CSV from a reader; `path` names it in messages.
@@ -361,24 +380,34 @@ impl Importer {
         self.report.rejections.push(rejection);
     }
 
-    /// Finds or creates the entity a row declares. Name, type and source type
-    /// come from the first row naming the entity; a different type later is a
-    /// conflict, reported once per entity and value.
-    pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> EntityIdx {
-        let next = self.model.entities.len() as EntityIdx;
-        let idx = *self.keys.entry((d.source, d.id)).or_insert(next);
-        if idx == next {
+    /// Finds or creates the entity a row declares; returns it and whether it
+    /// is new. Name, type and source type come from the first row naming the
+    /// entity; a different type later is a conflict, reported once per entity
+    /// and value. Only a new entity's strings are interned: most rows name
+    /// entities already seen, and this is the importer's hot path.
+    pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> (EntityIdx, bool) {
+        let existing = self
+            .model
+            .strings
+            .get(d.id)
+            .and_then(|id| self.keys.get(&(d.source, id)).copied());
+        let Some(idx) = existing else {
+            let idx = self.model.entities.len() as EntityIdx;
+            let id = self.model.strings.intern(d.id);
+            let name = self.model.strings.intern(d.name);
+            let source_type = self.model.strings.intern(d.source_type);
+            self.keys.insert((d.source, id), idx);
             self.model.entities.push(Entity {
                 source: d.source,
-                id: d.id,
-                name: d.name,
+                id,
+                name,
                 kind: d.kind,
-                source_type: d.source_type,
+                source_type,
                 attributes: None,
                 origin: at,
             });
-            return idx;
-        }
+            return (idx, true);
+        };
         let entity = &self.model.entities[idx as usize];
         let (kept_kind, kept_type) = (entity.kind, entity.source_type);
         if kept_kind != d.kind && self.reported_conflicts.insert((idx, true, d.kind as u32)) {
@@ -389,19 +418,18 @@ impl Importer {
                 at,
             });
         }
-        if kept_type != d.source_type
-            && self
-                .reported_conflicts
-                .insert((idx, false, d.source_type.0))
-        {
-            self.model.conflicts.push(Conflict::SourceType {
-                entity: idx,
-                kept: kept_type,
-                other: d.source_type,
-                at,
-            });
+        if self.model.strings.resolve(kept_type) != d.source_type {
+            let other = self.model.strings.intern(d.source_type);
+            if self.reported_conflicts.insert((idx, false, other.0)) {
+                self.model.conflicts.push(Conflict::SourceType {
+                    entity: idx,
+                    kept: kept_type,
+                    other,
+                    at,
+                });
+            }
         }
-        idx
+        (idx, false)
     }
 
     /// True while no row has given the entity its subject attributes.

@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod generate;
 mod import;
 mod report;
 mod stats;
