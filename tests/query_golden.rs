@@ -69,6 +69,7 @@ fn rel(p: &Path) -> String {
 
 const NESTED: &str = "fixtures/nested_groups.csv";
 const REFERENCE: &str = "fixtures/reference_example.csv";
+const CYCLIC: &str = "fixtures/cyclic_groups.csv";
 
 macro_rules! query {
     ($name:ident, $data:expr, $($arg:expr),+) => {
@@ -153,6 +154,12 @@ query!(
 );
 query!(why_limit, NESTED, "-e", "why bob prod-db limit 1");
 query!(why_target_in_cycle, NESTED, "-e", "why bob OnCall");
+query!(
+    why_grant_beside_blocked_paths,
+    CYCLIC,
+    "-e",
+    "why carol prod-db"
+);
 
 // members and groups
 query!(members_of, NESTED, "-e", "members of DBA-Team");
@@ -318,6 +325,15 @@ fn run_reference_example_passes() {
 }
 
 #[test]
+fn run_cyclic_groups_passes() {
+    golden(
+        "run_cyclic_groups_passes",
+        &["run", "queries/cyclic_groups.wq", "--data", CYCLIC],
+        None,
+    );
+}
+
+#[test]
 fn run_failing_file_exits_1_and_names_lines() {
     golden(
         "run_failing_file_exits_1_and_names_lines",
@@ -358,4 +374,49 @@ fn shell_piped_session() {
              stats\n",
         ),
     );
+}
+
+#[test]
+fn query_output_file_holds_what_stdout_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("who.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
+        .args(["query", NESTED, "--format", "csv", "-o"])
+        .arg(&path)
+        .args(["-e", "who can reach prod-db"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let want = std::fs::read_to_string(root().join("tests/golden/query/who_csv.out")).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
+}
+
+#[test]
+fn every_example_query_file_passes_on_its_fixture() {
+    for entry in std::fs::read_dir(root().join("queries")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "wq") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let data = format!("fixtures/{stem}.csv");
+        let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
+            .arg("run")
+            .arg(&path)
+            .args(["--data", &data])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {stdout}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.ends_with(" passed, 0 failed\n"), "{stdout}");
+    }
 }

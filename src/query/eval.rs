@@ -1271,11 +1271,34 @@ impl<'g> Engine<'g> {
         let count_of = |s: u8| paths.iter().filter(|p| p.0 == s).count();
         let with = p.map(|p| format!(" with {}", m.str(p))).unwrap_or_default();
         let (ny, nx) = (self.named(y), self.named(x));
+        let mut parts = Vec::new();
+        for (s, what) in [
+            (1, "grant another permission"),
+            (2, "blocked by a false edge"),
+            (
+                3,
+                "through an identity or resource, which never passes access on",
+            ),
+        ] {
+            let n = count_of(s);
+            if n > 0 {
+                let what = if n == 1 {
+                    what.replacen("grant ", "grants ", 1)
+                } else {
+                    what.to_string()
+                };
+                parts.push(format!("{n} path{} {what}", plural(n)));
+            }
+        }
         let title = if granting > 0 {
             let mut s = format!(
                 "{ny} can reach {nx}{with}: {granting} granting path{}",
                 plural(granting)
             );
+            for part in &parts {
+                s.push_str(", ");
+                s.push_str(part);
+            }
             if not {
                 s.push_str("; nothing is missing");
             }
@@ -1283,25 +1306,6 @@ impl<'g> Engine<'g> {
         } else if paths.is_empty() {
             format!("{ny} cannot reach {nx}{with}: no path from {ny} to {nx}")
         } else {
-            let mut parts = Vec::new();
-            for (s, what) in [
-                (1, "grant another permission"),
-                (2, "blocked by a false edge"),
-                (
-                    3,
-                    "through an identity or resource, which never passes access on",
-                ),
-            ] {
-                let n = count_of(s);
-                if n > 0 {
-                    let what = if n == 1 {
-                        what.replacen("grant ", "grants ", 1)
-                    } else {
-                        what.to_string()
-                    };
-                    parts.push(format!("{n} path{} {what}", plural(n)));
-                }
-            }
             format!("{ny} cannot reach {nx}{with}: {}", parts.join(", "))
         };
         let total = paths.len();
