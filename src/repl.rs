@@ -117,16 +117,30 @@ fn fold_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// Tab completion, multi-line validation and nothing else.
 pub struct ShellHelper {
-    /// Entity ids and names, sorted ASCII-case-insensitively.
-    words: Vec<String>,
+    /// Entity ids and names as given, until the first completion sorts them.
+    unsorted: std::cell::Cell<Vec<String>>,
+    /// Entity ids and names, sorted ASCII-case-insensitively. Sorting a
+    /// million names takes a moment, so it waits for the first Tab rather
+    /// than delaying the prompt.
+    words: std::cell::OnceCell<Vec<String>>,
 }
 
 impl ShellHelper {
     /// A helper completing these entity words (plus the language's keywords).
-    pub fn new(mut words: Vec<String>) -> ShellHelper {
-        words.sort_unstable_by(|a, b| fold_cmp(a, b).then_with(|| a.cmp(b)));
-        words.dedup();
-        ShellHelper { words }
+    pub fn new(words: Vec<String>) -> ShellHelper {
+        ShellHelper {
+            unsorted: std::cell::Cell::new(words),
+            words: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn words(&self) -> &[String] {
+        self.words.get_or_init(|| {
+            let mut words = self.unsorted.take();
+            words.sort_unstable_by(|a, b| fold_cmp(a, b).then_with(|| a.cmp(b)));
+            words.dedup();
+            words
+        })
     }
 
     /// Candidates for the word ending at `pos`: (start of the word,
@@ -174,10 +188,10 @@ impl ShellHelper {
                 Some("help" | "format")
             )
         {
-            let from = self
-                .words
+            let words = self.words();
+            let from = words
                 .partition_point(|w| w.bytes().map(|b| b.to_ascii_lowercase()).lt(lower.bytes()));
-            for w in self.words[from..]
+            for w in words[from..]
                 .iter()
                 .take_while(|w| {
                     w.len() >= lower.len()
