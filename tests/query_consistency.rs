@@ -174,3 +174,122 @@ proptest! {
         }
     }
 }
+
+/// Words the fuzzer strings together: keywords, entities of the nested
+/// fixture, punctuation, and awkward text.
+const PIECES: &[&str] = &[
+    "who",
+    "what",
+    "why",
+    "not",
+    "can",
+    "reach",
+    "with",
+    "in",
+    "project",
+    "direct",
+    "via",
+    "members",
+    "groups",
+    "of",
+    "show",
+    "find",
+    "stats",
+    "cycles",
+    "count",
+    "limit",
+    "expect",
+    "none",
+    "outside",
+    "reaches",
+    "cannot",
+    "includes",
+    "excludes",
+    "help",
+    "format",
+    "dot",
+    "which",
+    "group",
+    "type",
+    "alice",
+    "bob",
+    "Auditors",
+    "prod-db",
+    "DBA-Team",
+    "Ops",
+    "id:u-alice",
+    "nested_groups/grp-audit-2",
+    "admin",
+    "read",
+    "0",
+    "3",
+    "99999999999999999999",
+    "=",
+    "<=",
+    "!",
+    "!=",
+    "{",
+    "}",
+    ",",
+    ";",
+    "\n",
+    "\\\n",
+    "#",
+    "\"",
+    "\"a b\"",
+    "'x'",
+    "é",
+    "aaé",
+    "",
+    "l",
+    "Level-",
+    "\u{0}",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn no_statement_makes_the_engine_panic(
+        pieces in proptest::collection::vec(0..PIECES.len(), 0..12),
+        glue in proptest::collection::vec(prop_oneof![Just(" "), Just(""), Just("  ")], 12),
+    ) {
+        let text: String = pieces
+            .iter()
+            .zip(&glue)
+            .flat_map(|(&p, &g)| [PIECES[p], g])
+            .collect();
+        let rows = std::fs::read_to_string(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nested_groups.csv"),
+        )
+        .unwrap();
+        let mut importer = Importer::new();
+        importer
+            .import_reader("n.csv".as_ref(), rows.as_bytes(), &FileOptions::default())
+            .unwrap();
+        let graph = AccessGraph::new(importer.finish().0);
+        let engine = Engine::new(&graph);
+        if let Ok(statements) = whocan::query::parse::parse_script(&text) {
+            use whocan::query::ast::{OutputFormat, Statement};
+            // Straight to the engine: `repl::execute` would catch a panic.
+            for st in &statements {
+                match &st.statement {
+                    Statement::Ask(ask) => match engine.eval(ask) {
+                        Ok(ev) => {
+                            for f in OutputFormat::ALL {
+                                let _ = ev.answer.write(f, &mut Vec::new(), &mut Vec::new());
+                            }
+                        }
+                        Err(e) => drop(e.render("fuzz", &text)),
+                    },
+                    Statement::Expect(x) => {
+                        if let Err(e) = engine.check(x) {
+                            drop(e.render("fuzz", &text));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

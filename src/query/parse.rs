@@ -486,7 +486,7 @@ impl<'t> Parser<'t> {
         let t = self.peek();
         let r = match &t.tok {
             Tok::Word(w) => {
-                if w.len() > 3 && w[..3].eq_ignore_ascii_case("id:") {
+                if w.len() > 3 && w.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("id:")) {
                     EntityRef {
                         form: RefForm::Id,
                         text: w[3..].to_string(),
