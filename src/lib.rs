@@ -7,11 +7,14 @@
 //! `generate` writes synthetic organisations for benchmarks.
 //!
 //! Data flow: CSV rows → `import` → `model` → `graph` → `expand` → `report`
-//! → stdout or `-o FILE`.
+//! → stdout or `-o FILE`, with `snapshot` able to stand in for `import`, and
+//! `diff` comparing two graphs.
 
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod cli;
+pub mod diff;
 pub mod expand;
 pub mod generate;
 pub mod graph;
@@ -20,3 +23,4 @@ pub mod model;
 pub mod query;
 pub mod repl;
 pub mod report;
+pub mod snapshot;

@@ -5,12 +5,14 @@
 //! 1 findings / failed assertions, 2 bad usage or bad input.
 
 mod bench_queries;
+mod diff;
 mod generate;
 mod import;
 mod query;
 mod report;
 mod run;
 mod shell;
+mod snapshot;
 mod stats;
 mod why;
 
@@ -56,12 +58,19 @@ enum Command {
     /// Write a deterministic synthetic organisation (19-column CSV) for
     /// benchmarks and demos.
     Generate(generate::GenerateArgs),
+    /// Save the graph, provenance and import report to one verifiable
+    /// snapshot file; verify a snapshot; print its metadata.
+    Snapshot(snapshot::SnapshotArgs),
+    /// List effective-access changes (granted, revoked, re-attributed) and
+    /// entity changes between two snapshots or CSV sets.
+    Diff(diff::DiffArgs),
 }
 
 /// Input files shared by every command that takes data.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Input files: 19-column CSV (`-` for stdin).
+    /// Input files: 19-column CSV (`-` for stdin), or one whocan snapshot
+    /// (recognised by its content, whatever its name).
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
     /// Source name for every file given (default: each file's stem).
@@ -137,6 +146,8 @@ pub fn run() -> u8 {
         Command::Run(args) => run::run(args),
         Command::BenchQueries(args) => bench_queries::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     match outcome {
         Ok(code) => code,
@@ -212,7 +223,15 @@ impl Drop for Progress {
 /// Imports every file, continuing past refused files so one run reports
 /// every problem. Returns the importer's results; refused files are listed in
 /// the report.
+///
+/// A single snapshot file (recognised by its first bytes, not its name)
+/// stands in for the import: its model and import report come back exactly
+/// as saved. A snapshot that fails to load, or one mixed with other files, is
+/// a refused file in the report.
 pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
+    if let Some(loaded) = load_snapshot_input(data) {
+        return loaded;
+    }
     let progress = Progress::start("importing");
     let mut importer = Importer::new();
     let opts = FileOptions {
@@ -225,6 +244,64 @@ pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
         let _ = importer.import_path(path, &opts);
     }
     importer.finish()
+}
+
+/// Loads the snapshot among `data.files`, if there is one: `None` when every
+/// file is CSV. Mixing a snapshot with other files, or `--source` with a
+/// snapshot, is refused.
+fn load_snapshot_input(data: &DataArgs) -> Option<(crate::model::Model, ImportReport)> {
+    // A file that cannot be opened is left to the importer, which reports it.
+    let snapshots: Vec<&PathBuf> = data
+        .files
+        .iter()
+        .filter(|p| p.as_path() != Path::new("-"))
+        .filter(|p| crate::snapshot::is_snapshot_file(p).unwrap_or(false))
+        .collect();
+    let first = snapshots.first()?;
+    let refuse = |path: &Path, reason: String| {
+        let report = ImportReport {
+            files: vec![crate::import::FileReport {
+                path: path.to_path_buf(),
+                source: crate::import::default_source(path),
+                refused: Some(reason),
+                ..Default::default()
+            }],
+            rejections: Vec::new(),
+        };
+        Some((crate::model::Model::default(), report))
+    };
+    if data.files.len() > 1 {
+        return refuse(
+            first,
+            format!(
+                "{}: a snapshot must be the only input: it cannot be combined with other snapshots or CSV files",
+                first.display()
+            ),
+        );
+    }
+    if data.source.is_some() {
+        return refuse(
+            first,
+            format!(
+                "{}: --source does not apply to a snapshot: it keeps the source names it was made with",
+                first.display()
+            ),
+        );
+    }
+    let progress = Progress::start(format!("loading {}", first.display()));
+    let loaded = crate::snapshot::load(first);
+    drop(progress);
+    match loaded {
+        Ok(snapshot) => Some((snapshot.model, snapshot.report)),
+        Err(e) => {
+            let message = match e {
+                // An I/O error already names the path.
+                crate::snapshot::SnapshotError::Io { .. } => Failure::from(e).message,
+                e => format!("{}: {}", first.display(), Failure::from(e).message),
+            };
+            refuse(first, message)
+        }
+    }
 }
 
 /// Loads data for a query or report: refused files are an error (exit 2),
@@ -261,19 +338,7 @@ impl Output {
             }),
             Some(path) if path == Path::new("-") => Output::open(None),
             Some(path) => {
-                let dir = match path.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p,
-                    _ => Path::new("."),
-                };
-                // tempfile creates 0600 files; a report replacing a file keeps
-                // that file's permissions, a new one gets the usual 0644.
-                let permissions = std::fs::metadata(path)
-                    .map(|m| m.permissions())
-                    .unwrap_or_else(|_| default_permissions());
-                let tmp = tempfile::Builder::new()
-                    .prefix(".whocan-")
-                    .permissions(permissions)
-                    .tempfile_in(dir)
+                let tmp = crate::atomic::temp_beside(path)
                     .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
                 let file = tmp
                     .reopen()
@@ -301,29 +366,11 @@ impl Output {
         }
         drop(self.writer);
         if let Some((path, tmp)) = self.target.take() {
-            tmp.as_file()
-                .sync_all()
+            crate::atomic::commit(tmp, &path)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            tmp.persist(&path).map_err(|e| {
-                Failure::input(format!("cannot write {}: {}", path.display(), e.error))
-            })?;
         }
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn default_permissions() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o644)
-}
-
-#[cfg(not(unix))]
-fn default_permissions() -> std::fs::Permissions {
-    tempfile::tempfile()
-        .and_then(|f| f.metadata())
-        .map(|m| m.permissions())
-        .expect("a temporary file can be created")
 }
 
 /// Maps a write error to a failure, treating a closed pipe as success.

@@ -281,7 +281,7 @@ impl TimestampCache {
 
 /// Reads one 19-column file into `imp`, recording rows and rejections in
 /// `report`.
-pub(super) fn read<R: Read>(
+pub(super) fn read<R: Read + Send>(
     imp: &mut Importer,
     reader: R,
     path: &Path,
@@ -331,39 +331,164 @@ pub(super) fn read<R: Read>(
     report.mode = Some(layout.mode);
     report.entities_only = !layout.has_targets;
 
-    let mut cache = TimestampCache::default();
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(io_error(e, path)),
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        report.rows_read += 1;
-        let mut row = Row::default();
-        match row.parse(&record, &layout, &mut cache) {
-            Ok(()) => {
-                let at = Provenance {
-                    file,
-                    line: line.min(u32::MAX as u64) as u32,
+    // Two stages on two threads: this one merges rows into the model (the
+    // sequential part: every row looks entities and edges up), a reader
+    // thread parses and validates the next batches meanwhile. Batches keep
+    // input order, so provenance, first-row-wins and rejections are exactly
+    // as in a single pass.
+    let layout = &layout;
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch, csv::Error>>(4);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut cache = TimestampCache::default();
+            loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                batch.clear();
+                let more = match batch.fill(&mut csv, &mut record, layout, &mut cache, path) {
+                    Ok(more) => more,
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        return;
+                    }
                 };
-                accept(imp, &row, &layout, source, at, report);
-                report.rows_accepted += 1;
+                if !batch.rows.is_empty() && full_tx.send(Ok(batch)).is_err() {
+                    return;
+                }
+                if !more {
+                    return;
+                }
             }
-            Err((column, kind, reason)) => {
-                let rejection = Rejection {
+        });
+        for batch in full_rx {
+            let batch = batch.map_err(|e| io_error(e, path))?;
+            for parsed in &batch.rows {
+                report.rows_read += 1;
+                match parsed {
+                    Parsed::Accepted(meta) => {
+                        let row = meta.view(&batch.text);
+                        let at = Provenance {
+                            file,
+                            line: meta.line.min(u32::MAX as u64) as u32,
+                        };
+                        accept(imp, &row, layout, source, at, report);
+                        report.rows_accepted += 1;
+                    }
+                    Parsed::Rejected(rejection) => imp.reject(rejection.clone(), report),
+                }
+            }
+            let _ = empty_tx.send(batch);
+        }
+        Ok(())
+    })
+}
+
+/// Rows per batch handed from the reader thread to the merging thread.
+const BATCH_ROWS: usize = 4096;
+
+/// A run of parsed rows: validated cells copied into one text buffer.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    rows: Vec<Parsed>,
+}
+
+enum Parsed {
+    Accepted(Box<Meta>),
+    Rejected(Rejection),
+}
+
+/// A validated row without borrows: cell ranges into [`Batch::text`].
+struct Meta {
+    line: u64,
+    cells: [(u32, u32); COLUMNS],
+    subject_kind: Option<Kind>,
+    target_kind: Option<Kind>,
+    granted: bool,
+    mfa: Option<bool>,
+    last_login: Option<i64>,
+    password_changed: Option<i64>,
+    has_target: bool,
+}
+
+impl Meta {
+    fn view<'a>(&self, text: &'a str) -> Row<'a> {
+        let mut cells = [""; COLUMNS];
+        for (cell, &(start, end)) in cells.iter_mut().zip(&self.cells) {
+            *cell = &text[start as usize..end as usize];
+        }
+        Row {
+            cells,
+            subject_kind: self.subject_kind,
+            target_kind: self.target_kind,
+            granted: self.granted,
+            mfa: self.mfa,
+            last_login: self.last_login,
+            password_changed: self.password_changed,
+            has_target: self.has_target,
+        }
+    }
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.rows.clear();
+    }
+
+    /// Reads and validates up to [`BATCH_ROWS`] records; false at the end of
+    /// the input.
+    fn fill<R: Read>(
+        &mut self,
+        csv: &mut csv::Reader<R>,
+        record: &mut csv::ByteRecord,
+        layout: &Layout,
+        cache: &mut TimestampCache,
+        path: &Path,
+    ) -> Result<bool, csv::Error> {
+        while self.rows.len() < BATCH_ROWS {
+            if !csv.read_byte_record(record)? {
+                return Ok(false);
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            let mut row = Row::default();
+            let parsed = match row.parse(record, layout, cache) {
+                Ok(()) => {
+                    let mut cells = [(0u32, 0u32); COLUMNS];
+                    for (range, cell) in cells.iter_mut().zip(row.cells) {
+                        let start = self.text.len() as u32;
+                        self.text.push_str(cell);
+                        *range = (start, self.text.len() as u32);
+                    }
+                    Parsed::Accepted(Box::new(Meta {
+                        line,
+                        cells,
+                        subject_kind: row.subject_kind,
+                        target_kind: row.target_kind,
+                        granted: row.granted,
+                        mfa: row.mfa,
+                        last_login: row.last_login,
+                        password_changed: row.password_changed,
+                        has_target: row.has_target,
+                    }))
+                }
+                Err((column, kind, reason)) => Parsed::Rejected(Rejection {
                     file: path.to_path_buf(),
                     line,
                     column,
                     kind,
                     reason,
-                    record: raw_record(&record),
-                };
-                imp.reject(rejection, report);
+                    record: raw_record(record),
+                }),
+            };
+            self.rows.push(parsed);
+            // Cell ranges are u32: start a new batch well before 4 GiB.
+            if self.text.len() > 1 << 30 {
+                break;
             }
         }
+        Ok(true)
     }
-    Ok(())
 }
 
 /// The raw record as one CSV line, lossy and cut at 1 KiB, for the rejects

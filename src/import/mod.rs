@@ -287,7 +287,7 @@ impl Importer {
             source,
         };
         if path == Path::new("-") {
-            return self.import_reader(path, io::stdin().lock(), opts);
+            return self.import_reader(path, io::stdin(), opts);
         }
         match std::fs::File::open(path) {
             Ok(file) => {
@@ -319,7 +319,7 @@ impl Importer {
     }
 
     /// Imports 19-column CSV from a reader; `path` names it in messages.
-    pub fn import_reader<R: Read>(
+    pub fn import_reader<R: Read + Send>(
         &mut self,
         path: &Path,
         reader: R,

@@ -1,0 +1,413 @@
+//! Issue 5: a damaged, truncated, foreign or newer snapshot is refused with
+//! a message naming the problem; never a panic, never an allocation sized by
+//! an untrusted length.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use whocan::import::{FileOptions, Importer};
+use whocan::snapshot::{self, HEADER_LEN, Snapshot, SnapshotError};
+
+const CREATED: i64 = 1_795_000_000;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture_snapshot() -> Snapshot {
+    let mut importer = Importer::new();
+    for f in ["fixtures/reference_example.csv", "fixtures/diff/old.csv"] {
+        importer
+            .import_path(&root().join(f), &FileOptions::default())
+            .unwrap();
+    }
+    let (model, report) = importer.finish();
+    Snapshot::new(model, report, CREATED)
+}
+
+fn good_bytes() -> Vec<u8> {
+    snapshot::encode(&fixture_snapshot()).unwrap()
+}
+
+/// Rebuilds a header around `body` so length and checksum are right: a
+/// crafted file, past every check but decoding.
+fn with_valid_header(body: &[u8]) -> Vec<u8> {
+    let header = snapshot::Header {
+        version: snapshot::FORMAT_VERSION,
+        body_len: body.len() as u64,
+        checksum: *blake3::hash(body).as_bytes(),
+    };
+    let mut out = header.to_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+#[track_caller]
+fn refused(bytes: &[u8]) -> SnapshotError {
+    match snapshot::decode(bytes) {
+        Ok(_) => panic!("accepted a damaged snapshot of {} bytes", bytes.len()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn issue_5_every_single_byte_flip_in_the_header_is_refused() {
+    let good = good_bytes();
+    for i in 0..HEADER_LEN {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut bad = good.clone();
+            bad[i] ^= mask;
+            let err = refused(&bad);
+            let text = err.to_string();
+            match i {
+                0..8 => assert!(matches!(err, SnapshotError::Foreign(_)), "byte {i}: {text}"),
+                8..12 => assert!(
+                    matches!(
+                        err,
+                        SnapshotError::NewerVersion { .. }
+                            | SnapshotError::UnsupportedVersion { .. }
+                    ),
+                    "byte {i}: {text}"
+                ),
+                12..20 => assert!(
+                    matches!(
+                        err,
+                        SnapshotError::Truncated(_)
+                            | SnapshotError::TrailingBytes { .. }
+                            | SnapshotError::TooLarge(_)
+                    ),
+                    "byte {i}: {text}"
+                ),
+                _ => assert!(
+                    matches!(err, SnapshotError::Checksum { .. }),
+                    "byte {i}: {text}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn issue_5_flips_in_the_body_fail_the_checksum() {
+    let good = good_bytes();
+    // Every body byte of the fixture snapshot, one bit each: the body is
+    // small enough to try them all.
+    for i in HEADER_LEN..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 1 << (i % 8);
+        let err = refused(&bad);
+        assert!(
+            matches!(err, SnapshotError::Checksum { .. }),
+            "byte {i}: {err}"
+        );
+        assert!(err.to_string().contains("checksum mismatch"));
+    }
+}
+
+#[test]
+fn issue_5_every_truncation_is_refused() {
+    let good = good_bytes();
+    for len in 0..good.len() {
+        let err = refused(&good[..len]);
+        let text = err.to_string();
+        if len == 0 {
+            assert!(matches!(err, SnapshotError::Empty), "{text}");
+        } else {
+            assert!(
+                matches!(err, SnapshotError::Truncated(_)),
+                "length {len}: {text}"
+            );
+            assert!(text.starts_with("truncated snapshot: "), "{text}");
+        }
+    }
+}
+
+#[test]
+fn extra_bytes_after_the_body_are_refused() {
+    let mut bad = good_bytes();
+    bad.extend_from_slice(b"junk");
+    let err = refused(&bad);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "corrupt snapshot: 4 unexpected bytes after the {}-byte body",
+            bad.len() - HEADER_LEN - 4
+        )
+    );
+}
+
+#[test]
+fn issue_5_empty_file_is_refused() {
+    assert_eq!(
+        refused(b"").to_string(),
+        "file is empty, not a whocan snapshot"
+    );
+}
+
+#[test]
+fn issue_5_foreign_files_are_refused_by_name() {
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    assert_eq!(
+        refused(png).to_string(),
+        "not a whocan snapshot: the file looks like a PNG image"
+    );
+    let csv = std::fs::read(root().join("fixtures/reference_example.csv")).unwrap();
+    assert_eq!(
+        refused(&csv).to_string(),
+        "not a whocan snapshot: the file looks like text (a CSV file is imported, not loaded as a snapshot)"
+    );
+    let err = refused(&[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9]).to_string();
+    assert!(err.contains("starts with bytes 00 01 02 03"), "{err}");
+}
+
+#[test]
+fn issue_5_length_field_claiming_2_pow_60_bytes_is_refused() {
+    let mut bad = good_bytes();
+    bad[12..20].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    let err = refused(&bad);
+    assert_eq!(
+        err.to_string(),
+        "corrupt snapshot header: body length 1152921504606846976 bytes exceeds the 1099511627776-byte limit"
+    );
+    // Just under the limit, it is checked against the real size instead.
+    bad[12..20].copy_from_slice(&((1u64 << 40) - 1).to_le_bytes());
+    assert!(matches!(refused(&bad), SnapshotError::Truncated(_)));
+}
+
+#[test]
+fn newer_format_version_asks_for_an_upgrade() {
+    let mut bad = good_bytes();
+    bad[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(
+        refused(&bad).to_string(),
+        "snapshot format version 2 is newer than this whocan reads (version 1); upgrade whocan"
+    );
+    bad[8..12].copy_from_slice(&0u32.to_le_bytes());
+    assert_eq!(
+        refused(&bad).to_string(),
+        "unsupported snapshot format version 0 (this whocan reads version 1)"
+    );
+}
+
+/// The body's sections: each a u64 little-endian length and its bytes.
+fn sections(body: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+        out.push(rest[8..8 + len].to_vec());
+        rest = &rest[8 + len..];
+    }
+    out
+}
+
+fn join_sections(sections: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for s in sections {
+        body.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        body.extend_from_slice(s);
+    }
+    body
+}
+
+#[test]
+fn body_is_four_length_prefixed_sections() {
+    let good = good_bytes();
+    let parts = sections(&good[HEADER_LEN..]);
+    assert_eq!(parts.len(), 4);
+    assert_eq!(join_sections(&parts), good[HEADER_LEN..]);
+}
+
+#[test]
+fn crafted_body_with_valid_checksum_cannot_claim_2_pow_60_bytes() {
+    let good = good_bytes();
+    let mut parts = sections(&good[HEADER_LEN..]);
+    // Section 1 is the string table: a varint count, then each string as a
+    // varint length and its bytes; 0xfd means "u64 follows". One string
+    // claiming 2^60 bytes:
+    let mut strings = vec![1u8, 0xfd];
+    strings.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    strings.extend_from_slice(b"x");
+    parts[1] = strings;
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert!(matches!(err, SnapshotError::Decode(_)), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("corrupt snapshot body: section 1: "),
+        "{err}"
+    );
+    // A section length claiming 2^60 bytes is checked against what is left.
+    let mut body = join_sections(&parts[..1]);
+    body.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    let err = refused(&with_valid_header(&body));
+    assert_eq!(
+        err.to_string(),
+        "corrupt snapshot body: section 1 claims 1152921504606846976 bytes but only 0 remain"
+    );
+}
+
+#[test]
+fn garbage_body_with_valid_checksum_is_refused() {
+    for body in [
+        &b""[..],
+        b"\0",
+        b"\xff\xff\xff\xff\xff\xff\xff\xff",
+        b"hello, this is not bincode at all",
+    ] {
+        let err = refused(&with_valid_header(body));
+        assert!(
+            matches!(err, SnapshotError::Decode(_) | SnapshotError::Invalid(_)),
+            "{err}"
+        );
+    }
+    // A valid body followed by junk inside the checksummed region.
+    let good = good_bytes();
+    let mut body = good[HEADER_LEN..].to_vec();
+    body.push(0);
+    let err = refused(&with_valid_header(&body));
+    assert_eq!(
+        err.to_string(),
+        "corrupt snapshot body: 1 bytes left over after the last section"
+    );
+    // Junk inside a section.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    parts[0].push(0);
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert_eq!(
+        err.to_string(),
+        "corrupt snapshot body: section 0: 1 bytes left over after decoding"
+    );
+}
+
+#[test]
+fn body_with_dangling_indices_is_refused_as_inconsistent() {
+    let mut snap = fixture_snapshot();
+    snap.model.edges[0].to = 999_999;
+    let err = refused(&snapshot::encode(&snap).unwrap());
+    assert_eq!(
+        err.to_string(),
+        "inconsistent snapshot: edge 0 joins an unknown entity"
+    );
+
+    let mut snap = fixture_snapshot();
+    snap.model.entities[3].name = whocan::model::Sym(u32::MAX);
+    let err = refused(&snapshot::encode(&snap).unwrap());
+    assert_eq!(
+        err.to_string(),
+        "inconsistent snapshot: entity 3 names an unknown string"
+    );
+}
+
+// ---- Through files and the binary --------------------------------------
+
+fn whocan(args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn issue_5_damaged_snapshots_are_refused_by_every_command_without_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_bytes();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x10;
+    let mut huge = good.clone();
+    huge[12..20].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    let cases = [
+        (
+            "flipped.wcs",
+            flipped,
+            "corrupt snapshot: body checksum mismatch",
+        ),
+        (
+            "truncated.wcs",
+            good[..HEADER_LEN + 10].to_vec(),
+            "truncated snapshot: ",
+        ),
+        ("short.wcs", good[..5].to_vec(), "truncated snapshot: "),
+        ("huge.wcs", huge, "exceeds the 1099511627776-byte limit"),
+    ];
+    for (name, bytes, message) in cases {
+        let path = write(dir.path(), name, &bytes);
+        for args in [
+            vec!["stats", &path],
+            vec!["report", "access", &path],
+            vec!["import", &path],
+            vec!["snapshot", "info", &path],
+        ] {
+            // `import` lists a refused file in its report on stdout; the
+            // others print the error on stderr.
+            let (out, err, code) = whocan(&args);
+            let err = format!("{out}{err}");
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains(message), "{args:?}: {err}");
+            assert!(err.contains(name), "{args:?} names the file: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+        // verify reports damage as a finding: exit 1.
+        let (_, err, code) = whocan(&["snapshot", "verify", &path]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(message), "{err}");
+    }
+}
+
+#[test]
+fn issue_5_foreign_and_empty_files_given_as_snapshots_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.wcs", b"");
+    let png = write(dir.path(), "image.wcs", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    for (path, message) in [
+        (empty.as_str(), "file is empty, not a whocan snapshot"),
+        (
+            png.as_str(),
+            "not a whocan snapshot: the file looks like a PNG image",
+        ),
+        (
+            "fixtures/reference_example.csv",
+            "not a whocan snapshot: the file looks like text",
+        ),
+    ] {
+        let (_, err, code) = whocan(&["snapshot", "verify", path]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(message), "{err}");
+        let (_, err, code) = whocan(&["snapshot", "info", path]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(message), "{err}");
+    }
+    let (_, err, code) = whocan(&["snapshot", "verify", "no-such.wcs"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such.wcs: cannot read"), "{err}");
+}
+
+#[test]
+fn loading_a_file_checks_its_size_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut huge = good_bytes();
+    huge[12..20].copy_from_slice(&(u64::MAX).to_le_bytes());
+    let path = write(dir.path(), "huge.wcs", &huge);
+    let err = snapshot::load(Path::new(&path)).unwrap_err();
+    assert!(matches!(err, SnapshotError::TooLarge(_)), "{err}");
+    let good = good_bytes();
+    let path = write(dir.path(), "good.wcs", &good);
+    assert!(snapshot::load(Path::new(&path)).is_ok());
+    assert_eq!(
+        snapshot::load_metadata(Path::new(&path)).unwrap(),
+        fixture_snapshot().metadata
+    );
+}

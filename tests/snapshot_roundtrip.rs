@@ -1,0 +1,410 @@
+//! Issue 5: a snapshot stands in for its CSVs. Reports from a snapshot are
+//! byte-identical to reports from the CSVs it was made from, on the fixtures
+//! (through the library and through the `whocan` binary) and on random
+//! organisations (proptest).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use whocan::expand::Expansion;
+use whocan::graph::AccessGraph;
+use whocan::import::{FileOptions, ImportReport, Importer};
+use whocan::model::Model;
+use whocan::report::Format;
+use whocan::snapshot::{self, Snapshot};
+
+/// A fixed creation time: tests use no clock.
+const CREATED: i64 = 1_795_000_000;
+
+const FORMATS: [Format; 4] = [Format::Table, Format::Csv, Format::Json, Format::Jsonl];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn import_files(files: &[&str]) -> (Model, ImportReport) {
+    let mut importer = Importer::new();
+    for f in files {
+        let _ = importer.import_path(&root().join(f), &FileOptions::default());
+    }
+    importer.finish()
+}
+
+fn import_text(csv: &str) -> (Model, ImportReport) {
+    let mut importer = Importer::new();
+    let _ = importer.import_reader(
+        Path::new("org.csv"),
+        csv.as_bytes(),
+        &FileOptions::default(),
+    );
+    importer.finish()
+}
+
+fn access_report(model: Model, format: Format) -> Vec<u8> {
+    let graph = AccessGraph::new(model);
+    let mut out = Vec::new();
+    whocan::report::access::write(&Expansion::new(&graph), format, &mut out).unwrap();
+    out
+}
+
+/// Saves and reloads through bytes; returns the reloaded model and report.
+fn round_trip(model: &Model, report: &ImportReport) -> (Model, ImportReport) {
+    let snap = Snapshot::new(model.clone(), report.clone(), CREATED);
+    let bytes = snapshot::encode(&snap).unwrap();
+    let back = snapshot::decode(&bytes).unwrap();
+    assert_eq!(back.metadata, snap.metadata);
+    (back.model, back.report)
+}
+
+#[track_caller]
+fn check_round_trip(model: Model, report: ImportReport) {
+    let (back_model, back_report) = round_trip(&model, &report);
+    assert_eq!(back_report, report);
+    assert_eq!(back_model.entities, model.entities);
+    assert_eq!(back_model.edges, model.edges);
+    assert_eq!(back_model.sources, model.sources);
+    assert_eq!(back_model.conflicts, model.conflicts);
+    for format in FORMATS {
+        assert_eq!(
+            access_report(back_model.clone(), format),
+            access_report(model.clone(), format),
+            "{format:?}"
+        );
+    }
+}
+
+#[test]
+fn issue_5_fixture_reports_are_identical_from_snapshot() {
+    for files in [
+        &["fixtures/reference_example.csv"][..],
+        &["fixtures/github_alicegh.csv"],
+        &[
+            "fixtures/reference_example.csv",
+            "fixtures/github_alicegh.csv",
+        ],
+        &["fixtures/diff/old.csv"],
+        &["fixtures/diff/new.csv"],
+    ] {
+        let (model, report) = import_files(files);
+        check_round_trip(model, report);
+    }
+}
+
+#[test]
+fn issue_5_rejected_rows_and_conflicts_survive_the_snapshot() {
+    let csv = "Entity Name,Entity Type,Entity Source Type,Entity Source ID,Entity - Has Access To Name,Entity - Has Access To Source ID,Entity - Has Access To Entity Type,Entity - Has Access To Source Type,Entity - Has Access To Permission Value\n\
+               alice,identity,user,u1,Eng,g1,connection,group,true\n\
+               bob,bogus,user,u2,Eng,g1,connection,group,true\n\
+               carol,identity,user,u3,Eng,g1,connection,group,maybe\n\
+               Eng,resource,group,g1,db,r1,resource,db,true\n\
+               alice,identity,user,u1,Eng,g1,connection,group,false\n";
+    let (model, report) = import_text(csv);
+    assert_eq!(report.rejections.len(), 2);
+    assert!(!model.conflicts.is_empty());
+    check_round_trip(model, report);
+}
+
+#[test]
+fn metadata_records_each_source_with_digest_and_row_counts() {
+    let (model, report) = import_files(&["fixtures/reference_example.csv"]);
+    let bytes = std::fs::read(root().join("fixtures/reference_example.csv")).unwrap();
+    let snap = Snapshot::new(model, report, CREATED);
+    let meta = &snap.metadata;
+    assert_eq!(meta.format_version, snapshot::FORMAT_VERSION);
+    assert_eq!(meta.whocan_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(meta.created, CREATED);
+    assert_eq!(meta.sources.len(), 1);
+    let s = &meta.sources[0];
+    assert_eq!(s.bytes, bytes.len() as u64);
+    assert_eq!(s.blake3, blake3::hash(&bytes).to_hex().to_string());
+    assert_eq!(s.source, "reference_example");
+    assert_eq!(s.rows_read, s.rows_accepted + s.rows_rejected);
+    assert!(s.rows_read > 0);
+    let back = snapshot::decode(&snapshot::encode(&snap).unwrap()).unwrap();
+    assert_eq!(&back.metadata, meta);
+}
+
+#[test]
+fn encoding_is_deterministic() {
+    let (model, report) = import_files(&["fixtures/reference_example.csv"]);
+    let a = snapshot::encode(&Snapshot::new(model.clone(), report.clone(), CREATED)).unwrap();
+    let b = snapshot::encode(&Snapshot::new(model, report, CREATED)).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn save_replaces_an_existing_file_atomically_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("review.wcs");
+    std::fs::write(&path, b"an older file that must be replaced whole").unwrap();
+    let (model, report) = import_files(&["fixtures/reference_example.csv"]);
+    let snap = Snapshot::new(model, report, CREATED);
+    let size = snapshot::save(&path, &snap).unwrap();
+    let on_disk = std::fs::read(&path).unwrap();
+    assert_eq!(on_disk.len() as u64, size);
+    assert_eq!(on_disk, snapshot::encode(&snap).unwrap());
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("review.wcs")]);
+    let loaded = snapshot::load(&path).unwrap();
+    assert_eq!(loaded.report, snap.report);
+}
+
+#[test]
+fn save_into_a_missing_directory_fails_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no/such/dir/review.wcs");
+    let (model, report) = import_files(&["fixtures/github_alicegh.csv"]);
+    let err = snapshot::save(&path, &Snapshot::new(model, report, CREATED)).unwrap_err();
+    assert!(err.to_string().contains("cannot write"), "{err}");
+}
+
+// ---- Through the binary -------------------------------------------------
+
+fn whocan(args: &[&str]) -> (Vec<u8>, String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn issue_5_every_data_command_gives_identical_output_from_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[&str]; 3] = [
+        &[
+            "fixtures/reference_example.csv",
+            "fixtures/github_alicegh.csv",
+        ],
+        &["fixtures/diff/old.csv"],
+        &["fixtures/github_alicegh.csv"],
+    ];
+    for (i, csvs) in cases.iter().enumerate() {
+        // A name without the usual extension: detection is by content.
+        let snap = dir.path().join(format!("snap{i}.data"));
+        let snap = snap.to_str().unwrap();
+        let mut args = vec!["snapshot"];
+        args.extend_from_slice(csvs);
+        args.extend_from_slice(&["-o", snap]);
+        let (out, err, code) = whocan(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(String::from_utf8_lossy(&out).starts_with("wrote "));
+        for command in [
+            &["report", "access"][..],
+            &["stats"],
+            &["stats", "--grants"],
+            &["import"],
+        ] {
+            for format in ["table", "csv", "json", "jsonl"] {
+                let mut from_csv: Vec<&str> = command.to_vec();
+                from_csv.extend_from_slice(csvs);
+                from_csv.extend_from_slice(&["--format", format]);
+                let mut from_snap: Vec<&str> = command.to_vec();
+                from_snap.extend_from_slice(&[snap, "--format", format]);
+                assert_eq!(
+                    whocan(&from_snap),
+                    whocan(&from_csv),
+                    "{command:?} --format {format} on {csvs:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn snapshot_verify_checks_sources_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("r.wcs");
+    let snap = snap.to_str().unwrap();
+    let (_, err, code) = whocan(&["snapshot", "fixtures/diff/old.csv", "-o", snap]);
+    assert_eq!(code, 0, "{err}");
+
+    let (out, _, code) = whocan(&[
+        "snapshot",
+        "verify",
+        snap,
+        "--sources",
+        "fixtures/diff/old.csv",
+    ]);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(": ok: header, checksum and contents verified"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fixtures/diff/old.csv: ok: identical"),
+        "{out}"
+    );
+
+    // Same file name, different bytes: reported, exit 1.
+    let changed = dir.path().join("old.csv");
+    let mut bytes = std::fs::read(root().join("fixtures/diff/old.csv")).unwrap();
+    bytes.extend_from_slice(b"Corp,mallory,identity,user,u9,,,,,,,,,,,,,,\n");
+    std::fs::write(&changed, bytes).unwrap();
+    let (out, _, code) = whocan(&[
+        "snapshot",
+        "verify",
+        snap,
+        "--sources",
+        changed.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("DIFFERS from recorded source fixtures/diff/old.csv"),
+        "{out}"
+    );
+
+    // A file that was never recorded.
+    let (out, _, code) = whocan(&[
+        "snapshot",
+        "verify",
+        snap,
+        "--sources",
+        "fixtures/diff/new.csv",
+    ]);
+    assert_eq!(code, 1);
+    assert!(String::from_utf8(out).unwrap().contains("NOT RECORDED"));
+}
+
+#[test]
+fn snapshot_info_prints_the_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("r.wcs");
+    let snap = snap.to_str().unwrap();
+    whocan(&[
+        "snapshot",
+        "fixtures/reference_example.csv",
+        "fixtures/github_alicegh.csv",
+        "-o",
+        snap,
+    ]);
+    let (out, err, code) = whocan(&["snapshot", "info", snap, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["whocan_version"], env!("CARGO_PKG_VERSION"));
+    assert!(v["created"].as_str().unwrap().ends_with('Z'));
+    let sources = v["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2);
+    let bytes = std::fs::read(root().join("fixtures/github_alicegh.csv")).unwrap();
+    assert_eq!(sources[1]["path"], "fixtures/github_alicegh.csv");
+    assert_eq!(
+        sources[1]["blake3"],
+        blake3::hash(&bytes).to_hex().to_string()
+    );
+    assert_eq!(sources[1]["bytes"], bytes.len());
+    let (out, _, code) = whocan(&["snapshot", "info", snap]);
+    assert_eq!(code, 0);
+    let text = String::from_utf8(out).unwrap();
+    for needle in [
+        "format version: 1",
+        "whocan version: ",
+        "created: ",
+        "fixtures/github_alicegh.csv",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+}
+
+#[test]
+fn a_snapshot_mixed_with_csv_or_given_a_source_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("r.wcs");
+    let snap = snap.to_str().unwrap();
+    whocan(&["snapshot", "fixtures/github_alicegh.csv", "-o", snap]);
+    let (_, err, code) = whocan(&["stats", snap, "fixtures/github_alicegh.csv"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a snapshot must be the only input"), "{err}");
+    let (_, err, code) = whocan(&["report", "access", snap, snap]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a snapshot must be the only input"), "{err}");
+    let (_, err, code) = whocan(&["stats", "--source", "x", snap]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--source does not apply to a snapshot"),
+        "{err}"
+    );
+}
+
+#[test]
+fn snapshot_of_a_refused_file_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("r.wcs");
+    let (_, err, code) = whocan(&["snapshot", "no-such-file.csv", "-o", snap.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no snapshot written"), "{err}");
+    assert!(!snap.exists());
+}
+
+// ---- Random organisations -----------------------------------------------
+
+const HEADER: &str = "Entity Name,Entity Type,Entity Source Type,Entity Source ID,Entity - Has Access To Name,Entity - Has Access To Source ID,Entity - Has Access To Entity Type,Entity - Has Access To Source Type,Entity - Has Access To Permission Name,Entity - Has Access To Permission Value,Entity Status,Entity MfaEnabled\n";
+
+/// One generated row: subject (identity or group), target (group or
+/// resource), permission, value; now and then a bad row.
+fn row() -> impl Strategy<Value = String> {
+    let subject = prop_oneof![
+        (0..6u8).prop_map(|i| format!("user{i},identity,user,u{i}")),
+        (0..6u8).prop_map(|g| format!("Group {g},connection,group,g{g}")),
+    ];
+    let target = prop_oneof![
+        (0..6u8).prop_map(|g| format!("Group {g},g{g},connection,group")),
+        (0..5u8).prop_map(|r| format!("res {r},r{r},resource,app")),
+    ];
+    let permission = prop::sample::select(vec!["", "read", "write", "=cmd"]);
+    let value = prop::sample::select(vec!["", "True", "false", "maybe"]);
+    let status = prop::sample::select(vec!["active", "inactive", ""]);
+    let mfa = prop::sample::select(vec!["true", "false", ""]);
+    (subject, target, permission, value, status, mfa, 0..20u8).prop_map(
+        |(s, t, p, v, st, m, odd)| match odd {
+            0 => format!("{s},too,few\n"),
+            1 => format!("x,bogus,user,u9,{t},{p},{v},{st},{m}\n"),
+            _ => format!("{s},{t},{p},{v},{st},{m}\n"),
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn issue_5_random_organisations_round_trip_byte_for_byte(rows in prop::collection::vec(row(), 0..60)) {
+        let csv = format!("{HEADER}{}", rows.concat());
+        let (model, report) = import_text(&csv);
+        let (back_model, back_report) = round_trip(&model, &report);
+        prop_assert_eq!(&back_report, &report);
+        for format in [Format::Csv, Format::Json] {
+            prop_assert_eq!(access_report(back_model.clone(), format), access_report(model.clone(), format));
+        }
+    }
+}
+
+#[test]
+fn issue_5_many_short_strings_stay_within_the_decode_limit() {
+    // bincode counts each string's in-memory length field (8 bytes) against
+    // the decode limit, so a table of short strings claims several times its
+    // encoded size. A real 1M-row organisation hit this; so does this one.
+    let mut model = Model::default();
+    for i in 0..300_000 {
+        model.strings.intern(&i.to_string());
+    }
+    let snap = Snapshot::new(model, ImportReport::default(), CREATED);
+    let back = snapshot::decode(&snapshot::encode(&snap).unwrap()).unwrap();
+    assert_eq!(back.model.strings.len(), 300_001);
+    assert_eq!(
+        back.model.strings.get("299999"),
+        snap.model.strings.get("299999")
+    );
+}
