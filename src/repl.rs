@@ -9,7 +9,8 @@
 //!
 //! Also home of [`execute`], the statement runner `whocan query` and
 //! `whocan run` share with the prompt. Loading data is the caller's: the
-//! shell gets a loader function, so this module reads only its history file.
+//! shell gets a loader function, so this module reads only its history file
+//! and writes only that and the snapshots `save` asks for.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -24,6 +25,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Config, Context, Editor, Helper};
 
 use crate::graph::AccessGraph;
+use crate::import::ImportReport;
 use crate::query::ast::{Located, OutputFormat, Statement};
 use crate::query::eval::Verdict;
 use crate::query::parse::{KEYWORDS, STATEMENT_WORDS, is_incomplete, parse_script};
@@ -263,8 +265,9 @@ impl Validator for ShellHelper {
 
 impl Helper for ShellHelper {}
 
-/// Loads data for the shell: files as typed, to a graph or a message.
-pub type Loader<'a> = &'a dyn Fn(&[PathBuf]) -> Result<AccessGraph, String>;
+/// Loads data for the shell: files as typed (CSV or one snapshot), to a
+/// graph and its import report, or a message.
+pub type Loader<'a> = &'a dyn Fn(&[PathBuf]) -> Result<(AccessGraph, ImportReport), String>;
 
 /// Options of the shell.
 pub struct ShellOptions {
@@ -279,9 +282,10 @@ enum Next {
     Exit,
 }
 
-/// Runs the prompt on `graph` until Ctrl-D or `quit`; `load` swaps the data
-/// through `loader`. Returns the exit code: 0, or 2 when the terminal fails.
-pub fn run(graph: AccessGraph, loader: Loader, options: ShellOptions) -> u8 {
+/// Runs the prompt on `graph` (imported with `report`) until Ctrl-D or
+/// `quit`; `load` swaps the data through `loader`, `save FILE` writes a
+/// snapshot of it. Returns the exit code: 0, or 2 when the terminal fails.
+pub fn run(graph: AccessGraph, report: ImportReport, loader: Loader, options: ShellOptions) -> u8 {
     let config = Config::builder()
         .auto_add_history(false)
         .max_history_size(10_000)
@@ -299,13 +303,14 @@ pub fn run(graph: AccessGraph, loader: Loader, options: ShellOptions) -> u8 {
         let _ = editor.load_history(path);
     }
     let mut format = options.format;
-    let mut graph = graph;
+    let (mut graph, mut report) = (graph, report);
     let code = loop {
-        match session(&graph, &mut editor, &mut format, &options) {
+        match session(&graph, &report, &mut editor, &mut format, &options) {
             Ok(Next::Exit) => break 0,
             Ok(Next::Reload(files)) => match loader(&files) {
-                Ok(g) => {
+                Ok((g, r)) => {
                     graph = g;
+                    report = r;
                 }
                 Err(message) => {
                     let _ = writeln!(io::stderr(), "whocan: error: {message}");
@@ -335,6 +340,7 @@ fn save_history(editor: &mut Editor<ShellHelper, FileHistory>, options: &ShellOp
 
 fn session(
     graph: &AccessGraph,
+    report: &ImportReport,
     editor: &mut Editor<ShellHelper, FileHistory>,
     format: &mut OutputFormat,
     options: &ShellOptions,
@@ -396,10 +402,15 @@ fn session(
                     return Ok(Next::Reload(files.into_iter().map(PathBuf::from).collect()));
                 }
                 Executed::Save(file) => {
-                    let _ = writeln!(
-                        io::stderr(),
-                        "whocan: error: cannot save {file}: snapshots are not available in this version yet"
+                    let snapshot = crate::snapshot::Snapshot::new(
+                        graph.model().clone(),
+                        report.clone(),
+                        jiff::Timestamp::now().as_second(),
                     );
+                    let _ = match crate::snapshot::save(std::path::Path::new(&file), &snapshot) {
+                        Ok(bytes) => writeln!(io::stderr(), "whocan: saved {file} ({bytes} bytes)"),
+                        Err(e) => writeln!(io::stderr(), "whocan: error: {e}"),
+                    };
                 }
                 Executed::Quit => return Ok(Next::Exit),
             }

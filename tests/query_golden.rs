@@ -369,7 +369,6 @@ fn shell_piped_session() {
              expect who can reach prod-db with admin = {\n  alice,\n  bob\n}\n\
              format csv\n\
              members of Ops\n\
-             save snap.whocan\n\
              help nope\n\
              stats\n",
         ),

@@ -146,3 +146,30 @@ fn completer_offers_commands_then_entities() {
     assert_eq!(complete("format ta"), (7, vec!["table".to_string()]));
     assert_eq!(complete("stats; wh").1, vec!["who", "what", "why"]);
 }
+
+#[test]
+fn save_writes_a_snapshot_that_load_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("org.wcs");
+    let s = snap.to_str().unwrap();
+    let run = shell(
+        &["--no-history", "fixtures/nested_groups.csv"],
+        &format!(
+            "save no-such-dir/x.wcs\nsave {s}\nload fixtures/reference_example.csv\ncount who can reach prod-db\nload {s}\ncount who can reach prod-db\n"
+        ),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("whocan: saved {s} (")),
+        "{}",
+        run.stderr
+    );
+    // prod-db is unknown in the reference example, known again after loading
+    // the snapshot.
+    assert!(
+        run.stderr.contains("no entity matches `prod-db`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "COUNT\n3\n");
+}

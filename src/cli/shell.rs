@@ -34,14 +34,13 @@ fn default_history() -> Option<PathBuf> {
 }
 
 pub fn run(args: ShellArgs) -> Outcome {
-    let (graph, _) = load(&args.data)?;
+    let (graph, report) = load(&args.data)?;
     let source = args.data.source.clone();
     let loader = move |files: &[PathBuf]| {
         load(&DataArgs {
             files: files.to_vec(),
             source: source.clone(),
         })
-        .map(|(g, _)| g)
         .map_err(|f| f.message)
     };
     let history = if args.no_history {
@@ -51,6 +50,7 @@ pub fn run(args: ShellArgs) -> Outcome {
     };
     Ok(repl::run(
         graph,
+        report,
         &loader,
         ShellOptions {
             history,

@@ -557,7 +557,8 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
             "At the prompt: Tab completes commands and entity names, Up/Down walk the\n  \
              history (kept in ~/.whocan_history), an open `{` or a trailing `\\`\n  \
              continues on the next line, Ctrl-C cancels the line, Ctrl-D or `quit`\n  \
-             exits. `load FILES…` replaces the data; `save FILE` needs snapshots.\n"
+             exits. `load FILES…` replaces the data (CSVs or one snapshot);\n  \
+             `save FILE` writes a snapshot of the loaded data.\n"
         }
         Some(other) => {
             return Err(format!(
