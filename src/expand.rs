@@ -319,6 +319,25 @@ impl<'g> Expansion<'g> {
         buf.into_iter().map(|g| self.unpack(identity, g)).collect()
     }
 
+    /// Everything a member of `connection` gets through it: `(target,
+    /// permission, provider)` in report order, distinct. Empty for an entity
+    /// that is not a connection.
+    pub fn closure_of(&self, connection: EntityIdx) -> Vec<(EntityIdx, Sym, EntityIdx)> {
+        let Some(c) = self.component(connection) else {
+            return Vec::new();
+        };
+        self.closure(c)
+            .iter()
+            .map(|&(t, p, d)| {
+                (
+                    self.by_rank[t as usize],
+                    self.perms_by_rank[p as usize],
+                    self.by_rank[d as usize - 1],
+                )
+            })
+            .collect()
+    }
+
     /// The connections `identity` reaches through granted edges (direct and
     /// nested), sorted by entity index.
     pub fn connections_of(&self, identity: EntityIdx) -> Vec<EntityIdx> {

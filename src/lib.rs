@@ -20,5 +20,7 @@ pub mod generate;
 pub mod graph;
 pub mod import;
 pub mod model;
+pub mod query;
+pub mod repl;
 pub mod report;
 pub mod snapshot;

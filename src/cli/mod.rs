@@ -4,12 +4,17 @@
 //! Only `cli` prints, adds context to errors and picks exit codes: 0 ok,
 //! 1 findings / failed assertions, 2 bad usage or bad input.
 
+mod bench_queries;
 mod diff;
 mod generate;
 mod import;
+mod query;
 mod report;
+mod run;
+mod shell;
 mod snapshot;
 mod stats;
+mod why;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +45,16 @@ enum Command {
     Report(report::ReportCommand),
     /// Print statistics of the loaded graph, including nesting cycles.
     Stats(stats::StatsArgs),
+    /// Answer queries once: `whocan query FILES… -e 'who can reach prod-db'`.
+    Query(query::QueryArgs),
+    /// Every path from an identity to a target, with providers and file:line.
+    Why(why::WhyArgs),
+    /// The interactive prompt: history, Tab completion, `help`.
+    Shell(shell::ShellArgs),
+    /// Run a query file with assertions; exit 1 when one fails.
+    Run(run::RunArgs),
+    /// Time who / what / why questions in-process; print one JSON object.
+    BenchQueries(bench_queries::BenchArgs),
     /// Write a deterministic synthetic organisation (19-column CSV) for
     /// benchmarks and demos.
     Generate(generate::GenerateArgs),
@@ -125,6 +140,11 @@ pub fn run() -> u8 {
         Command::Import(args) => import::run(args),
         Command::Report(cmd) => report::run(cmd),
         Command::Stats(args) => stats::run(args),
+        Command::Query(args) => query::run(args),
+        Command::Why(args) => why::run(args),
+        Command::Shell(args) => shell::run(args),
+        Command::Run(args) => run::run(args),
+        Command::BenchQueries(args) => bench_queries::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Diff(args) => diff::run(args),

@@ -1,0 +1,102 @@
+//! `whocan query FILES… -e 'QUERY'`: answer queries once, for scripts.
+//!
+//! Each `-e` may hold several statements (`;` or newlines). Answers go to
+//! stdout (or `-o FILE`) in `--format`; errors go to stderr with the
+//! position in the expression. Exit 0, 1 when an `expect` fails, 2 on a bad
+//! query or bad input.
+
+use std::io;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{DataArgs, Failure, Outcome, Output, load, written};
+use crate::query::Engine;
+use crate::query::ast::{Located, OutputFormat};
+use crate::query::parse::parse_script;
+use crate::repl::{Executed, execute};
+
+/// Output options of the query commands: the table formats plus pictures.
+#[derive(Args, Debug, Clone)]
+pub struct QueryOutputArgs {
+    /// Output format; dot and mermaid draw `why` and `members`.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write to FILE instead of stdout (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `whocan query`.
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The query (repeatable; see `whocan shell` and `help` for the language).
+    #[arg(short = 'e', long = "expr", value_name = "QUERY", required = true)]
+    expr: Vec<String>,
+    #[command(flatten)]
+    output: QueryOutputArgs,
+}
+
+pub fn run(args: QueryArgs) -> Outcome {
+    // Parse first: a typo should not cost an import.
+    let mut parsed: Vec<(String, Vec<Located>)> = Vec::new();
+    for e in &args.expr {
+        match parse_script(e) {
+            Ok(s) => parsed.push((e.clone(), s)),
+            Err(err) => return Err(Failure::input(err.render("query", e))),
+        }
+    }
+    let (graph, _) = load(&args.data)?;
+    let engine = Engine::new(&graph);
+    run_statements(&engine, &parsed, &args.output)
+}
+
+/// Runs parsed statements, printing answers; shared with `whocan why`.
+pub fn run_statements(
+    engine: &Engine,
+    parsed: &[(String, Vec<Located>)],
+    output: &QueryOutputArgs,
+) -> Outcome {
+    let mut out = Output::open(output.output.as_deref())?;
+    let mut format = output.format;
+    let mut code = 0;
+    let mut first = true;
+    for (source, statements) in parsed {
+        for st in statements {
+            if !first && format == OutputFormat::Table {
+                written(out.writer().write_all(b"\n"))?;
+            }
+            first = false;
+            let executed = execute(engine, st, &mut format, out.writer(), &mut io::stderr());
+            match executed {
+                Err(e) => return Err(Failure::input(format!("cannot write output: {e}"))),
+                Ok(Executed::Done) => {}
+                Ok(Executed::Expect(v)) => {
+                    let w = out.writer();
+                    if v.passed {
+                        written(writeln!(w, "ok: {}", st.text))?;
+                    } else {
+                        written(writeln!(w, "FAILED: {}\n  {}", st.text, v.detail))?;
+                        code = code.max(1);
+                    }
+                }
+                Ok(Executed::Error(e)) => {
+                    out.finish()?;
+                    return Err(Failure::input(e.render("query", source)));
+                }
+                Ok(Executed::Load(_) | Executed::Save(_)) => {
+                    out.finish()?;
+                    return Err(Failure::input(format!(
+                        "query:{}:{}: `{}` is only available at the prompt (`whocan shell`)",
+                        st.pos.line, st.pos.column, st.text
+                    )));
+                }
+                Ok(Executed::Quit) => break,
+            }
+        }
+    }
+    out.finish()?;
+    Ok(code)
+}
