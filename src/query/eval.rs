@@ -708,24 +708,9 @@ impl<'g> Engine<'g> {
                 g.provider.map_or(Value::Null, |p| json!(self.label(p))),
             ]);
         }
-        subjects.sort_unstable();
-        subjects.dedup();
-        let mut answer = Answer {
-            table: t,
-            group_columns: 3,
-            null_as: vec![(5, "(direct)")],
-            ..Answer::default()
-        };
-        if grants.is_empty() {
-            answer
-                .notes
-                .push(format!("nobody can reach {}", self.named(x)));
-        }
-        Ok(Evaluated {
-            count: subjects.len() as u64,
-            answer,
-            subjects,
-        })
+        Ok(grant_answer(t, subjects, || {
+            format!("nobody can reach {}", self.named(x))
+        }))
     }
 
     fn what(
@@ -773,24 +758,9 @@ impl<'g> Engine<'g> {
                 g.provider.map_or(Value::Null, |p| json!(self.label(p))),
             ]);
         }
-        subjects.sort_unstable();
-        subjects.dedup();
-        let mut answer = Answer {
-            table: t,
-            group_columns: 3,
-            null_as: vec![(5, "(direct)")],
-            ..Answer::default()
-        };
-        if grants.is_empty() {
-            answer
-                .notes
-                .push(format!("{} reaches nothing", self.named(y)));
-        }
-        Ok(Evaluated {
-            count: subjects.len() as u64,
-            answer,
-            subjects,
-        })
+        Ok(grant_answer(t, subjects, || {
+            format!("{} reaches nothing", self.named(y))
+        }))
     }
 
     fn members(&self, connection: &EntityRef) -> Result<Evaluated, QueryError> {
@@ -1674,6 +1644,33 @@ impl PictureBuilder {
             label: engine.model.str(e.permission).to_string(),
             granted: e.granted,
         });
+    }
+}
+
+/// The answer of `who can reach` / `what can … reach`: a grant table grouped
+/// by its first three columns, providers `(direct)` when absent, counted by
+/// distinct subjects, with a note when there is nothing to show.
+fn grant_answer(
+    table: Table,
+    mut subjects: Vec<EntityIdx>,
+    empty: impl FnOnce() -> String,
+) -> Evaluated {
+    subjects.sort_unstable();
+    let rows = subjects.len();
+    subjects.dedup();
+    let mut answer = Answer {
+        table,
+        group_columns: 3,
+        null_as: vec![(5, "(direct)")],
+        ..Answer::default()
+    };
+    if rows == 0 {
+        answer.notes.push(empty());
+    }
+    Evaluated {
+        count: subjects.len() as u64,
+        answer,
+        subjects,
     }
 }
 
