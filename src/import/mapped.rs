@@ -857,7 +857,15 @@ fn read<R: Read>(
         });
     }
     let columns = resolve(mapping, &headers, path, header_line)?;
-    let mapped: BTreeSet<usize> = columns.iter().map(|c| c.index).collect();
+    // A column read only through another's `combine` is used, not ignored.
+    let mut mapped: BTreeSet<usize> = columns.iter().map(|c| c.index).collect();
+    for c in &columns {
+        for step in &c.steps {
+            if let Step::Combine(idx, _) = step {
+                mapped.extend(idx);
+            }
+        }
+    }
     let ignored: Vec<String> = headers
         .iter()
         .enumerate()
@@ -935,7 +943,6 @@ fn read<R: Read>(
         rows.push(parse_row(&columns, &cells, line).map_err(rejection));
     }
     if !empty_required.is_empty() {
-        report.rows_read = rows.len() as u64;
         return Err(ImportError::EmptyRequired {
             path: path.to_path_buf(),
             cells: empty_required,
@@ -1134,5 +1141,59 @@ transform = ["trim", "upper", "lower", { pad_left = 4, char = "0" }, { replace =
         )
         .unwrap();
         assert_eq!(m.columns[0].transform.len(), 8);
+    }
+}
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+    use crate::model::Model;
+
+    /// Imports `fixtures/mapped/<csv>` through `app.toml` and renders every
+    /// user with the attributes the model keeps.
+    #[track_caller]
+    fn check(csv: &str, expected: &str) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mapped");
+        let mapping = Mapping::load(&root.join("app.toml")).unwrap();
+        let mut imp = Importer::new();
+        let _ = imp.import_mapped(&root.join(csv), &mapping, &FileOptions::default());
+        let (model, _) = imp.finish();
+        assert_eq!(render(&model), expected);
+    }
+
+    fn render(m: &Model) -> String {
+        let mut out = String::new();
+        for e in m.entities.iter().filter(|e| e.kind == Kind::Identity) {
+            let a = e.attributes.clone().unwrap_or_default();
+            let ts = |t: Option<i64>| t.map_or("-".into(), super::super::format_timestamp);
+            out.push_str(&format!(
+                "{}|{}|{}|{}|{}|{}\n",
+                m.str(e.id),
+                m.str(e.name),
+                m.str(a.email),
+                m.str(a.status),
+                ts(a.last_login),
+                ts(a.password_changed),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn every_timestamp_format_boolean_token_and_transformation_lands_in_the_model() {
+        check(
+            "app.csv",
+            "U_01|Ada Lovelace|ada@example.com|active|2006-01-30T15:04:05Z|2006-01-30T15:04:05Z\n\
+             U_02|Bob Byte|bob@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_03|Cy Cole|cy@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_04|Di Dahl|di@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_05|Ed Eng|ed@example.com|active|2006-01-30T00:00:00Z|-\n\
+             U_06|Flo Fox|flo@example.com|active|2006-01-30T00:00:00Z|-\n\
+             U_07|Gus Gray|gus@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_08|Hal Hill|hal@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_09|Ivy Ives|ivy@example.com|inactive|2006-01-02T00:00:00Z|-\n\
+             U_10|Jo Jay|jo@example.com|inactive|-|-\n\
+             Grace Hopper|Grace Hopper|grace@example.com||-|-\n",
+        );
     }
 }

@@ -380,6 +380,17 @@ impl Importer {
         result
     }
 
+    /// Records a file refused before reading it (e.g. its mapping file is
+    /// invalid), so the report lists it.
+    pub fn refuse(&mut self, path: &Path, opts: &FileOptions, reason: String) {
+        self.report.files.push(FileReport {
+            path: path.to_path_buf(),
+            source: opts.source.clone().unwrap_or_else(|| default_source(path)),
+            refused: Some(reason),
+            ..FileReport::default()
+        });
+    }
+
     /// Records a file that could not even be opened, so the report lists it.
     fn record_unreadable(&mut self, path: &Path, opts: &FileOptions, err: &ImportError) {
         let source = opts.source.clone().unwrap_or_else(|| default_source(path));
