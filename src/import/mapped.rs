@@ -522,10 +522,13 @@ fn resolve(
     }
     if !missing.is_empty() {
         missing.dedup();
-        return Err(ImportError::MissingColumns {
+        return Err(ImportError::Mapping {
             path: path.to_path_buf(),
-            line,
-            columns: missing,
+            message: format!(
+                "line {line}: the mapping names column{} not in the file: {}",
+                if missing.len() == 1 { "" } else { "s" },
+                super::quote_list(&missing)
+            ),
         });
     }
     Ok(out)
