@@ -8,8 +8,9 @@
 //! into entities and edges is left to [`Importer`]; reading the mapping file
 //! from disk to the caller ([`Mapping::load`] is a convenience).
 //!
-//! The HRIS template is recognised in mapping files but refused on import:
-//! employees are not modelled yet.
+//! The HRIS template's employees are people, not accounts: they go to
+//! [`crate::model::Model::employees`], beside the access graph, with their
+//! attributes and lowercase manager links.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -45,7 +46,7 @@ pub struct Mapping {
 pub enum Template {
     /// Users, groups and roles of one application.
     Application,
-    /// Employees of an HR system (not imported yet).
+    /// Employees of an HR system.
     Hris,
 }
 
@@ -100,6 +101,50 @@ pub enum Attribute {
     OwnerType,
     /// Role: permissions (a list), additive across rows.
     Permissions,
+    /// Employee: alternative identifier.
+    EmployeeNumber,
+    /// Employee: company.
+    Company,
+    /// Employee: first name.
+    FirstName,
+    /// Employee: last name.
+    LastName,
+    /// Employee: preferred name.
+    PreferredName,
+    /// Employee: complete display name.
+    DisplayFullName,
+    /// Employee: standardised name.
+    CanonicalName,
+    /// Employee: username.
+    Username,
+    /// Employee: identity-provider id.
+    IdpId,
+    /// Employee: personal email.
+    PersonalEmail,
+    /// Employee: home location.
+    HomeLocation,
+    /// Employee: work location.
+    WorkLocation,
+    /// Employee: cost center.
+    CostCenter,
+    /// Employee: department.
+    Department,
+    /// Employee: manager ids (a list), compared lowercase.
+    Managers,
+    /// Employee: group memberships (a list).
+    Groups,
+    /// Employee: employment status.
+    EmploymentStatus,
+    /// Employee: employment start date (timestamp).
+    StartDate,
+    /// Employee: employment end date (timestamp).
+    TerminationDate,
+    /// Employee: job title.
+    JobTitle,
+    /// Employee: employment types (a list).
+    EmploymentTypes,
+    /// Employee: primary time zone.
+    PrimaryTimeZone,
 }
 
 impl Attribute {
@@ -109,8 +154,30 @@ impl Attribute {
             EntityType::User => self != Permissions,
             EntityType::Group => matches!(self, Id | Name | CreatedAt | OwnerId | OwnerType),
             EntityType::Role => matches!(self, Id | Name | Permissions | OwnerId | OwnerType),
-            EntityType::Employee => false,
+            EntityType::Employee => !matches!(
+                self,
+                CreatedAt
+                    | LastLoginAt
+                    | DeactivatedAt
+                    | PasswordLastChangedAt
+                    | OwnerId
+                    | OwnerType
+                    | Permissions
+            ),
         }
+    }
+
+    /// The snake_case name used in mapping files.
+    fn name(self) -> String {
+        let debug = format!("{self:?}");
+        let mut out = String::new();
+        for (i, c) in debug.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        }
+        out
     }
 
     fn is_timestamp(self) -> bool {
@@ -120,6 +187,8 @@ impl Attribute {
                 | Attribute::LastLoginAt
                 | Attribute::DeactivatedAt
                 | Attribute::PasswordLastChangedAt
+                | Attribute::StartDate
+                | Attribute::TerminationDate
         )
     }
 }
@@ -315,7 +384,7 @@ impl Mapping {
                 }
                 (None, None) => return Err(format!("{what}: give `attribute` or `custom`")),
                 (Some(a), None) => {
-                    if self.template == Template::Application && !a.allowed_on(c.entity) {
+                    if !a.allowed_on(c.entity) {
                         return Err(format!(
                             "{what}: a {} has no attribute {:?}",
                             c.entity.as_str(),
@@ -336,6 +405,9 @@ impl Mapping {
             }
             if self.template == Template::Application && c.entity == EntityType::Employee {
                 return Err(format!("{what}: employees belong to the hris template"));
+            }
+            if self.template == Template::Hris && c.entity != EntityType::Employee {
+                return Err(format!("{what}: the hris template maps employees only"));
             }
         }
         if self.template == Template::Application {
@@ -598,6 +670,154 @@ struct RowData {
     groups: Vec<(String, String)>,
     roles: Vec<(String, String)>,
     permissions: Vec<String>,
+    employee: Option<EmployeeRow>,
+}
+
+/// What one HRIS row says about its employee.
+struct EmployeeRow {
+    id: String,
+    name: String,
+    attributes: Vec<(String, String)>,
+    managers: Vec<String>,
+}
+
+fn parse_employee(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData, RowError> {
+    let (mut id, mut name) = (String::new(), String::new());
+    let mut attributes = Vec::new();
+    let mut managers = Vec::new();
+    for c in columns {
+        let v = c.value(cells)?;
+        let column = c.index.saturating_add(1).min(cells.len().max(1));
+        if let Some((custom, ty)) = &c.custom {
+            if *ty == ValueType::Timestamp && parse_reference_timestamp(&v).is_err() {
+                return Err((
+                    column,
+                    RejectKind::BadTimestamp,
+                    format!("{} {v:?} is not a timestamp (custom {custom})", c.header),
+                ));
+            }
+            if *ty == ValueType::Number && !v.is_empty() && v.parse::<f64>().is_err() {
+                return Err((
+                    column,
+                    RejectKind::BadNumber,
+                    format!("{} {v:?} is not a number (custom {custom})", c.header),
+                ));
+            }
+            if !v.is_empty() {
+                attributes.push((custom.clone(), v));
+            }
+            continue;
+        }
+        let Some(a) = c.attribute else { continue };
+        match a {
+            Attribute::Id => id = v,
+            Attribute::Name => name = v,
+            // reference/veza-csv-upload.md: manager references are compared
+            // with employee ids in lowercase.
+            Attribute::Managers => {
+                managers = list(&v).into_iter().map(str::to_lowercase).collect();
+            }
+            Attribute::IsActive if !v.is_empty() => {
+                attributes.push((a.name(), parse_reference_bool(&v).to_string()));
+            }
+            a if a.is_timestamp() => {
+                let ts = parse_reference_timestamp(&v).map_err(|()| {
+                    (
+                        column,
+                        RejectKind::BadTimestamp,
+                        format!("{} {v:?} is not a timestamp", c.header),
+                    )
+                })?;
+                if let Some(ts) = ts {
+                    attributes.push((a.name(), super::format_timestamp(ts)));
+                }
+            }
+            a if !v.is_empty() => attributes.push((a.name(), v)),
+            _ => {}
+        }
+    }
+    if id.is_empty() && name.is_empty() {
+        return Err((
+            1,
+            RejectKind::EmptyRequired,
+            "the row gives neither the employee's id nor its name".into(),
+        ));
+    }
+    if id.is_empty() {
+        id = name.clone();
+    } else if name.is_empty() {
+        name = id.clone();
+    }
+    Ok(RowData {
+        line,
+        employee: Some(EmployeeRow {
+            id,
+            name,
+            attributes,
+            managers,
+        }),
+        ..RowData::default()
+    })
+}
+
+/// Adds an employee unless an earlier row named it (ids compared lowercase):
+/// the first row wins.
+fn add_employee(imp: &mut Importer, e: &EmployeeRow, source: Sym, at: Provenance) {
+    let lower = e.id.to_lowercase();
+    let model = &imp.model;
+    if model
+        .employees
+        .iter()
+        .any(|x| x.source == source && model.str(x.id).to_lowercase() == lower)
+    {
+        return;
+    }
+    let employee = crate::model::Employee {
+        source,
+        id: imp.intern(&e.id),
+        name: imp.intern(&e.name),
+        attributes: e
+            .attributes
+            .iter()
+            .map(|(k, v)| (imp.model.strings.intern(k), imp.model.strings.intern(v)))
+            .collect(),
+        managers: e.managers.iter().map(|m| imp.intern(m)).collect(),
+        origin: at,
+    };
+    imp.model.employees.push(employee);
+}
+
+/// One line for the import report: employees, manager links resolved (ids
+/// compared lowercase) and manager references that match no employee.
+pub fn describe_employees(model: &crate::model::Model) -> String {
+    let ids: BTreeSet<(Sym, String)> = model
+        .employees
+        .iter()
+        .map(|e| (e.source, model.str(e.id).to_lowercase()))
+        .collect();
+    let (mut linked, mut unknown) = (0, BTreeSet::new());
+    for e in &model.employees {
+        for &m in &e.managers {
+            if ids.contains(&(e.source, model.str(m).to_string())) {
+                linked += 1;
+            } else {
+                unknown.insert(model.str(m).to_string());
+            }
+        }
+    }
+    let mut s = format!(
+        "employees: {} ({linked} manager link{})",
+        model.employees.len(),
+        if linked == 1 { "" } else { "s" }
+    );
+    if !unknown.is_empty() {
+        let unknown: Vec<String> = unknown.into_iter().collect();
+        s.push_str(&format!(
+            "\n  managers matching no employee: {}",
+            super::quote_list(&unknown)
+        ));
+    }
+    s
 }
 
 #[derive(Default)]
@@ -803,12 +1023,6 @@ fn read<R: Read>(
     source: Sym,
     report: &mut FileReport,
 ) -> Result<(), ImportError> {
-    if mapping.template == Template::Hris {
-        return Err(ImportError::Mapping {
-            path: path.to_path_buf(),
-            message: "the hris template is not supported yet: employees are not modelled".into(),
-        });
-    }
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -943,7 +1157,11 @@ fn read<R: Read>(
                 empty_required.push((c.header.clone(), line));
             }
         }
-        rows.push(parse_row(&columns, &cells, line).map_err(rejection));
+        let parsed = match mapping.template {
+            Template::Application => parse_row(&columns, &cells, line),
+            Template::Hris => parse_employee(&columns, &cells, line),
+        };
+        rows.push(parsed.map_err(rejection));
     }
     if !empty_required.is_empty() {
         return Err(ImportError::EmptyRequired {
@@ -952,6 +1170,20 @@ fn read<R: Read>(
         });
     }
 
+    if mapping.template == Template::Hris {
+        let mapped = |a| {
+            columns
+                .iter()
+                .any(|c| c.entity == EntityType::Employee && c.attribute == Some(a))
+        };
+        if mapped(Attribute::IsActive) && mapped(Attribute::EmploymentStatus) {
+            // reference/veza-csv-upload.md: map only one of the two.
+            report.warnings.push(
+                "both is_active and employment_status are mapped: the reference says to map only one"
+                    .into(),
+            );
+        }
+    }
     let application = mapping.application.as_deref().unwrap_or("").trim();
     let mut app = None;
     for row in rows {
@@ -968,6 +1200,10 @@ fn read<R: Read>(
             file,
             line: row.line.min(u32::MAX as u64) as u32,
         };
+        if let Some(employee) = &row.employee {
+            add_employee(imp, employee, source, at);
+            continue;
+        }
         accept(imp, &row, source, application, &mut app, at, report);
     }
     Ok(())
@@ -1180,6 +1416,58 @@ mod fixture_tests {
             ));
         }
         out
+    }
+
+    #[test]
+    fn issue_6_hris_employees_keep_first_row_attributes_and_lowercase_managers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mapped");
+        let mapping = Mapping::load(&root.join("hris.toml")).unwrap();
+        let mut imp = Importer::new();
+        imp.import_mapped(&root.join("hris.csv"), &mapping, &FileOptions::default())
+            .unwrap();
+        let (m, _) = imp.finish();
+        assert!(m.entities.is_empty() && m.edges.is_empty());
+        let got: Vec<String> = m
+            .employees
+            .iter()
+            .map(|e| {
+                let attrs: Vec<String> = e
+                    .attributes
+                    .iter()
+                    .map(|&(k, v)| format!("{}={}", m.str(k), m.str(v)))
+                    .collect();
+                let managers: Vec<&str> = e.managers.iter().map(|&s| m.str(s)).collect();
+                format!(
+                    "{}|{}|{}|{}",
+                    m.str(e.id),
+                    m.str(e.name),
+                    managers.join(","),
+                    attrs.join(" ")
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "EMP001|Ada Lovelace||employee_number=0001 first_name=Ada last_name=Lovelace \
+                 preferred_name=Ada email=ada@example.com personal_email=ada@home.example \
+                 company=Acme department=Eng cost_center=CC-10 job_title=CTO groups=eng, leads \
+                 employment_status=employed is_active=true start_date=2006-01-30T00:00:00Z \
+                 employment_types=full-time primary_time_zone=Europe/London home_location=London \
+                 work_location=HQ username=ada idp_id=idp-1 canonical_name=lovelace.ada \
+                 display_full_name=Ada L. shoe_size=38",
+                "emp002|Bob Byte|emp001|employee_number=0002 first_name=Bob last_name=Byte \
+                 email=bob@example.com company=Acme department=Eng cost_center=CC-10 \
+                 job_title=Engineer groups=eng employment_status=employed is_active=true \
+                 start_date=2006-01-02T00:00:00Z employment_types=full-time primary_time_zone=UTC \
+                 work_location=HQ username=bob idp_id=idp-2",
+                "emp003|emp003|emp001,emp009|employee_number=0003 first_name=Cy last_name=Cole \
+                 email=cy@example.com company=Acme department=Ops cost_center=CC-20 \
+                 job_title=Operator groups=ops employment_status=terminated is_active=false \
+                 start_date=2006-01-30T15:04:05Z termination_date=2007-01-01T00:00:00Z \
+                 employment_types=contractor",
+            ]
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ golden_cases! { "mapped":
     // The 19-column export and a mapped CSV in one graph: one access report
     // answers across both sources.
     with_nineteen_columns => ["report", "access", "fixtures/github_alicegh.csv", "fixtures/mapped/app.csv:fixtures/mapped/app.toml", "--format", "csv"],
-    hris_not_supported => ["import", "fixtures/mapped/suggest_hris.csv:fixtures/mapped/hris.toml"],
+    // Employees: a manager written in upper case still links (ids compared
+    // lowercase), a repeated id in another case is the same employee, an
+    // unknown manager is listed, both status fields mapped warn.
+    hris_import => ["import", "fixtures/mapped/hris.csv:fixtures/mapped/hris.toml"],
     suggest_application => ["map", "suggest", "fixtures/mapped/suggest_app.csv"],
     suggest_hris => ["map", "suggest", "fixtures/mapped/suggest_hris.csv", "--template", "hris"],
     suggest_unrecognised => ["map", "suggest", "fixtures/mapped/suggest_unknown.csv"],
