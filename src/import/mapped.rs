@@ -609,13 +609,19 @@ fn resolve(
 type RowError = (usize, RejectKind, String);
 
 impl Resolved {
-    /// The column's value in one row, transformations applied.
-    fn value(&self, cells: &[&str]) -> Result<String, RowError> {
-        let column = if self.index == usize::MAX {
-            0
+    /// The 1-based field a rejection names: the column itself, or the first
+    /// when the value is synthesised (static, combine) and not in the file.
+    fn column(&self) -> usize {
+        if self.index == usize::MAX {
+            1
         } else {
             self.index + 1
-        };
+        }
+    }
+
+    /// The column's value in one row, transformations applied.
+    fn value(&self, cells: &[&str]) -> Result<String, RowError> {
+        let column = self.column();
         let mut v = cells.get(self.index).copied().unwrap_or("").to_string();
         for step in &self.steps {
             v = match step {
@@ -687,7 +693,7 @@ fn parse_employee(columns: &[Resolved], cells: &[&str], line: u64) -> Result<Row
     let mut managers = Vec::new();
     for c in columns {
         let v = c.value(cells)?;
-        let column = c.index.saturating_add(1).min(cells.len().max(1));
+        let column = c.column();
         if let Some((custom, ty)) = &c.custom {
             if *ty == ValueType::Timestamp && parse_reference_timestamp(&v).is_err() {
                 return Err((
@@ -865,7 +871,7 @@ fn parse_row(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData,
         (String::new(), String::new(), String::new(), String::new());
     for c in columns {
         let v = c.value(cells)?;
-        let column = c.index.saturating_add(1).min(cells.len().max(1));
+        let column = c.column();
         if let Some((name, ty)) = &c.custom {
             match ty {
                 ValueType::Number if !v.is_empty() && v.parse::<f64>().is_err() => {

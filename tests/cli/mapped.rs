@@ -58,3 +58,23 @@ fn issue_6_suggested_mapping_imports_its_own_file() {
          suggest_app,u-1,Ann,Ops,Ops,connection,member,,\n"
     );
 }
+
+#[test]
+fn issue_6_snapshot_of_hris_data_warns_that_employees_are_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hr.wcs");
+    let run = whocan(&[
+        "snapshot",
+        "fixtures/mapped/hris.csv:fixtures/mapped/hris.toml",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: 3 HRIS employees are not kept: snapshots do not store employees yet"
+        ),
+        "{}",
+        run.stderr
+    );
+}
