@@ -151,7 +151,18 @@ impl Attribute {
     fn allowed_on(self, entity: EntityType) -> bool {
         use Attribute::*;
         match entity {
-            EntityType::User => self != Permissions,
+            EntityType::User => matches!(
+                self,
+                Id | Name
+                    | IsActive
+                    | CreatedAt
+                    | LastLoginAt
+                    | DeactivatedAt
+                    | PasswordLastChangedAt
+                    | Email
+                    | OwnerId
+                    | OwnerType
+            ),
             EntityType::Group => matches!(self, Id | Name | CreatedAt | OwnerId | OwnerType),
             EntityType::Role => matches!(self, Id | Name | Permissions | OwnerId | OwnerType),
             EntityType::Employee => !matches!(
@@ -388,13 +399,14 @@ impl Mapping {
                         return Err(format!(
                             "{what}: a {} has no attribute {:?}",
                             c.entity.as_str(),
-                            format!("{a:?}")
+                            a.name()
                         ));
                     }
                     if !seen.insert((c.entity, a)) {
                         return Err(format!(
-                            "{what}: {} {a:?} is mapped twice",
-                            c.entity.as_str()
+                            "{what}: {} {} is mapped twice",
+                            c.entity.as_str(),
+                            a.name()
                         ));
                     }
                 }
@@ -1369,6 +1381,24 @@ mod tests {
             err,
             "user columns are mapped but neither its id nor its name"
         );
+    }
+
+    #[test]
+    fn attributes_belong_to_their_entity() {
+        let mapping = |entity: &str, attribute: &str| {
+            Mapping::parse(&format!(
+                "template = \"application\"\napplication = \"crm\"\n[[column]]\nheader = \"X\"\nentity = \"{entity}\"\nattribute = \"{attribute}\"\n"
+            ))
+            .map(|_| ())
+        };
+        assert_eq!(mapping("user", "id"), Ok(()));
+        assert_eq!(mapping("role", "name"), Ok(()));
+        assert_eq!(
+            mapping("user", "department").unwrap_err(),
+            "column \"X\": a user has no attribute \"department\""
+        );
+        assert!(mapping("group", "permissions").is_err());
+        assert!(mapping("user", "permissions").is_err());
     }
 
     #[test]
