@@ -264,6 +264,27 @@ pub struct Entity {
     pub origin: Provenance,
 }
 
+/// An HRIS employee: a person, not an account. Kept out of the access graph
+/// (no [`Kind`], no edges): employees carry attributes and manager links
+/// only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Employee {
+    /// The import this employee belongs to.
+    pub source: Sym,
+    /// Unique id (the name when the mapping gives no id).
+    pub id: Sym,
+    /// Name (the id when the mapping gives no name).
+    pub name: Sym,
+    /// Mapped attributes other than id, name and managers, as
+    /// `(attribute, value)` pairs in mapping order, from the first row.
+    pub attributes: Vec<(Sym, Sym)>,
+    /// Manager ids, lowercased: the reference compares them with lowercase
+    /// employee ids.
+    pub managers: Vec<Sym>,
+    /// The first row naming the employee.
+    pub origin: Provenance,
+}
+
 /// One relationship *from → has access to → to*, merged over every row that
 /// states it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +370,10 @@ pub struct Model {
     pub edges: Vec<Edge>,
     /// Conflicting declarations, in input order.
     pub conflicts: Vec<Conflict>,
+    /// HRIS employees, in order of first appearance; not part of the access
+    /// graph and not yet kept in snapshots.
+    #[serde(default)]
+    pub employees: Vec<Employee>,
 }
 
 impl Model {

@@ -592,6 +592,7 @@ fn decode_body(body: &[u8]) -> Result<Snapshot, SnapshotError> {
         entities: records.entities,
         edges: records.edges,
         conflicts: records.conflicts,
+        employees: Vec::new(),
     };
     let report = report?;
     validate(&model)?;

@@ -84,6 +84,7 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
     Ok(DataArgs {
         files,
         source: if snapshot { None } else { source.clone() },
+        mapping: None,
     })
 }
 

@@ -243,6 +243,9 @@ fn human(model: &Model, report: &ImportReport) -> String {
         c.edges_denied
     );
     let _ = writeln!(s, "conflicts: {}", model.conflicts.len());
+    if !model.employees.is_empty() {
+        let _ = writeln!(s, "{}", crate::import::mapped::describe_employees(model));
+    }
     for conflict in &model.conflicts {
         let _ = writeln!(s, "  {}", describe_conflict(model, conflict));
     }

@@ -8,6 +8,7 @@ mod bench_queries;
 mod diff;
 mod generate;
 mod import;
+mod map;
 mod query;
 mod report;
 mod run;
@@ -64,18 +65,43 @@ enum Command {
     /// List effective-access changes (granted, revoked, re-attributed) and
     /// entity changes between two snapshots or CSV sets.
     Diff(diff::DiffArgs),
+    /// Work with mapping files for arbitrary CSV (`FILE.csv:MAPPING.toml`).
+    #[command(subcommand)]
+    Map(map::MapCommand),
 }
 
 /// Input files shared by every command that takes data.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Input files: 19-column CSV (`-` for stdin), or one whocan snapshot
+    /// Input files: 19-column CSV (`-` for stdin), `FILE.csv:MAPPING.toml`
+    /// pairs (any CSV read through a mapping file), or one whocan snapshot
     /// (recognised by its content, whatever its name).
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
-    /// Source name for every file given (default: each file's stem).
+    /// Source name for every file given (default: the mapping's `source`,
+    /// else each file's stem).
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
+    /// Read every CSV file given without its own `:MAPPING.toml` through this
+    /// mapping file.
+    #[arg(long, value_name = "MAPPING.toml")]
+    pub mapping: Option<PathBuf>,
+}
+
+/// Splits `FILE.csv:MAPPING.toml` into its two paths: only when the whole
+/// argument is not an existing file and the part after the last `:` is an
+/// existing `.toml` file.
+pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
+    if arg.exists() {
+        return None;
+    }
+    let text = arg.to_str()?;
+    let (csv, mapping) = text.rsplit_once(':')?;
+    let mapping = Path::new(mapping);
+    let is_toml = mapping
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    (is_toml && mapping.is_file()).then(|| (PathBuf::from(csv), mapping.to_path_buf()))
 }
 
 /// Output options shared by every command that prints results.
@@ -148,6 +174,7 @@ pub fn run() -> u8 {
         Command::Generate(args) => generate::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Map(cmd) => map::run(cmd),
     };
     match outcome {
         Ok(code) => code,
@@ -239,9 +266,23 @@ pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
     };
     for path in &data.files {
         progress.set(format!("importing {}", path.display()));
+        let mapped = split_mapped(path).or_else(|| {
+            let mapping = data.mapping.as_ref()?;
+            (path.as_path() != Path::new("-")).then(|| (path.clone(), mapping.clone()))
+        });
         // A refused file is recorded in the report; keep going so one run
         // reports every problem.
-        let _ = importer.import_path(path, &opts);
+        match mapped {
+            None => {
+                let _ = importer.import_path(path, &opts);
+            }
+            Some((csv, mapping)) => match crate::import::mapped::Mapping::load(&mapping) {
+                Ok(mapping) => {
+                    let _ = importer.import_mapped(&csv, &mapping, &opts);
+                }
+                Err(e) => importer.refuse(&csv, &opts, e.to_string()),
+            },
+        }
     }
     importer.finish()
 }

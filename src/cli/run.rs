@@ -50,6 +50,7 @@ pub fn run(args: RunArgs) -> Outcome {
     let (graph, _) = load(&DataArgs {
         files: args.data.clone(),
         source: args.source.clone(),
+        mapping: None,
     })?;
     let engine = Engine::new(&graph);
     let mut out = Output::open(args.output.output.as_deref())?;

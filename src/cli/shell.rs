@@ -40,6 +40,7 @@ pub fn run(args: ShellArgs) -> Outcome {
         load(&DataArgs {
             files: files.to_vec(),
             source: source.clone(),
+            mapping: None,
         })
         .map_err(|f| f.message)
     };

@@ -62,6 +62,7 @@ pub fn run(args: WhyArgs) -> Outcome {
     let data = DataArgs {
         files: args.args[..n - 2].iter().map(Into::into).collect(),
         source: args.source.clone(),
+        mapping: None,
     };
     // The answer's errors point into this text, as if typed at the prompt.
     let prefix = if args.not { "why not " } else { "why " };

@@ -475,7 +475,7 @@ impl Batch {
 
 /// The raw record as one CSV line, lossy and cut at 1 KiB, for the rejects
 /// file.
-fn raw_record(record: &csv::ByteRecord) -> String {
+pub(super) fn raw_record(record: &csv::ByteRecord) -> String {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());

@@ -9,6 +9,7 @@
 //! share: the [`Importer`] that merges entities and edges, and the value rules.
 
 pub mod balkanid;
+pub mod mapped;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -73,6 +74,23 @@ pub enum ImportError {
         /// Its header text.
         first: String,
     },
+    /// A mapping file cannot be applied to this file.
+    #[error("{path}: {message}")]
+    Mapping {
+        /// The CSV file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Columns marked `required` in a mapping are empty in some rows; the
+    /// whole file is refused (reference/veza-csv-upload.md).
+    #[error("{path}: required value missing: {}", required_cells(.cells))]
+    EmptyRequired {
+        /// The CSV file.
+        path: PathBuf,
+        /// Every empty required cell: header and line.
+        cells: Vec<(String, u64)>,
+    },
     /// Required columns are absent.
     #[error("{path}:{line}: missing required column{} {}", if .columns.len() == 1 { "" } else { "s" }, quote_list(.columns))]
     MissingColumns {
@@ -83,6 +101,14 @@ pub enum ImportError {
         /// The missing columns, by their reference names.
         columns: Vec<String>,
     },
+}
+
+fn required_cells(cells: &[(String, u64)]) -> String {
+    cells
+        .iter()
+        .map(|(header, line)| format!("{header:?} empty on line {line}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn quote_list(items: &[String]) -> String {
@@ -111,6 +137,8 @@ pub enum RejectKind {
     BadBoolean,
     /// A timestamp cell is not a timestamp.
     BadTimestamp,
+    /// A number cell (mapped custom property) is not a number.
+    BadNumber,
 }
 
 impl RejectKind {
@@ -124,6 +152,7 @@ impl RejectKind {
             RejectKind::UnknownEntityType => "unknown entity type",
             RejectKind::BadBoolean => "bad boolean",
             RejectKind::BadTimestamp => "bad timestamp",
+            RejectKind::BadNumber => "bad number",
         }
     }
 }
@@ -347,6 +376,17 @@ impl Importer {
         });
         self.report.files.push(file_report);
         result
+    }
+
+    /// Records a file refused before reading it (e.g. its mapping file is
+    /// invalid), so the report lists it.
+    pub fn refuse(&mut self, path: &Path, opts: &FileOptions, reason: String) {
+        self.report.files.push(FileReport {
+            path: path.to_path_buf(),
+            source: opts.source.clone().unwrap_or_else(|| default_source(path)),
+            refused: Some(reason),
+            ..FileReport::default()
+        });
     }
 
     /// Records a file that could not even be opened, so the report lists it.

@@ -10,5 +10,6 @@ mod harness;
 mod diff;
 mod generate;
 mod import;
+mod mapped;
 mod report;
 mod stats;

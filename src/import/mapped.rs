@@ -1,0 +1,1526 @@
+//! Mapped CSV: any CSV plus a TOML mapping file that says which column is
+//! which attribute of which entity (see `reference/veza-csv-upload.md`).
+//!
+//! Owns the mapping format ([`Mapping`]), its validation against a file's
+//! header, transformations, the reference's value rules (booleans,
+//! timestamps, unset tokens, lists) and turning rows of the Application
+//! template into users, groups, roles and the application resource. Merging
+//! into entities and edges is left to [`Importer`]; reading the mapping file
+//! from disk to the caller ([`Mapping::load`] is a convenience).
+//!
+//! The HRIS template's employees are people, not accounts: they go to
+//! [`crate::model::Model::employees`], beside the access graph, with their
+//! attributes and lowercase manager links.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{
+    Declared, Digesting, FileOptions, FileReport, ImportError, Importer, MAX_CELL_BYTES,
+    RejectKind, Rejection, default_source, parse_timestamp,
+};
+use crate::model::{Attributes, Kind, Provenance, SourceFile, Sym};
+
+/// A mapping file: one CSV's columns mapped onto a template's entities.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Which template the columns map onto.
+    pub template: Template,
+    /// Source name of the entities (default: the CSV's file stem).
+    pub source: Option<String>,
+    /// The application every role permission points at (Application
+    /// template).
+    pub application: Option<String>,
+    /// One entry per mapped column.
+    #[serde(rename = "column", default)]
+    pub columns: Vec<ColumnMapping>,
+}
+
+/// The reference's OAA templates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Template {
+    /// Users, groups and roles of one application.
+    Application,
+    /// Employees of an HR system.
+    Hris,
+}
+
+/// The entity a column describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityType {
+    /// An application account: an identity.
+    User,
+    /// A group: a connection.
+    Group,
+    /// A role: a connection whose permissions point at the application.
+    Role,
+    /// An HRIS employee.
+    Employee,
+}
+
+impl EntityType {
+    fn as_str(self) -> &'static str {
+        match self {
+            EntityType::User => "user",
+            EntityType::Group => "group",
+            EntityType::Role => "role",
+            EntityType::Employee => "employee",
+        }
+    }
+}
+
+/// A built-in attribute of the Application template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribute {
+    /// Unique identifier.
+    Id,
+    /// Display name (a list for groups and roles).
+    Name,
+    /// User: boolean, reference rules.
+    IsActive,
+    /// Timestamp.
+    CreatedAt,
+    /// User: timestamp of the last login.
+    LastLoginAt,
+    /// User: timestamp of deactivation.
+    DeactivatedAt,
+    /// User: timestamp of the last password change.
+    PasswordLastChangedAt,
+    /// User: email address.
+    Email,
+    /// Entity owner id.
+    OwnerId,
+    /// Entity owner node type.
+    OwnerType,
+    /// Role: permissions (a list), additive across rows.
+    Permissions,
+    /// Employee: alternative identifier.
+    EmployeeNumber,
+    /// Employee: company.
+    Company,
+    /// Employee: first name.
+    FirstName,
+    /// Employee: last name.
+    LastName,
+    /// Employee: preferred name.
+    PreferredName,
+    /// Employee: complete display name.
+    DisplayFullName,
+    /// Employee: standardised name.
+    CanonicalName,
+    /// Employee: username.
+    Username,
+    /// Employee: identity-provider id.
+    IdpId,
+    /// Employee: personal email.
+    PersonalEmail,
+    /// Employee: home location.
+    HomeLocation,
+    /// Employee: work location.
+    WorkLocation,
+    /// Employee: cost center.
+    CostCenter,
+    /// Employee: department.
+    Department,
+    /// Employee: manager ids (a list), compared lowercase.
+    Managers,
+    /// Employee: group memberships (a list).
+    Groups,
+    /// Employee: employment status.
+    EmploymentStatus,
+    /// Employee: employment start date (timestamp).
+    StartDate,
+    /// Employee: employment end date (timestamp).
+    TerminationDate,
+    /// Employee: job title.
+    JobTitle,
+    /// Employee: employment types (a list).
+    EmploymentTypes,
+    /// Employee: primary time zone.
+    PrimaryTimeZone,
+}
+
+impl Attribute {
+    fn allowed_on(self, entity: EntityType) -> bool {
+        use Attribute::*;
+        match entity {
+            EntityType::User => matches!(
+                self,
+                Id | Name
+                    | IsActive
+                    | CreatedAt
+                    | LastLoginAt
+                    | DeactivatedAt
+                    | PasswordLastChangedAt
+                    | Email
+                    | OwnerId
+                    | OwnerType
+            ),
+            EntityType::Group => matches!(self, Id | Name | CreatedAt | OwnerId | OwnerType),
+            EntityType::Role => matches!(self, Id | Name | Permissions | OwnerId | OwnerType),
+            EntityType::Employee => !matches!(
+                self,
+                CreatedAt
+                    | LastLoginAt
+                    | DeactivatedAt
+                    | PasswordLastChangedAt
+                    | OwnerId
+                    | OwnerType
+                    | Permissions
+            ),
+        }
+    }
+
+    /// The snake_case name used in mapping files.
+    fn name(self) -> String {
+        let debug = format!("{self:?}");
+        let mut out = String::new();
+        for (i, c) in debug.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        }
+        out
+    }
+
+    fn is_timestamp(self) -> bool {
+        matches!(
+            self,
+            Attribute::CreatedAt
+                | Attribute::LastLoginAt
+                | Attribute::DeactivatedAt
+                | Attribute::PasswordLastChangedAt
+                | Attribute::StartDate
+                | Attribute::TerminationDate
+        )
+    }
+}
+
+/// The type of a custom property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    /// Any text.
+    String,
+    /// A decimal number.
+    Number,
+    /// Reference boolean rules: never invalid.
+    Boolean,
+    /// Reference timestamp formats; invalid rejects the row.
+    Timestamp,
+    /// Comma-separated list.
+    StringList,
+}
+
+/// One `[[column]]` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMapping {
+    /// The CSV header (matched case-insensitively).
+    pub header: String,
+    /// False to ignore the column (default true).
+    #[serde(default = "yes")]
+    pub include: bool,
+    /// The entity the column describes.
+    pub entity: EntityType,
+    /// The built-in attribute; exactly one of `attribute` and `custom`.
+    pub attribute: Option<Attribute>,
+    /// A custom property name.
+    pub custom: Option<String>,
+    /// The custom property's type (default `string`).
+    #[serde(rename = "type")]
+    pub value_type: Option<ValueType>,
+    /// An empty value in any row refuses the whole file.
+    #[serde(default)]
+    pub required: bool,
+    /// Transformations, applied in order to the cell.
+    #[serde(default)]
+    pub transform: Vec<Transform>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One transformation step.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Transform {
+    /// `"upper"`, `"lower"` or `"trim"`.
+    Simple(SimpleTransform),
+    /// `{ combine = ["First", "Last"], separator = " " }`: the named columns'
+    /// cells joined (empty ones skipped).
+    Combine(Combine),
+    /// `{ pad_left = 6, char = "0" }`.
+    PadLeft(PadLeft),
+    /// `{ replace = "-", with = "_" }`.
+    Replace(Replace),
+    /// `{ static = "value" }`: the value, whatever the cell says.
+    Static(Static),
+    /// `{ date_format = "%d.%m.%Y" }`: parse the value with this strftime
+    /// format into a timestamp.
+    DateFormat(DateFormat),
+}
+
+/// Transformations without parameters.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimpleTransform {
+    /// Uppercase.
+    Upper,
+    /// Lowercase.
+    Lower,
+    /// Remove surrounding whitespace.
+    Trim,
+}
+
+/// See [`Transform::Combine`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Combine {
+    /// Headers to join, in order.
+    pub combine: Vec<String>,
+    /// Put between parts (default one space).
+    #[serde(default = "space")]
+    pub separator: String,
+}
+
+fn space() -> String {
+    " ".into()
+}
+
+/// See [`Transform::PadLeft`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PadLeft {
+    /// Minimum length in characters.
+    pub pad_left: usize,
+    /// Padding character (default `0`).
+    #[serde(default = "zero")]
+    pub char: char,
+}
+
+fn zero() -> char {
+    '0'
+}
+
+/// See [`Transform::Replace`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replace {
+    /// Text to find.
+    pub replace: String,
+    /// Replacement.
+    pub with: String,
+}
+
+/// See [`Transform::Static`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Static {
+    /// The value.
+    #[serde(rename = "static")]
+    pub value: String,
+}
+
+/// See [`Transform::DateFormat`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateFormat {
+    /// strftime format, e.g. `%d.%m.%Y`.
+    pub date_format: String,
+}
+
+/// A mapping file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The mapping file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid mapping.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The mapping file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Mapping {
+    /// Reads and parses a mapping file.
+    pub fn load(path: &Path) -> Result<Mapping, MappingError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Mapping::parse(&text).map_err(|message| MappingError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses mapping text and checks it on its own (headers are checked
+    /// against the CSV on import).
+    pub fn parse(text: &str) -> Result<Mapping, String> {
+        let mapping: Mapping = toml::from_str(text).map_err(|e| {
+            let e = e.to_string();
+            e.trim_end().replace('\n', " ")
+        })?;
+        mapping.check()?;
+        Ok(mapping)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let mut seen = BTreeSet::new();
+        for c in self.columns.iter().filter(|c| c.include) {
+            let what = format!("column {:?}", c.header);
+            match (c.attribute, &c.custom) {
+                (Some(_), Some(_)) => {
+                    return Err(format!("{what}: give `attribute` or `custom`, not both"));
+                }
+                (None, None) => return Err(format!("{what}: give `attribute` or `custom`")),
+                (Some(a), None) => {
+                    if !a.allowed_on(c.entity) {
+                        return Err(format!(
+                            "{what}: a {} has no attribute {:?}",
+                            c.entity.as_str(),
+                            a.name()
+                        ));
+                    }
+                    if !seen.insert((c.entity, a)) {
+                        return Err(format!(
+                            "{what}: {} {} is mapped twice",
+                            c.entity.as_str(),
+                            a.name()
+                        ));
+                    }
+                }
+                (None, Some(_)) => {}
+            }
+            if c.value_type.is_some() && c.custom.is_none() {
+                return Err(format!("{what}: `type` applies to custom properties only"));
+            }
+            if self.template == Template::Application && c.entity == EntityType::Employee {
+                return Err(format!("{what}: employees belong to the hris template"));
+            }
+            if self.template == Template::Hris && c.entity != EntityType::Employee {
+                return Err(format!("{what}: the hris template maps employees only"));
+            }
+        }
+        if self.template == Template::Application {
+            if self
+                .application
+                .as_deref()
+                .is_none_or(|a| a.trim().is_empty())
+            {
+                return Err("the application template needs `application = \"name\"`".into());
+            }
+            for entity in [EntityType::User, EntityType::Group, EntityType::Role] {
+                let mapped = self.columns.iter().any(|c| c.include && c.entity == entity);
+                let identified = seen.contains(&(entity, Attribute::Id))
+                    || seen.contains(&(entity, Attribute::Name));
+                // reference: for all entities, an ID or Name is required.
+                if mapped && !identified {
+                    return Err(format!(
+                        "{} columns are mapped but neither its id nor its name",
+                        entity.as_str()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reference boolean rule: `true, t, yes, y, 1, active, enabled` (any case)
+/// are true; anything else, including an empty cell, is false.
+pub fn parse_reference_bool(s: &str) -> bool {
+    const TRUE: [&str; 7] = ["true", "t", "yes", "y", "1", "active", "enabled"];
+    let s = s.trim();
+    TRUE.iter().any(|t| s.eq_ignore_ascii_case(t))
+}
+
+/// Reference timestamp rule: `Ok(None)` for an unset value (`never`, `null`,
+/// `none`, `false`, `0` or empty, any case), `Ok(Some(seconds))` for any of
+/// the listed formats (RFC 3339 with or without fraction, `20060102150405`,
+/// `2006-01-30 15:04:05Z07:00`, `2006-01-30 15:04:05`, `2006-01-30`,
+/// `2006-01-30T`, `2006-01-30T15:04:05[Z]`, `1/2/2006`), `Err(())` otherwise.
+#[allow(clippy::result_unit_err)]
+pub fn parse_reference_timestamp(s: &str) -> Result<Option<i64>, ()> {
+    let s = s.trim();
+    const UNSET: [&str; 6] = ["never", "null", "none", "false", "0", ""];
+    if UNSET.iter().any(|u| s.eq_ignore_ascii_case(u)) {
+        return Ok(None);
+    }
+    let date_only = s.strip_suffix('T').unwrap_or(s);
+    if let Some(t) = parse_timestamp(date_only) {
+        return Ok(Some(t));
+    }
+    // `2006-01-30 15:04:05Z07:00` with a space: make it RFC 3339.
+    if s.len() > 10 && s.as_bytes()[10] == b' ' {
+        let t = format!("{}T{}", &s[..10], &s[11..]);
+        if let Some(t) = parse_timestamp(&t) {
+            return Ok(Some(t));
+        }
+    }
+    // Active Directory: 20060102150405.
+    if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return strtime(s, "%Y%m%d%H%M%S").map(Some).ok_or(());
+    }
+    // US: 1/2/2006 (month/day/year).
+    let parts: Vec<&str> = s.split('/').collect();
+    if let [m, d, y] = parts[..]
+        && let (Ok(m), Ok(d), Ok(y)) = (m.parse::<i8>(), d.parse::<i8>(), y.parse::<i16>())
+        && y >= 1000
+        && let Ok(date) = jiff::civil::Date::new(y, m, d)
+        && let Ok(z) = date.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(Some(z.timestamp().as_second()));
+    }
+    Err(())
+}
+
+/// Parses `s` with a strftime `format` into seconds (UTC unless the format
+/// has an offset; a date alone is midnight).
+fn strtime(s: &str, format: &str) -> Option<i64> {
+    let tm = jiff::fmt::strtime::parse(format, s).ok()?;
+    if let Ok(ts) = tm.to_timestamp() {
+        return Some(ts.as_second());
+    }
+    let utc = jiff::tz::TimeZone::UTC;
+    if let Ok(dt) = tm.to_datetime() {
+        return dt.to_zoned(utc).ok().map(|z| z.timestamp().as_second());
+    }
+    let date = tm.to_date().ok()?;
+    date.to_zoned(utc).ok().map(|z| z.timestamp().as_second())
+}
+
+/// Splits a list cell: comma-separated, items trimmed, empty items dropped.
+fn list(s: &str) -> Vec<&str> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// A mapped column resolved against one file's header.
+struct Resolved {
+    index: usize,
+    header: String,
+    entity: EntityType,
+    attribute: Option<Attribute>,
+    custom: Option<(String, ValueType)>,
+    required: bool,
+    steps: Vec<Step>,
+}
+
+enum Step {
+    Upper,
+    Lower,
+    Trim,
+    Combine(Vec<usize>, String),
+    PadLeft(usize, char),
+    Replace(String, String),
+    Static(String),
+    DateFormat(String),
+}
+
+/// Finds a header case-insensitively.
+fn find(headers: &[String], name: &str) -> Option<usize> {
+    let name = name.trim();
+    headers.iter().position(|h| h.eq_ignore_ascii_case(name))
+}
+
+fn resolve(
+    mapping: &Mapping,
+    headers: &[String],
+    path: &Path,
+    line: u64,
+) -> Result<Vec<Resolved>, ImportError> {
+    let mut missing = Vec::new();
+    let mut out = Vec::new();
+    for c in mapping.columns.iter().filter(|c| c.include) {
+        // A column whose value is fully given by its transformations (a
+        // static value, or a combination) need not exist in the file.
+        let synthesised = c
+            .transform
+            .iter()
+            .any(|t| matches!(t, Transform::Static(_) | Transform::Combine(_)));
+        let index = match find(headers, &c.header) {
+            Some(i) => i,
+            None if synthesised => usize::MAX,
+            None => {
+                missing.push(c.header.clone());
+                continue;
+            }
+        };
+        let mut steps = Vec::new();
+        for t in &c.transform {
+            steps.push(match t {
+                Transform::Simple(SimpleTransform::Upper) => Step::Upper,
+                Transform::Simple(SimpleTransform::Lower) => Step::Lower,
+                Transform::Simple(SimpleTransform::Trim) => Step::Trim,
+                Transform::Combine(comb) => {
+                    let mut idx = Vec::new();
+                    for h in &comb.combine {
+                        match find(headers, h) {
+                            Some(i) => idx.push(i),
+                            None => missing.push(h.clone()),
+                        }
+                    }
+                    Step::Combine(idx, comb.separator.clone())
+                }
+                Transform::PadLeft(p) => Step::PadLeft(p.pad_left, p.char),
+                Transform::Replace(r) => Step::Replace(r.replace.clone(), r.with.clone()),
+                Transform::Static(s) => Step::Static(s.value.clone()),
+                Transform::DateFormat(d) => Step::DateFormat(d.date_format.clone()),
+            });
+        }
+        out.push(Resolved {
+            index,
+            header: c.header.clone(),
+            entity: c.entity,
+            attribute: c.attribute,
+            custom: c
+                .custom
+                .clone()
+                .map(|name| (name, c.value_type.unwrap_or(ValueType::String))),
+            required: c.required,
+            steps,
+        });
+    }
+    if !missing.is_empty() {
+        missing.dedup();
+        return Err(ImportError::Mapping {
+            path: path.to_path_buf(),
+            message: format!(
+                "line {line}: the mapping names column{} not in the file: {}",
+                if missing.len() == 1 { "" } else { "s" },
+                super::quote_list(&missing)
+            ),
+        });
+    }
+    Ok(out)
+}
+
+type RowError = (usize, RejectKind, String);
+
+impl Resolved {
+    /// The 1-based field a rejection names: the column itself, or the first
+    /// when the value is synthesised (static, combine) and not in the file.
+    fn column(&self) -> usize {
+        if self.index == usize::MAX {
+            1
+        } else {
+            self.index + 1
+        }
+    }
+
+    /// The column's value in one row, transformations applied.
+    fn value(&self, cells: &[&str]) -> Result<String, RowError> {
+        let column = self.column();
+        let mut v = cells.get(self.index).copied().unwrap_or("").to_string();
+        for step in &self.steps {
+            v = match step {
+                Step::Upper => v.to_uppercase(),
+                Step::Lower => v.to_lowercase(),
+                Step::Trim => v.trim().to_string(),
+                Step::Combine(idx, sep) => idx
+                    .iter()
+                    .map(|&i| cells[i].trim())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(sep),
+                Step::PadLeft(width, ch) => {
+                    let len = v.chars().count();
+                    let pad: String = std::iter::repeat_n(*ch, width.saturating_sub(len)).collect();
+                    pad + &v
+                }
+                Step::Replace(from, to) if !from.is_empty() => v.replace(from.as_str(), to),
+                Step::Replace(..) => v,
+                Step::Static(s) => s.clone(),
+                Step::DateFormat(format) => {
+                    let t = v.trim();
+                    if t.is_empty() {
+                        v
+                    } else {
+                        match strtime(t, format) {
+                            Some(secs) => super::format_timestamp(secs),
+                            None => {
+                                return Err((
+                                    column,
+                                    RejectKind::BadTimestamp,
+                                    format!(
+                                        "{} {t:?} does not match date format {format:?}",
+                                        self.header
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            };
+        }
+        Ok(v.trim().to_string())
+    }
+}
+
+/// What one accepted row says, before it is merged.
+#[derive(Default)]
+struct RowData {
+    line: u64,
+    user: Option<User>,
+    groups: Vec<(String, String)>,
+    roles: Vec<(String, String)>,
+    permissions: Vec<String>,
+    employee: Option<EmployeeRow>,
+}
+
+/// What one HRIS row says about its employee.
+struct EmployeeRow {
+    id: String,
+    name: String,
+    attributes: Vec<(String, String)>,
+    managers: Vec<String>,
+}
+
+fn parse_employee(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData, RowError> {
+    let (mut id, mut name) = (String::new(), String::new());
+    let mut attributes = Vec::new();
+    let mut managers = Vec::new();
+    for c in columns {
+        let v = c.value(cells)?;
+        let column = c.column();
+        if let Some((custom, ty)) = &c.custom {
+            if *ty == ValueType::Timestamp && parse_reference_timestamp(&v).is_err() {
+                return Err((
+                    column,
+                    RejectKind::BadTimestamp,
+                    format!("{} {v:?} is not a timestamp (custom {custom})", c.header),
+                ));
+            }
+            if *ty == ValueType::Number && !v.is_empty() && v.parse::<f64>().is_err() {
+                return Err((
+                    column,
+                    RejectKind::BadNumber,
+                    format!("{} {v:?} is not a number (custom {custom})", c.header),
+                ));
+            }
+            if !v.is_empty() {
+                attributes.push((custom.clone(), v));
+            }
+            continue;
+        }
+        let Some(a) = c.attribute else { continue };
+        match a {
+            Attribute::Id => id = v,
+            Attribute::Name => name = v,
+            // reference/veza-csv-upload.md: manager references are compared
+            // with employee ids in lowercase.
+            Attribute::Managers => {
+                managers = list(&v).into_iter().map(str::to_lowercase).collect();
+            }
+            Attribute::IsActive if !v.is_empty() => {
+                attributes.push((a.name(), parse_reference_bool(&v).to_string()));
+            }
+            a if a.is_timestamp() => {
+                let ts = parse_reference_timestamp(&v).map_err(|()| {
+                    (
+                        column,
+                        RejectKind::BadTimestamp,
+                        format!("{} {v:?} is not a timestamp", c.header),
+                    )
+                })?;
+                if let Some(ts) = ts {
+                    attributes.push((a.name(), super::format_timestamp(ts)));
+                }
+            }
+            a if !v.is_empty() => attributes.push((a.name(), v)),
+            _ => {}
+        }
+    }
+    if id.is_empty() && name.is_empty() {
+        return Err((
+            1,
+            RejectKind::EmptyRequired,
+            "the row gives neither the employee's id nor its name".into(),
+        ));
+    }
+    if id.is_empty() {
+        id = name.clone();
+    } else if name.is_empty() {
+        name = id.clone();
+    }
+    Ok(RowData {
+        line,
+        employee: Some(EmployeeRow {
+            id,
+            name,
+            attributes,
+            managers,
+        }),
+        ..RowData::default()
+    })
+}
+
+/// Adds an employee unless an earlier row named it (ids compared lowercase):
+/// the first row wins.
+fn add_employee(imp: &mut Importer, e: &EmployeeRow, source: Sym, at: Provenance) {
+    let lower = e.id.to_lowercase();
+    let model = &imp.model;
+    if model
+        .employees
+        .iter()
+        .any(|x| x.source == source && model.str(x.id).to_lowercase() == lower)
+    {
+        return;
+    }
+    let employee = crate::model::Employee {
+        source,
+        id: imp.intern(&e.id),
+        name: imp.intern(&e.name),
+        attributes: e
+            .attributes
+            .iter()
+            .map(|(k, v)| (imp.model.strings.intern(k), imp.model.strings.intern(v)))
+            .collect(),
+        managers: e.managers.iter().map(|m| imp.intern(m)).collect(),
+        origin: at,
+    };
+    imp.model.employees.push(employee);
+}
+
+/// One line for the import report: employees, manager links resolved (ids
+/// compared lowercase) and manager references that match no employee.
+pub fn describe_employees(model: &crate::model::Model) -> String {
+    let ids: BTreeSet<(Sym, String)> = model
+        .employees
+        .iter()
+        .map(|e| (e.source, model.str(e.id).to_lowercase()))
+        .collect();
+    let (mut linked, mut unknown) = (0, BTreeSet::new());
+    for e in &model.employees {
+        for &m in &e.managers {
+            if ids.contains(&(e.source, model.str(m).to_string())) {
+                linked += 1;
+            } else {
+                unknown.insert(model.str(m).to_string());
+            }
+        }
+    }
+    let mut s = format!(
+        "employees: {} ({linked} manager link{})",
+        model.employees.len(),
+        if linked == 1 { "" } else { "s" }
+    );
+    if !unknown.is_empty() {
+        let unknown: Vec<String> = unknown.into_iter().collect();
+        s.push_str(&format!(
+            "\n  managers matching no employee: {}",
+            super::quote_list(&unknown)
+        ));
+    }
+    s
+}
+
+#[derive(Default)]
+struct User {
+    id: String,
+    name: String,
+    email: String,
+    active: Option<bool>,
+    last_login: Option<i64>,
+    password_changed: Option<i64>,
+}
+
+/// Pairs ids with names; with only one of them it serves as both.
+fn identify(ids: &str, names: &str, is_list: bool) -> Vec<(String, String)> {
+    let split = |s: &str| -> Vec<String> {
+        if is_list {
+            list(s).into_iter().map(String::from).collect()
+        } else if s.is_empty() {
+            Vec::new()
+        } else {
+            vec![s.to_string()]
+        }
+    };
+    let (ids, names) = (split(ids), split(names));
+    match (ids.is_empty(), names.is_empty()) {
+        (true, true) => Vec::new(),
+        (false, true) => ids.into_iter().map(|i| (i.clone(), i)).collect(),
+        (true, false) => names.into_iter().map(|n| (n.clone(), n)).collect(),
+        (false, false) => ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| (id.clone(), names.get(k).unwrap_or(id).clone()))
+            .collect(),
+    }
+}
+
+fn parse_row(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData, RowError> {
+    let mut row = RowData {
+        line,
+        ..RowData::default()
+    };
+    let mut user = User::default();
+    let mut user_extra: Option<usize> = None;
+    let (mut group_id, mut group_name, mut role_id, mut role_name) =
+        (String::new(), String::new(), String::new(), String::new());
+    for c in columns {
+        let v = c.value(cells)?;
+        let column = c.column();
+        if let Some((name, ty)) = &c.custom {
+            match ty {
+                ValueType::Number if !v.is_empty() && v.parse::<f64>().is_err() => {
+                    return Err((
+                        column,
+                        RejectKind::BadNumber,
+                        format!("{} {v:?} is not a number (custom {name})", c.header),
+                    ));
+                }
+                ValueType::Timestamp if parse_reference_timestamp(&v).is_err() => {
+                    return Err((
+                        column,
+                        RejectKind::BadTimestamp,
+                        format!("{} {v:?} is not a timestamp (custom {name})", c.header),
+                    ));
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let Some(a) = c.attribute else { continue };
+        let mut ts = None;
+        if a.is_timestamp() {
+            ts = parse_reference_timestamp(&v).map_err(|()| {
+                (
+                    column,
+                    RejectKind::BadTimestamp,
+                    format!(
+                        "{} {v:?} is not a timestamp (e.g. 2006-01-02T15:04:05Z, 20060102150405, 1/2/2006)",
+                        c.header
+                    ),
+                )
+            })?;
+        }
+        match (c.entity, a) {
+            (EntityType::User, Attribute::Id) => user.id = v,
+            (EntityType::User, Attribute::Name) => user.name = v,
+            (EntityType::User, Attribute::Email) => user.email = v,
+            // reference: anything but the true tokens is false; an empty cell
+            // says nothing.
+            (EntityType::User, Attribute::IsActive) if !v.is_empty() => {
+                user.active = Some(parse_reference_bool(&v));
+            }
+            (EntityType::User, Attribute::LastLoginAt) => user.last_login = ts,
+            (EntityType::User, Attribute::PasswordLastChangedAt) => user.password_changed = ts,
+            (EntityType::Group, Attribute::Id) => group_id = v,
+            (EntityType::Group, Attribute::Name) => group_name = v,
+            (EntityType::Role, Attribute::Id) => role_id = v,
+            (EntityType::Role, Attribute::Name) => role_name = v,
+            (EntityType::Role, Attribute::Permissions) => {
+                row.permissions = list(&v).into_iter().map(String::from).collect();
+            }
+            // Validated above; not stored in the model.
+            _ => {}
+        }
+        if c.entity == EntityType::User
+            && !matches!(a, Attribute::Id | Attribute::Name)
+            && !cells.get(c.index).is_none_or(|s| s.trim().is_empty())
+        {
+            user_extra.get_or_insert(column);
+        }
+    }
+    if user.id.is_empty() && user.name.is_empty() {
+        if let Some(column) = user_extra {
+            return Err((
+                column,
+                RejectKind::EmptyRequired,
+                "the row describes a user but gives neither its id nor its name".into(),
+            ));
+        }
+    } else {
+        if user.id.is_empty() {
+            user.id = user.name.clone();
+        } else if user.name.is_empty() {
+            user.name = user.id.clone();
+        }
+        row.user = Some(user);
+    }
+    // reference: group and role names support list format; ids follow.
+    row.groups = identify(&group_id, &group_name, true);
+    row.roles = identify(&role_id, &role_name, true);
+    Ok(row)
+}
+
+impl Importer {
+    /// Imports one CSV file (not stdin) read through a mapping. A file that
+    /// cannot be read through the mapping is recorded as refused and returned
+    /// as the error; the importer stays usable.
+    pub fn import_mapped(
+        &mut self,
+        path: &Path,
+        mapping: &Mapping,
+        opts: &FileOptions,
+    ) -> Result<(), ImportError> {
+        let source_name = opts
+            .source
+            .clone()
+            .or_else(|| mapping.source.clone())
+            .unwrap_or_else(|| default_source(path));
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(source) => {
+                let err = ImportError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                };
+                self.report.files.push(FileReport {
+                    path: path.to_path_buf(),
+                    source: source_name,
+                    refused: Some(err.to_string()),
+                    ..FileReport::default()
+                });
+                return Err(err);
+            }
+        };
+        let mut report = FileReport {
+            path: path.to_path_buf(),
+            source: source_name.clone(),
+            ..FileReport::default()
+        };
+        let file_idx = self.model.sources.len() as u32;
+        let source = self.model.strings.intern(&source_name);
+        let mut digest = Digesting::new(file);
+        let result = read(
+            self,
+            &mut digest,
+            path,
+            mapping,
+            file_idx,
+            source,
+            &mut report,
+        );
+        if let Err(e) = &result {
+            report.refused = Some(e.to_string());
+        }
+        let _ = std::io::copy(&mut digest, &mut std::io::sink());
+        let (bytes, blake3) = digest.finish();
+        self.model.sources.push(SourceFile {
+            path: path.to_path_buf(),
+            source,
+            bytes,
+            blake3,
+        });
+        self.report.files.push(report);
+        result
+    }
+}
+
+fn read<R: Read>(
+    imp: &mut Importer,
+    reader: R,
+    path: &Path,
+    mapping: &Mapping,
+    file: u32,
+    source: Sym,
+    report: &mut FileReport,
+) -> Result<(), ImportError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(reader);
+    let io_error = |e: csv::Error| ImportError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let mut record = csv::ByteRecord::new();
+    if !csv.read_byte_record(&mut record).map_err(io_error)? {
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let header_line = record.position().map_or(1, |p| p.line());
+    let mut headers: Vec<String> = Vec::new();
+    for (i, cell) in record.iter().enumerate() {
+        let cell = if i == 0 {
+            cell.strip_prefix(b"\xef\xbb\xbf").unwrap_or(cell)
+        } else {
+            cell
+        };
+        let text = std::str::from_utf8(cell).map_err(|_| ImportError::HeaderEncoding {
+            path: path.to_path_buf(),
+            line: header_line,
+            column: i + 1,
+        })?;
+        let text = text.trim().to_string();
+        // reference/veza-csv-upload.md: headers must be unique regardless of
+        // case; the import fails otherwise.
+        if let Some(first) = headers
+            .iter()
+            .position(|h| h.to_lowercase() == text.to_lowercase())
+        {
+            return Err(ImportError::DuplicateHeader {
+                path: path.to_path_buf(),
+                line: header_line,
+                column: i + 1,
+                name: text,
+                first_column: first + 1,
+                first: headers[first].clone(),
+            });
+        }
+        headers.push(text);
+    }
+    if headers.len() == 1 && headers[0].is_empty() {
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let columns = resolve(mapping, &headers, path, header_line)?;
+    // A column read only through another's `combine` is used, not ignored.
+    let mut mapped: BTreeSet<usize> = columns.iter().map(|c| c.index).collect();
+    for c in &columns {
+        for step in &c.steps {
+            if let Step::Combine(idx, _) = step {
+                mapped.extend(idx);
+            }
+        }
+    }
+    let ignored: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !mapped.contains(i))
+        .map(|(_, h)| h.clone())
+        .collect();
+    if !ignored.is_empty() {
+        report.warnings.push(format!(
+            "ignored {} unmapped column{}: {}",
+            ignored.len(),
+            if ignored.len() == 1 { "" } else { "s" },
+            super::quote_list(&ignored)
+        ));
+    }
+
+    // First pass: parse every row, so a required column empty anywhere
+    // refuses the file before anything is merged.
+    let mut rows: Vec<Result<RowData, Rejection>> = Vec::new();
+    let mut empty_required: Vec<(String, u64)> = Vec::new();
+    while csv.read_byte_record(&mut record).map_err(io_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        let rejection = |(column, kind, reason): RowError| Rejection {
+            file: path.to_path_buf(),
+            line,
+            column,
+            kind,
+            reason,
+            record: super::balkanid::raw_record(&record),
+        };
+        if record.len() != headers.len() {
+            rows.push(Err(rejection((
+                record.len().min(headers.len()) + 1,
+                RejectKind::FieldCount,
+                format!(
+                    "row has {} field{}, the header has {}",
+                    record.len(),
+                    if record.len() == 1 { "" } else { "s" },
+                    headers.len()
+                ),
+            ))));
+            continue;
+        }
+        let mut cells = Vec::with_capacity(record.len());
+        let mut bad = None;
+        for (i, raw) in record.iter().enumerate() {
+            match std::str::from_utf8(raw) {
+                Ok(s) if s.len() > MAX_CELL_BYTES => {
+                    bad = Some((
+                        i + 1,
+                        RejectKind::CellTooLong,
+                        format!("{} is longer than {MAX_CELL_BYTES} bytes", headers[i]),
+                    ));
+                    break;
+                }
+                Ok(s) => cells.push(s),
+                Err(_) => {
+                    bad = Some((
+                        i + 1,
+                        RejectKind::Encoding,
+                        format!("{} is not valid UTF-8", headers[i]),
+                    ));
+                    break;
+                }
+            }
+        }
+        if let Some(e) = bad {
+            rows.push(Err(rejection(e)));
+            continue;
+        }
+        for c in columns.iter().filter(|c| c.required) {
+            if c.value(&cells).map(|v| v.is_empty()).unwrap_or(false) {
+                empty_required.push((c.header.clone(), line));
+            }
+        }
+        let parsed = match mapping.template {
+            Template::Application => parse_row(&columns, &cells, line),
+            Template::Hris => parse_employee(&columns, &cells, line),
+        };
+        rows.push(parsed.map_err(rejection));
+    }
+    if !empty_required.is_empty() {
+        return Err(ImportError::EmptyRequired {
+            path: path.to_path_buf(),
+            cells: empty_required,
+        });
+    }
+
+    if mapping.template == Template::Hris {
+        let mapped = |a| {
+            columns
+                .iter()
+                .any(|c| c.entity == EntityType::Employee && c.attribute == Some(a))
+        };
+        if mapped(Attribute::IsActive) && mapped(Attribute::EmploymentStatus) {
+            // reference/veza-csv-upload.md: map only one of the two.
+            report.warnings.push(
+                "both is_active and employment_status are mapped: the reference says to map only one"
+                    .into(),
+            );
+        }
+    }
+    let application = mapping.application.as_deref().unwrap_or("").trim();
+    let mut app = None;
+    for row in rows {
+        report.rows_read += 1;
+        let row = match row {
+            Ok(row) => row,
+            Err(rejection) => {
+                imp.reject(rejection, report);
+                continue;
+            }
+        };
+        report.rows_accepted += 1;
+        let at = Provenance {
+            file,
+            line: row.line.min(u32::MAX as u64) as u32,
+        };
+        if let Some(employee) = &row.employee {
+            add_employee(imp, employee, source, at);
+            continue;
+        }
+        accept(imp, &row, source, application, &mut app, at, report);
+    }
+    Ok(())
+}
+
+fn accept(
+    imp: &mut Importer,
+    row: &RowData,
+    source: Sym,
+    application: &str,
+    app: &mut Option<u32>,
+    at: Provenance,
+    report: &mut FileReport,
+) {
+    let declare =
+        |imp: &mut Importer, id: &str, name: &str, kind: Kind, source_type: &str| -> u32 {
+            let (idx, _) = imp.declare(
+                &Declared {
+                    source,
+                    id,
+                    name,
+                    kind,
+                    source_type,
+                },
+                at,
+            );
+            idx
+        };
+    let user = row.user.as_ref().map(|u| {
+        let idx = declare(imp, &u.id, &u.name, Kind::Identity, "user");
+        if imp.needs_attributes(idx) {
+            let attrs = Attributes {
+                username: imp.intern(&u.name),
+                email: imp.intern(super::strip_angle_brackets(&u.email)),
+                status: match u.active {
+                    Some(true) => imp.intern("active"),
+                    Some(false) => imp.intern("inactive"),
+                    None => Sym::EMPTY,
+                },
+                last_login: u.last_login,
+                password_changed: u.password_changed,
+                ..Attributes::default()
+            };
+            imp.set_attributes(idx, || attrs);
+        }
+        idx
+    });
+    let side = |imp: &mut Importer, list: &[(String, String)], source_type: &str| {
+        list.iter()
+            .map(|(id, name)| {
+                let idx = declare(imp, id, name, Kind::Connection, source_type);
+                imp.set_attributes(idx, Attributes::default);
+                idx
+            })
+            .collect::<Vec<_>>()
+    };
+    let groups = side(imp, &row.groups, "group");
+    let roles = side(imp, &row.roles, "role");
+    let member = imp.intern("member");
+    let assigned = imp.intern("assigned");
+    let mut related = false;
+    if let Some(u) = user {
+        for &g in &groups {
+            imp.relate(u, g, member, true, at);
+            related = true;
+        }
+        for &r in &roles {
+            imp.relate(u, r, assigned, true, at);
+            related = true;
+        }
+    } else {
+        // A row without a user assigns its roles to its groups.
+        for &g in &groups {
+            for &r in &roles {
+                imp.relate(g, r, assigned, true, at);
+                related = true;
+            }
+        }
+    }
+    if !row.permissions.is_empty() && !roles.is_empty() {
+        let app = *app.get_or_insert_with(|| {
+            let (idx, _) = imp.declare(
+                &Declared {
+                    source,
+                    id: application,
+                    name: application,
+                    kind: Kind::Resource,
+                    source_type: "application",
+                },
+                at,
+            );
+            idx
+        });
+        // reference: role permissions are additive across rows.
+        for &r in &roles {
+            for p in &row.permissions {
+                let p = imp.intern(p);
+                imp.relate(r, app, p, true, at);
+                related = true;
+            }
+        }
+    }
+    if !related {
+        report.rows_without_target += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_follow_the_reference_tokens() {
+        for t in ["true", "T", "yes", "Y", "1", "Active", "ENABLED", " true "] {
+            assert!(parse_reference_bool(t), "{t}");
+        }
+        for f in ["false", "no", "0", "", "maybe", "disabled", "2"] {
+            assert!(!parse_reference_bool(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn timestamps_accept_every_listed_format() {
+        let day = 1_138_579_200; // 2006-01-30T00:00:00Z
+        let full = day + 15 * 3600 + 4 * 60 + 5;
+        for (s, want) in [
+            ("2006-01-30T15:04:05.123456789Z", full),
+            ("2006-01-30T15:04:05+00:00", full),
+            ("2006-01-30T17:04:05+02:00", full),
+            ("20060130150405", full),
+            ("2006-01-30 17:04:05+02:00", full),
+            ("2006-01-30 15:04:05", full),
+            ("2006-01-30", day),
+            ("2006-01-30T", day),
+            ("2006-01-30T15:04:05", full),
+            ("2006-01-30T15:04:05Z", full),
+            ("1/30/2006", day),
+            ("01/30/2006", day),
+        ] {
+            assert_eq!(parse_reference_timestamp(s), Ok(Some(want)), "{s}");
+        }
+        for unset in ["never", "NULL", "none", "false", "0", "", "  "] {
+            assert_eq!(parse_reference_timestamp(unset), Ok(None), "{unset}");
+        }
+        for bad in ["yesterday", "30/1/2006", "2006-02-30", "2006013015040"] {
+            assert_eq!(parse_reference_timestamp(bad), Err(()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mapping_without_identifier_is_refused() {
+        let err = Mapping::parse(
+            "template = \"application\"\napplication = \"crm\"\n[[column]]\nheader = \"Mail\"\nentity = \"user\"\nattribute = \"email\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "user columns are mapped but neither its id nor its name"
+        );
+    }
+
+    #[test]
+    fn attributes_belong_to_their_entity() {
+        let mapping = |entity: &str, attribute: &str| {
+            Mapping::parse(&format!(
+                "template = \"application\"\napplication = \"crm\"\n[[column]]\nheader = \"X\"\nentity = \"{entity}\"\nattribute = \"{attribute}\"\n"
+            ))
+            .map(|_| ())
+        };
+        assert_eq!(mapping("user", "id"), Ok(()));
+        assert_eq!(mapping("role", "name"), Ok(()));
+        assert_eq!(
+            mapping("user", "department").unwrap_err(),
+            "column \"X\": a user has no attribute \"department\""
+        );
+        assert!(mapping("group", "permissions").is_err());
+        assert!(mapping("user", "permissions").is_err());
+    }
+
+    #[test]
+    fn transformations_parse_in_every_form() {
+        let m = Mapping::parse(
+            r#"template = "application"
+application = "crm"
+[[column]]
+header = "Id"
+entity = "user"
+attribute = "id"
+transform = ["trim", "upper", "lower", { pad_left = 4, char = "0" }, { replace = "-", with = "_" },
+             { combine = ["A", "B"] }, { static = "x" }, { date_format = "%d.%m.%Y" }]
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.columns[0].transform.len(), 8);
+    }
+}
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+    use crate::model::Model;
+
+    /// Imports `fixtures/mapped/<csv>` through `app.toml` and renders every
+    /// user with the attributes the model keeps.
+    #[track_caller]
+    fn check(csv: &str, expected: &str) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mapped");
+        let mapping = Mapping::load(&root.join("app.toml")).unwrap();
+        let mut imp = Importer::new();
+        let _ = imp.import_mapped(&root.join(csv), &mapping, &FileOptions::default());
+        let (model, _) = imp.finish();
+        assert_eq!(render(&model), expected);
+    }
+
+    fn render(m: &Model) -> String {
+        let mut out = String::new();
+        for e in m.entities.iter().filter(|e| e.kind == Kind::Identity) {
+            let a = e.attributes.clone().unwrap_or_default();
+            let ts = |t: Option<i64>| t.map_or("-".into(), super::super::format_timestamp);
+            out.push_str(&format!(
+                "{}|{}|{}|{}|{}|{}\n",
+                m.str(e.id),
+                m.str(e.name),
+                m.str(a.email),
+                m.str(a.status),
+                ts(a.last_login),
+                ts(a.password_changed),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn issue_6_hris_employees_keep_first_row_attributes_and_lowercase_managers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mapped");
+        let mapping = Mapping::load(&root.join("hris.toml")).unwrap();
+        let mut imp = Importer::new();
+        imp.import_mapped(&root.join("hris.csv"), &mapping, &FileOptions::default())
+            .unwrap();
+        let (m, _) = imp.finish();
+        assert!(m.entities.is_empty() && m.edges.is_empty());
+        let got: Vec<String> = m
+            .employees
+            .iter()
+            .map(|e| {
+                let attrs: Vec<String> = e
+                    .attributes
+                    .iter()
+                    .map(|&(k, v)| format!("{}={}", m.str(k), m.str(v)))
+                    .collect();
+                let managers: Vec<&str> = e.managers.iter().map(|&s| m.str(s)).collect();
+                format!(
+                    "{}|{}|{}|{}",
+                    m.str(e.id),
+                    m.str(e.name),
+                    managers.join(","),
+                    attrs.join(" ")
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "EMP001|Ada Lovelace||employee_number=0001 first_name=Ada last_name=Lovelace \
+                 preferred_name=Ada email=ada@example.com personal_email=ada@home.example \
+                 company=Acme department=Eng cost_center=CC-10 job_title=CTO groups=eng, leads \
+                 employment_status=employed is_active=true start_date=2006-01-30T00:00:00Z \
+                 employment_types=full-time primary_time_zone=Europe/London home_location=London \
+                 work_location=HQ username=ada idp_id=idp-1 canonical_name=lovelace.ada \
+                 display_full_name=Ada L. shoe_size=38",
+                "emp002|Bob Byte|emp001|employee_number=0002 first_name=Bob last_name=Byte \
+                 email=bob@example.com company=Acme department=Eng cost_center=CC-10 \
+                 job_title=Engineer groups=eng employment_status=employed is_active=true \
+                 start_date=2006-01-02T00:00:00Z employment_types=full-time primary_time_zone=UTC \
+                 work_location=HQ username=bob idp_id=idp-2",
+                "emp003|emp003|emp001,emp009|employee_number=0003 first_name=Cy last_name=Cole \
+                 email=cy@example.com company=Acme department=Ops cost_center=CC-20 \
+                 job_title=Operator groups=ops employment_status=terminated is_active=false \
+                 start_date=2006-01-30T15:04:05Z termination_date=2007-01-01T00:00:00Z \
+                 employment_types=contractor",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_timestamp_format_boolean_token_and_transformation_lands_in_the_model() {
+        check(
+            "app.csv",
+            "U_01|Ada Lovelace|ada@example.com|active|2006-01-30T15:04:05Z|2006-01-30T15:04:05Z\n\
+             U_02|Bob Byte|bob@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_03|Cy Cole|cy@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_04|Di Dahl|di@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_05|Ed Eng|ed@example.com|active|2006-01-30T00:00:00Z|-\n\
+             U_06|Flo Fox|flo@example.com|active|2006-01-30T00:00:00Z|-\n\
+             U_07|Gus Gray|gus@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_08|Hal Hill|hal@example.com|active|2006-01-30T15:04:05Z|-\n\
+             U_09|Ivy Ives|ivy@example.com|inactive|2006-01-02T00:00:00Z|-\n\
+             U_10|Jo Jay|jo@example.com|inactive|-|-\n\
+             Grace Hopper|Grace Hopper|grace@example.com||-|-\n",
+        );
+    }
+}
