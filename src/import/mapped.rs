@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    Declared, Digesting, FileOptions, FileReport, ImportError, Importer, MAX_CELL_BYTES,
-    RejectKind, Rejection, default_source, parse_timestamp,
+    Declared, FileOptions, FileReport, ImportError, Importer, MAX_CELL_BYTES, RejectKind,
+    Rejection, default_source, parse_timestamp,
 };
-use crate::model::{Attributes, Kind, Provenance, SourceFile, Sym};
+use crate::model::{Attributes, Kind, Provenance, Sym};
 
 /// A mapping file: one CSV's columns mapped onto a template's entities.
 #[derive(Clone, Debug, Deserialize)]
@@ -999,36 +999,14 @@ impl Importer {
                 return Err(err);
             }
         };
-        let mut report = FileReport {
-            path: path.to_path_buf(),
-            source: source_name.clone(),
-            ..FileReport::default()
-        };
-        let file_idx = self.model.sources.len() as u32;
-        let source = self.model.strings.intern(&source_name);
-        let mut digest = Digesting::new(file);
-        let result = read(
-            self,
-            &mut digest,
+        self.read_file(
             path,
-            mapping,
-            file_idx,
-            source,
-            &mut report,
-        );
-        if let Err(e) = &result {
-            report.refused = Some(e.to_string());
-        }
-        let _ = std::io::copy(&mut digest, &mut std::io::sink());
-        let (bytes, blake3) = digest.finish();
-        self.model.sources.push(SourceFile {
-            path: path.to_path_buf(),
-            source,
-            bytes,
-            blake3,
-        });
-        self.report.files.push(report);
-        result
+            source_name,
+            file,
+            |imp, input, file, source, report| {
+                read(imp, input, path, mapping, file, source, report)
+            },
+        )
     }
 }
 

@@ -353,6 +353,32 @@ impl Importer {
         opts: &FileOptions,
     ) -> Result<(), ImportError> {
         let source_name = opts.source.clone().unwrap_or_else(|| default_source(path));
+        self.read_file(
+            path,
+            source_name,
+            reader,
+            |imp, input, file, source, report| {
+                balkanid::read(imp, input, path, file, source, report)
+            },
+        )
+    }
+
+    /// Reads one file with a format's `read` function, recording what every
+    /// format records: the file's report entry (refused or not), its source,
+    /// size and blake3 digest over all its bytes.
+    pub(crate) fn read_file<R: Read>(
+        &mut self,
+        path: &Path,
+        source_name: String,
+        reader: R,
+        read: impl FnOnce(
+            &mut Importer,
+            &mut Digesting<R>,
+            u32,
+            Sym,
+            &mut FileReport,
+        ) -> Result<(), ImportError>,
+    ) -> Result<(), ImportError> {
         let mut file_report = FileReport {
             path: path.to_path_buf(),
             source: source_name.clone(),
@@ -361,7 +387,7 @@ impl Importer {
         let file_idx = self.model.sources.len() as u32;
         let source = self.model.strings.intern(&source_name);
         let mut digest = Digesting::new(reader);
-        let result = balkanid::read(self, &mut digest, path, file_idx, source, &mut file_report);
+        let result = read(self, &mut digest, file_idx, source, &mut file_report);
         if let Err(e) = &result {
             file_report.refused = Some(e.to_string());
         }
@@ -600,7 +626,7 @@ struct PendingEdge {
 }
 
 /// A reader that hashes and counts what passes through it.
-struct Digesting<R> {
+pub(crate) struct Digesting<R> {
     inner: R,
     hasher: blake3::Hasher,
     bytes: u64,
