@@ -61,6 +61,17 @@ pub enum Column {
 
 const COLUMNS: usize = 19;
 
+/// The Has-Access-To columns: a file without any is Entities-only, and a row
+/// with all of them empty names its entity and no edge.
+const TARGET_COLUMNS: [Column; 6] = [
+    Column::TargetName,
+    Column::TargetSourceId,
+    Column::TargetEntityType,
+    Column::TargetSourceType,
+    Column::PermissionName,
+    Column::PermissionValue,
+];
+
 impl Column {
     const ALL: [Column; COLUMNS] = [
         Column::Project,
@@ -212,15 +223,7 @@ impl Layout {
             Column::TargetEntityType,
             Column::TargetSourceType,
         ];
-        let target_columns = [
-            Column::TargetName,
-            Column::TargetSourceId,
-            Column::TargetEntityType,
-            Column::TargetSourceType,
-            Column::PermissionName,
-            Column::PermissionValue,
-        ];
-        let has_targets = target_columns.iter().any(|&c| has(c));
+        let has_targets = TARGET_COLUMNS.iter().any(|&c| has(c));
         // Express Mode: only names and ids; the type columns are absent
         // altogether. Any type column present means Power Mode, where all of
         // them are required.
@@ -605,15 +608,7 @@ impl<'r> Row<'r> {
 
         // Entities-only: a row with every Has-Access-To cell empty names its
         // entity and no edge.
-        const TARGET: [Column; 6] = [
-            Column::TargetName,
-            Column::TargetSourceId,
-            Column::TargetEntityType,
-            Column::TargetSourceType,
-            Column::PermissionName,
-            Column::PermissionValue,
-        ];
-        self.values.has_target = TARGET.iter().any(|&c| !self.cell(c).is_empty());
+        self.values.has_target = TARGET_COLUMNS.iter().any(|&c| !self.cell(c).is_empty());
         if self.values.has_target {
             let why = " when the row has access columns";
             required(self, Column::TargetName, why)?;

@@ -10,8 +10,8 @@ pub struct Run {
     pub code: i32,
 }
 
-/// Runs `whocan ARGS` from the crate root, with no terminal and no color, so
-/// paths in messages are the relative ones given.
+/// Runs `whocan ARGS` from the crate root, with no terminal, no color and an
+/// empty HOME, so paths in messages are the relative ones given.
 pub fn whocan(args: &[&str]) -> Run {
     whocan_with_stdin(args, None)
 }
@@ -19,10 +19,15 @@ pub fn whocan(args: &[&str]) -> Run {
 /// Like [`whocan`], feeding `stdin` to the process.
 pub fn whocan_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     use std::io::Write;
+    // A fresh HOME per run: the prompt's history file must never touch, or
+    // depend on, the developer's own.
+    let home = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_whocan"))
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("HOME", home.path())
+        .env_remove("WHOCAN_HISTORY")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -11,5 +11,6 @@ mod diff;
 mod generate;
 mod import;
 mod mapped;
+mod query;
 mod report;
 mod stats;

@@ -1,70 +1,12 @@
-//! Golden tests of the query commands (`query`, `why`, `run`, `shell`): the
-//! real binary on `fixtures/`, stdout, stderr and exit code compared with
-//! `tests/golden/query/<case>.{out,err,code}`. `WHOCAN_BLESS=1 cargo test`
-//! rewrites the goldens; read the diff before committing it.
+//! The query commands (`query`, `why`, `run`, `shell`): golden cases under
+//! `tests/golden/query/`.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::harness::{golden as compare, root, whocan, whocan_with_stdin};
 
 #[track_caller]
 fn golden(case: &str, args: &[&str], stdin: Option<&str>) {
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_whocan"));
-    cmd.args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("HOME", home.path())
-        .env_remove("WHOCAN_HISTORY")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run whocan");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let got = [
-        ("out", String::from_utf8_lossy(&out.stdout).into_owned()),
-        ("err", String::from_utf8_lossy(&out.stderr).into_owned()),
-        ("code", format!("{}\n", out.status.code().unwrap_or(-1))),
-    ];
-    let dir = root().join("tests/golden/query");
-    let bless = std::env::var_os("WHOCAN_BLESS").is_some_and(|v| !v.is_empty());
-    let mut failures = Vec::new();
-    for (ext, text) in &got {
-        let path = dir.join(format!("{case}.{ext}"));
-        if bless {
-            std::fs::write(&path, text).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&path)
-            .unwrap_or_else(|_| panic!("missing {}; run with WHOCAN_BLESS=1", rel(&path)));
-        if &want != text {
-            failures.push(format!(
-                "{} differs\n--- want\n{want}\n--- got\n{text}",
-                rel(&path)
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{case}:\n{}", failures.join("\n"));
-}
-
-fn rel(p: &Path) -> String {
-    p.strip_prefix(root()).unwrap_or(p).display().to_string()
+    let run = whocan_with_stdin(args, stdin.map(str::as_bytes));
+    compare("query", case, &run);
 }
 
 const NESTED: &str = "fixtures/nested_groups.csv";
@@ -379,15 +321,18 @@ fn shell_piped_session() {
 fn query_output_file_holds_what_stdout_would() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("who.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
-        .args(["query", NESTED, "--format", "csv", "-o"])
-        .arg(&path)
-        .args(["-e", "who can reach prod-db"])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(out.stdout.is_empty());
+    let run = whocan(&[
+        "query",
+        NESTED,
+        "--format",
+        "csv",
+        "-o",
+        path.to_str().unwrap(),
+        "-e",
+        "who can reach prod-db",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
     let want = std::fs::read_to_string(root().join("tests/golden/query/who_csv.out")).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
 }
@@ -401,21 +346,19 @@ fn every_example_query_file_passes_on_its_fixture() {
         }
         let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
         let data = format!("fixtures/{stem}.csv");
-        let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
-            .arg("run")
-            .arg(&path)
-            .args(["--data", &data])
-            .current_dir(root())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let run = whocan(&["run", path.to_str().unwrap(), "--data", &data]);
         assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {stdout}{}",
+            run.code,
+            0,
+            "{}: {}{}",
             path.display(),
-            String::from_utf8_lossy(&out.stderr)
+            run.stdout,
+            run.stderr
         );
-        assert!(stdout.ends_with(" passed, 0 failed\n"), "{stdout}");
+        assert!(
+            run.stdout.ends_with(" passed, 0 failed\n"),
+            "{}",
+            run.stdout
+        );
     }
 }
