@@ -285,6 +285,38 @@ pub struct Employee {
     pub origin: Provenance,
 }
 
+/// A typed property of an entity from a mapped import: the Application
+/// template's built-in attributes that have no column in the 19-column
+/// format (created / deactivated times, owner) and every custom property.
+/// Set from the first row naming the entity, like every other attribute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Property {
+    /// The entity described.
+    pub entity: EntityIdx,
+    /// The attribute name (`created_at`, `owner_id`, …) or the custom
+    /// property's name as the mapping gives it.
+    pub name: Sym,
+    /// The value, typed as the mapping says.
+    pub value: Value,
+    /// Whether `name` is a custom property (not a template attribute).
+    pub custom: bool,
+}
+
+/// A property's value, typed as its mapping declares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Value {
+    /// Text.
+    Text(Sym),
+    /// A decimal number, kept as written (validated).
+    Number(Sym),
+    /// A boolean under the reference's rules.
+    Bool(bool),
+    /// Seconds since the Unix epoch (UTC).
+    Timestamp(i64),
+    /// A comma-separated list, split and trimmed.
+    List(Vec<Sym>),
+}
+
 /// One relationship *from → has access to → to*, merged over every row that
 /// states it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,9 +403,13 @@ pub struct Model {
     /// Conflicting declarations, in input order.
     pub conflicts: Vec<Conflict>,
     /// HRIS employees, in order of first appearance; not part of the access
-    /// graph and not yet kept in snapshots.
+    /// graph.
     #[serde(default)]
     pub employees: Vec<Employee>,
+    /// Typed properties of entities from mapped imports, in order of first
+    /// appearance; at most one per (entity, name).
+    #[serde(default)]
+    pub properties: Vec<Property>,
 }
 
 impl Model {

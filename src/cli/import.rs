@@ -88,6 +88,8 @@ struct Counts {
     by_source_type: BTreeMap<String, u64>,
     edges_granted: u64,
     edges_denied: u64,
+    /// Mapped-import properties by name.
+    properties: BTreeMap<String, u64>,
 }
 
 fn counts(model: &Model) -> Counts {
@@ -100,7 +102,12 @@ fn counts(model: &Model) -> Counts {
             .or_insert(0) += 1;
     }
     let edges_granted = model.edges.iter().filter(|e| e.granted).count() as u64;
+    let mut properties = BTreeMap::new();
+    for p in &model.properties {
+        *properties.entry(model.str(p.name).to_string()).or_insert(0) += 1;
+    }
     Counts {
+        properties,
         by_kind,
         by_source_type,
         edges_granted,
@@ -246,6 +253,19 @@ fn human(model: &Model, report: &ImportReport) -> String {
     if !model.employees.is_empty() {
         let _ = writeln!(s, "{}", crate::import::mapped::describe_employees(model));
     }
+    if !c.properties.is_empty() {
+        let names: Vec<String> = c
+            .properties
+            .iter()
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "properties: {} ({})",
+            model.properties.len(),
+            names.join(", ")
+        );
+    }
     for conflict in &model.conflicts {
         let _ = writeln!(s, "  {}", describe_conflict(model, conflict));
     }
@@ -272,6 +292,7 @@ fn summary(model: &Model, report: &ImportReport) -> Value {
             "false": c.edges_denied,
         },
         "conflicts": model.conflicts.iter().map(|x| describe_conflict(model, x)).collect::<Vec<_>>(),
+        "properties": c.properties,
         "rejections": report.rejections,
     })
 }

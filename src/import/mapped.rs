@@ -22,7 +22,7 @@ use super::{
     Declared, FileOptions, FileReport, ImportError, Importer, MAX_CELL_BYTES, RejectKind,
     Rejection, default_source, parse_timestamp,
 };
-use crate::model::{Attributes, Kind, Provenance, Sym};
+use crate::model::{Attributes, EntityIdx, Kind, Property, Provenance, Sym, Value};
 
 /// A mapping file: one CSV's columns mapped onto a template's entities.
 #[derive(Clone, Debug, Deserialize)]
@@ -646,6 +646,8 @@ impl Resolved {
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()
                     .join(sep),
+                // Padding fills a value out; it does not invent one.
+                Step::PadLeft(..) if v.trim().is_empty() => v,
                 Step::PadLeft(width, ch) => {
                     let len = v.chars().count();
                     let pad: String = std::iter::repeat_n(*ch, width.saturating_sub(len)).collect();
@@ -680,6 +682,80 @@ impl Resolved {
     }
 }
 
+/// A property value parsed from one cell, before its strings are interned.
+#[derive(Clone, Debug)]
+enum RawValue {
+    Text(String),
+    Number(String),
+    Bool(bool),
+    Timestamp(i64),
+    List(Vec<String>),
+}
+
+impl RawValue {
+    /// The value as employee attribute text: booleans `true`/`false`,
+    /// timestamps RFC 3339, lists joined by `, `.
+    fn to_text(&self) -> String {
+        match self {
+            RawValue::Text(s) | RawValue::Number(s) => s.clone(),
+            RawValue::Bool(b) => b.to_string(),
+            RawValue::Timestamp(t) => super::format_timestamp(*t),
+            RawValue::List(items) => items.join(", "),
+        }
+    }
+
+    fn intern(&self, imp: &mut Importer) -> Value {
+        match self {
+            RawValue::Text(s) => Value::Text(imp.intern(s)),
+            RawValue::Number(s) => Value::Number(imp.intern(s)),
+            RawValue::Bool(b) => Value::Bool(*b),
+            RawValue::Timestamp(t) => Value::Timestamp(*t),
+            RawValue::List(items) => Value::List(items.iter().map(|i| imp.intern(i)).collect()),
+        }
+    }
+}
+
+/// A custom property's value under its declared type: `None` when the cell
+/// is empty (or an unset timestamp); an error for a number or timestamp that
+/// does not parse.
+fn custom_value(
+    c: &Resolved,
+    name: &str,
+    ty: ValueType,
+    v: String,
+) -> Result<Option<RawValue>, RowError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let column = c.column();
+    Ok(match ty {
+        ValueType::String => Some(RawValue::Text(v)),
+        ValueType::Number => {
+            if v.parse::<f64>().is_err() {
+                return Err((
+                    column,
+                    RejectKind::BadNumber,
+                    format!("{} {v:?} is not a number (custom {name})", c.header),
+                ));
+            }
+            Some(RawValue::Number(v))
+        }
+        ValueType::Boolean => Some(RawValue::Bool(parse_reference_bool(&v))),
+        ValueType::Timestamp => parse_reference_timestamp(&v)
+            .map_err(|()| {
+                (
+                    column,
+                    RejectKind::BadTimestamp,
+                    format!("{} {v:?} is not a timestamp (custom {name})", c.header),
+                )
+            })?
+            .map(RawValue::Timestamp),
+        ValueType::StringList => Some(RawValue::List(
+            list(&v).into_iter().map(String::from).collect(),
+        )),
+    })
+}
+
 /// What one accepted row says, before it is merged.
 #[derive(Default)]
 struct RowData {
@@ -688,6 +764,9 @@ struct RowData {
     groups: Vec<(String, String)>,
     roles: Vec<(String, String)>,
     permissions: Vec<String>,
+    /// Typed properties of the row's user, groups and roles: `(entity,
+    /// name, custom, value)`, in mapping order.
+    properties: Vec<(EntityType, String, bool, RawValue)>,
     employee: Option<EmployeeRow>,
 }
 
@@ -707,22 +786,8 @@ fn parse_employee(columns: &[Resolved], cells: &[&str], line: u64) -> Result<Row
         let v = c.value(cells)?;
         let column = c.column();
         if let Some((custom, ty)) = &c.custom {
-            if *ty == ValueType::Timestamp && parse_reference_timestamp(&v).is_err() {
-                return Err((
-                    column,
-                    RejectKind::BadTimestamp,
-                    format!("{} {v:?} is not a timestamp (custom {custom})", c.header),
-                ));
-            }
-            if *ty == ValueType::Number && !v.is_empty() && v.parse::<f64>().is_err() {
-                return Err((
-                    column,
-                    RejectKind::BadNumber,
-                    format!("{} {v:?} is not a number (custom {custom})", c.header),
-                ));
-            }
-            if !v.is_empty() {
-                attributes.push((custom.clone(), v));
+            if let Some(value) = custom_value(c, custom, *ty, v)? {
+                attributes.push((custom.clone(), value.to_text()));
             }
             continue;
         }
@@ -884,23 +949,14 @@ fn parse_row(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData,
     for c in columns {
         let v = c.value(cells)?;
         let column = c.column();
+        let has_cell = !cells.get(c.index).is_none_or(|s| s.trim().is_empty());
         if let Some((name, ty)) = &c.custom {
-            match ty {
-                ValueType::Number if !v.is_empty() && v.parse::<f64>().is_err() => {
-                    return Err((
-                        column,
-                        RejectKind::BadNumber,
-                        format!("{} {v:?} is not a number (custom {name})", c.header),
-                    ));
+            if let Some(value) = custom_value(c, name, *ty, v)? {
+                // A static value describes every row's user, if any.
+                if c.entity == EntityType::User && has_cell {
+                    user_extra.get_or_insert(column);
                 }
-                ValueType::Timestamp if parse_reference_timestamp(&v).is_err() => {
-                    return Err((
-                        column,
-                        RejectKind::BadTimestamp,
-                        format!("{} {v:?} is not a timestamp (custom {name})", c.header),
-                    ));
-                }
-                _ => {}
+                row.properties.push((c.entity, name.clone(), true, value));
             }
             continue;
         }
@@ -936,12 +992,20 @@ fn parse_row(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData,
             (EntityType::Role, Attribute::Permissions) => {
                 row.permissions = list(&v).into_iter().map(String::from).collect();
             }
-            // Validated above; not stored in the model.
-            _ => {}
+            // The template attributes the 19-column model has no field for
+            // (created / deactivated times, owner) are typed properties.
+            (entity, a) => {
+                let value = match ts {
+                    Some(t) => Some(RawValue::Timestamp(t)),
+                    None if a.is_timestamp() || v.is_empty() => None,
+                    None => Some(RawValue::Text(v)),
+                };
+                if let Some(value) = value {
+                    row.properties.push((entity, a.name(), false, value));
+                }
+            }
         }
-        if c.entity == EntityType::User
-            && !matches!(a, Attribute::Id | Attribute::Name)
-            && !cells.get(c.index).is_none_or(|s| s.trim().is_empty())
+        if c.entity == EntityType::User && !matches!(a, Attribute::Id | Attribute::Name) && has_cell
         {
             user_extra.get_or_insert(column);
         }
@@ -1214,23 +1278,35 @@ fn accept(
     at: Provenance,
     report: &mut FileReport,
 ) {
-    let declare =
-        |imp: &mut Importer, id: &str, name: &str, kind: Kind, source_type: &str| -> u32 {
-            let (idx, _) = imp.declare(
-                &Declared {
-                    source,
-                    id,
-                    name,
-                    kind,
-                    source_type,
-                },
-                at,
-            );
-            idx
-        };
+    let declare = |imp: &mut Importer, id: &str, name: &str, kind: Kind, source_type: &str| {
+        imp.declare(
+            &Declared {
+                source,
+                id,
+                name,
+                kind,
+                source_type,
+            },
+            at,
+        )
+    };
+    // reference: "properties are set based on the first row where the
+    // entity ID appears".
+    let properties = |imp: &mut Importer, idx: EntityIdx, entity: EntityType| {
+        for (_, name, custom, value) in row.properties.iter().filter(|p| p.0 == entity) {
+            let property = Property {
+                entity: idx,
+                name: imp.intern(name),
+                value: value.intern(imp),
+                custom: *custom,
+            };
+            imp.model.properties.push(property);
+        }
+    };
     let user = row.user.as_ref().map(|u| {
-        let idx = declare(imp, &u.id, &u.name, Kind::Identity, "user");
+        let (idx, _) = declare(imp, &u.id, &u.name, Kind::Identity, "user");
         if imp.needs_attributes(idx) {
+            properties(imp, idx, EntityType::User);
             let attrs = Attributes {
                 username: imp.intern(&u.name),
                 email: imp.intern(super::strip_angle_brackets(&u.email)),
@@ -1247,17 +1323,20 @@ fn accept(
         }
         idx
     });
-    let side = |imp: &mut Importer, list: &[(String, String)], source_type: &str| {
+    let side = |imp: &mut Importer, list: &[(String, String)], entity: EntityType| {
         list.iter()
             .map(|(id, name)| {
-                let idx = declare(imp, id, name, Kind::Connection, source_type);
+                let (idx, new) = declare(imp, id, name, Kind::Connection, entity.as_str());
+                if new {
+                    properties(imp, idx, entity);
+                }
                 imp.set_attributes(idx, Attributes::default);
                 idx
             })
             .collect::<Vec<_>>()
     };
-    let groups = side(imp, &row.groups, "group");
-    let roles = side(imp, &row.roles, "role");
+    let groups = side(imp, &row.groups, EntityType::Group);
+    let roles = side(imp, &row.roles, EntityType::Role);
     let member = imp.intern("member");
     let assigned = imp.intern("assigned");
     let mut related = false;
@@ -1499,6 +1578,68 @@ mod fixture_tests {
              U_09|Ivy Ives|ivy@example.com|inactive|2006-01-02T00:00:00Z|-\n\
              U_10|Jo Jay|jo@example.com|inactive|-|-\n\
              Grace Hopper|Grace Hopper|grace@example.com||-|-\n",
+        );
+    }
+
+    #[test]
+    fn issue_6_template_attributes_and_custom_properties_are_kept_typed() {
+        let mapping = Mapping::load(Path::new("fixtures/mapped/app.toml")).unwrap();
+        let mut imp = Importer::new();
+        imp.import_mapped(
+            Path::new("fixtures/mapped/app.csv"),
+            &mapping,
+            &FileOptions::default(),
+        )
+        .unwrap();
+        let (m, _) = imp.finish();
+        let mut out = String::new();
+        for p in &m.properties {
+            let value = match &p.value {
+                Value::Text(s) => format!("{:?}", m.str(*s)),
+                Value::Number(s) => format!("number {}", m.str(*s)),
+                Value::Bool(b) => format!("{b}"),
+                Value::Timestamp(t) => super::super::format_timestamp(*t),
+                Value::List(items) => {
+                    format!("{:?}", items.iter().map(|s| m.str(*s)).collect::<Vec<_>>())
+                }
+            };
+            let custom = if p.custom { "custom " } else { "" };
+            out.push_str(&format!(
+                "{} {custom}{}={value}\n",
+                m.str(m.entity(p.entity).id),
+                m.str(p.name)
+            ));
+        }
+        // First row wins: U_01's second row (other email, inactive) changes
+        // nothing. An empty cell sets nothing ("never" and "null" are unset
+        // timestamps), a padded empty badge stays unset, the static Region
+        // is set for every user, and group properties come from the row that
+        // first names the group.
+        assert_eq!(
+            out,
+            "U_01 created_at=2006-01-30T00:00:00Z\n\
+             U_01 owner_id=\"u-07\"\n\
+             U_01 owner_type=\"user\"\n\
+             U_01 custom department=\"R&D\"\n\
+             U_01 custom badge=number 000042\n\
+             U_01 custom hired=2006-01-30T00:00:00Z\n\
+             U_01 custom region=\"eu-west\"\n\
+             Eng created_at=2006-01-30T00:00:00Z\n\
+             Ops created_at=2006-01-30T00:00:00Z\n\
+             U_02 created_at=2006-01-31T00:00:00Z\n\
+             U_02 custom department=\"R&D\"\n\
+             U_02 custom badge=number 000007\n\
+             U_02 custom region=\"eu-west\"\n\
+             U_03 custom region=\"eu-west\"\n\
+             U_04 custom region=\"eu-west\"\n\
+             U_05 custom region=\"eu-west\"\n\
+             U_06 custom region=\"eu-west\"\n\
+             U_07 custom region=\"eu-west\"\n\
+             U_08 custom region=\"eu-west\"\n\
+             U_09 custom region=\"eu-west\"\n\
+             U_10 deactivated_at=2006-02-01T00:00:00Z\n\
+             U_10 custom region=\"eu-west\"\n\
+             Grace Hopper custom region=\"eu-west\"\n"
         );
     }
 }
