@@ -1,7 +1,7 @@
 //! Snapshots: the imported [`Model`] and its [`ImportReport`] saved to one
 //! verifiable file, and loaded back much faster than re-importing the CSVs.
 //!
-//! # File layout (format version 1)
+//! # File layout (format version 2)
 //!
 //! ```text
 //! offset  size  field
@@ -9,14 +9,19 @@
 //!      8     4  format version  u32, little-endian
 //!     12     8  body length     u64, little-endian
 //!     20    32  body checksum   blake3 of the body
-//!     52     …  body            four sections, each a u64 little-endian
+//!     52     …  body            five sections, each a u64 little-endian
 //!                               length followed by that many bytes of
 //!                               bincode 2 (standard config, serde):
 //!                               0 Metadata
 //!                               1 the string table (model.strings)
 //!                               2 sources, entities, edges, conflicts
 //!                               3 ImportReport (rejected rows included)
+//!                               4 HRIS employees and typed properties
 //! ```
+//!
+//! Version 1 (whocan before HRIS employees and properties were kept) has the
+//! first four sections only; it is still read, with no employees and no
+//! properties. Any other version is refused.
 //!
 //! The sections are separate so they decode in parallel: rebuilding the
 //! string table's lookup index, the single biggest cost of a load, overlaps
@@ -46,14 +51,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::import::ImportReport;
 use crate::model::{
-    Attributes, Conflict, Edge, Entity, Interner, Model, Provenance, SourceFile, Sym,
+    Attributes, Conflict, Edge, Employee, Entity, Interner, Model, Property, Provenance,
+    SourceFile, Sym, Value,
 };
 
 /// The eight bytes every snapshot starts with.
 pub const MAGIC: [u8; 8] = *b"WHOCAN\0S";
 
-/// The format version this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this build reads.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Header size: magic, version, body length, checksum.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 32;
@@ -103,7 +112,7 @@ pub enum SnapshotError {
     TooLarge(u64),
     /// The file was written by a newer whocan.
     #[error(
-        "snapshot format version {found} is newer than this whocan reads (version {FORMAT_VERSION}); upgrade whocan"
+        "snapshot format version {found} is newer than this whocan reads (versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); upgrade whocan"
     )]
     NewerVersion {
         /// The version in the header.
@@ -111,7 +120,7 @@ pub enum SnapshotError {
     },
     /// The version field is not one any whocan wrote.
     #[error(
-        "unsupported snapshot format version {found} (this whocan reads version {FORMAT_VERSION})"
+        "unsupported snapshot format version {found} (this whocan reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
     )]
     UnsupportedVersion {
         /// The version in the header.
@@ -263,8 +272,25 @@ struct Records {
     conflicts: Vec<Conflict>,
 }
 
-/// Number of sections in a format-1 body.
-const SECTIONS: usize = 4;
+/// Number of sections in a body of the current format.
+const SECTIONS: usize = 5;
+
+/// Number of sections in a format-1 body: no section 4.
+const SECTIONS_V1: usize = 4;
+
+/// Section 4 as written: HRIS employees and typed properties.
+#[derive(Serialize)]
+struct PeopleRef<'a> {
+    employees: &'a [Employee],
+    properties: &'a [Property],
+}
+
+/// Section 4 as read. Field order must match [`PeopleRef`].
+#[derive(Deserialize, Default)]
+struct People {
+    employees: Vec<Employee>,
+    properties: Vec<Property>,
+}
 
 /// A decoded header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,6 +364,13 @@ pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
         &mut body,
     )?;
     encode_section(&snapshot.report, &mut body)?;
+    encode_section(
+        PeopleRef {
+            employees: &model.employees,
+            properties: &model.properties,
+        },
+        &mut body,
+    )?;
     let header = Header {
         version: FORMAT_VERSION,
         body_len: body.len() as u64,
@@ -383,7 +416,7 @@ pub fn check_header(prefix: &[u8], file_len: u64) -> Result<Header, SnapshotErro
     if version > FORMAT_VERSION {
         return Err(SnapshotError::NewerVersion { found: version });
     }
-    if version != FORMAT_VERSION {
+    if version < OLDEST_READABLE_VERSION {
         return Err(SnapshotError::UnsupportedVersion { found: version });
     }
     if body_len > MAX_BODY_BYTES {
@@ -441,10 +474,15 @@ fn describe_foreign(prefix: &[u8]) -> String {
 /// Checks a whole snapshot in memory: header, length and checksum. Returns
 /// the body.
 pub fn verify(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
+    verify_header(bytes).map(|(_, body)| body)
+}
+
+/// [`verify`], also returning the header.
+fn verify_header(bytes: &[u8]) -> Result<(Header, &[u8]), SnapshotError> {
     let header = check_header(&bytes[..bytes.len().min(HEADER_LEN)], bytes.len() as u64)?;
     let body = &bytes[HEADER_LEN..];
     check_checksum(&header, body)?;
-    Ok(body)
+    Ok((header, body))
 }
 
 fn check_checksum(header: &Header, body: &[u8]) -> Result<(), SnapshotError> {
@@ -464,15 +502,15 @@ fn check_checksum(header: &Header, body: &[u8]) -> Result<(), SnapshotError> {
 
 /// Decodes a snapshot held in memory, verifying everything.
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
-    let body = verify(bytes)?;
-    decode_body(body)
+    let (header, body) = verify_header(bytes)?;
+    decode_body(header.version, body)
 }
 
 /// Decodes only the metadata of a snapshot held in memory (after verifying
 /// header and checksum); cheaper than [`decode`] for `snapshot info`.
 pub fn decode_metadata(bytes: &[u8]) -> Result<Metadata, SnapshotError> {
-    let body = verify(bytes)?;
-    let sections = split_sections(body)?;
+    let (header, body) = verify_header(bytes)?;
+    let sections = split_sections(header.version, body)?;
     decode_section(sections[0], 0)
 }
 
@@ -510,10 +548,12 @@ fn decode_limited<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, usi
 
 /// Splits a body into its sections, checking every length against what is
 /// left before slicing.
-fn split_sections(body: &[u8]) -> Result<[&[u8]; SECTIONS], SnapshotError> {
+/// A version-1 body has no section 4: it comes back empty.
+fn split_sections(version: u32, body: &[u8]) -> Result<[&[u8]; SECTIONS], SnapshotError> {
+    let count = if version == 1 { SECTIONS_V1 } else { SECTIONS };
     let mut sections = [&body[..0]; SECTIONS];
     let mut rest = body;
-    for (i, section) in sections.iter_mut().enumerate() {
+    for (i, section) in sections.iter_mut().take(count).enumerate() {
         let Some((len, tail)) = rest.split_first_chunk::<8>() else {
             return Err(SnapshotError::Decode(format!(
                 "section {i} is missing: {} bytes left where an 8-byte length belongs",
@@ -556,11 +596,11 @@ fn decode_section<T: serde::de::DeserializeOwned>(
     Ok(value)
 }
 
-fn decode_body(body: &[u8]) -> Result<Snapshot, SnapshotError> {
-    let [meta, strings, records, report] = split_sections(body)?;
+fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
+    let [meta, strings, records, report, people] = split_sections(version, body)?;
     // The string table's index is the biggest single cost; build it while
     // the other sections decode.
-    let (strings, (records, (metadata, report))) = rayon::join(
+    let (strings, (records, (metadata, report, people))) = rayon::join(
         || -> Result<Interner, SnapshotError> {
             let mut strings: Interner = decode_section(strings, 1)?;
             strings.rebuild_index().map_err(SnapshotError::Invalid)?;
@@ -573,26 +613,33 @@ fn decode_body(body: &[u8]) -> Result<Snapshot, SnapshotError> {
                     (
                         decode_section::<Metadata>(meta, 0),
                         decode_section::<ImportReport>(report, 3),
+                        if version == 1 {
+                            Ok(People::default())
+                        } else {
+                            decode_section::<People>(people, 4)
+                        },
                     )
                 },
             )
         },
     );
     let metadata = metadata?;
-    if metadata.format_version != FORMAT_VERSION {
+    if metadata.format_version != version {
         return Err(SnapshotError::Invalid(format!(
-            "body says format version {} but the header says {FORMAT_VERSION}",
+            "body says format version {} but the header says {version}",
             metadata.format_version
         )));
     }
     let records = records?;
+    let people = people?;
     let model = Model {
         strings: strings?,
         sources: records.sources,
         entities: records.entities,
         edges: records.edges,
         conflicts: records.conflicts,
-        employees: Vec::new(),
+        employees: people.employees,
+        properties: people.properties,
     };
     let report = report?;
     validate(&model)?;
@@ -703,6 +750,32 @@ fn validate(model: &Model) -> Result<(), SnapshotError> {
             return bad(format!("conflict {i} refers to an unknown entity or edge"));
         }
     }
+    for (i, e) in model.employees.iter().enumerate() {
+        let syms = [e.source, e.id, e.name].into_iter();
+        let pairs = e.attributes.iter().flat_map(|&(k, v)| [k, v]);
+        if !syms
+            .chain(pairs)
+            .chain(e.managers.iter().copied())
+            .all(sym_ok)
+        {
+            return bad(format!("employee {i} names an unknown string"));
+        }
+        if !at_ok(e.origin) {
+            return bad(format!("employee {i} comes from an unknown file"));
+        }
+    }
+    for (i, p) in model.properties.iter().enumerate() {
+        let value_ok = match &p.value {
+            Value::Text(s) | Value::Number(s) => sym_ok(*s),
+            Value::Bool(_) | Value::Timestamp(_) => true,
+            Value::List(items) => items.iter().copied().all(sym_ok),
+        };
+        if (p.entity as usize) >= entities || !sym_ok(p.name) || !value_ok {
+            return bad(format!(
+                "property {i} refers to an unknown entity or string"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -761,7 +834,7 @@ mod tests {
     fn header_is_magic_version_length_checksum() {
         let bytes = encode(&sample()).unwrap();
         assert_eq!(&bytes[..8], b"WHOCAN\0S");
-        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 1);
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
         let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
         assert_eq!(len as usize, bytes.len() - HEADER_LEN);
         assert_eq!(&bytes[20..52], blake3::hash(&bytes[52..]).as_bytes());

@@ -177,15 +177,15 @@ fn issue_5_length_field_claiming_2_pow_60_bytes_is_refused() {
 #[test]
 fn newer_format_version_asks_for_an_upgrade() {
     let mut bad = good_bytes();
-    bad[8..12].copy_from_slice(&2u32.to_le_bytes());
+    bad[8..12].copy_from_slice(&3u32.to_le_bytes());
     assert_eq!(
         refused(&bad).to_string(),
-        "snapshot format version 2 is newer than this whocan reads (version 1); upgrade whocan"
+        "snapshot format version 3 is newer than this whocan reads (versions 1 to 2); upgrade whocan"
     );
     bad[8..12].copy_from_slice(&0u32.to_le_bytes());
     assert_eq!(
         refused(&bad).to_string(),
-        "unsupported snapshot format version 0 (this whocan reads version 1)"
+        "unsupported snapshot format version 0 (this whocan reads versions 1 to 2)"
     );
 }
 
@@ -211,10 +211,10 @@ fn join_sections(sections: &[Vec<u8>]) -> Vec<u8> {
 }
 
 #[test]
-fn body_is_four_length_prefixed_sections() {
+fn body_is_five_length_prefixed_sections() {
     let good = good_bytes();
     let parts = sections(&good[HEADER_LEN..]);
-    assert_eq!(parts.len(), 4);
+    assert_eq!(parts.len(), 5);
     assert_eq!(join_sections(&parts), good[HEADER_LEN..]);
 }
 
@@ -295,6 +295,19 @@ fn body_with_dangling_indices_is_refused_as_inconsistent() {
     assert_eq!(
         err.to_string(),
         "inconsistent snapshot: entity 3 names an unknown string"
+    );
+
+    let mut snap = fixture_snapshot();
+    snap.model.properties.push(whocan::model::Property {
+        entity: 999_999,
+        name: whocan::model::Sym(0),
+        value: whocan::model::Value::Bool(true),
+        custom: true,
+    });
+    let err = refused(&snapshot::encode(&snap).unwrap());
+    assert_eq!(
+        err.to_string(),
+        "inconsistent snapshot: property 0 refers to an unknown entity or string"
     );
 }
 

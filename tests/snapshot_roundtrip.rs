@@ -65,6 +65,8 @@ fn check_round_trip(model: Model, report: ImportReport) {
     assert_eq!(back_model.edges, model.edges);
     assert_eq!(back_model.sources, model.sources);
     assert_eq!(back_model.conflicts, model.conflicts);
+    assert_eq!(back_model.employees, model.employees);
+    assert_eq!(back_model.properties, model.properties);
     for format in FORMATS {
         assert_eq!(
             access_report(back_model.clone(), format),
@@ -88,6 +90,45 @@ fn issue_5_fixture_reports_are_identical_from_snapshot() {
     ] {
         let (model, report) = import_files(files);
         check_round_trip(model, report);
+    }
+}
+
+#[test]
+fn issue_6_employees_and_properties_survive_the_snapshot() {
+    let mut importer = Importer::new();
+    for (csv, mapping) in [("app.csv", "app.toml"), ("hris.csv", "hris.toml")] {
+        let dir = root().join("fixtures/mapped");
+        let mapping = whocan::import::mapped::Mapping::load(&dir.join(mapping)).unwrap();
+        importer
+            .import_mapped(&dir.join(csv), &mapping, &FileOptions::default())
+            .unwrap();
+    }
+    let (model, report) = importer.finish();
+    assert!(!model.employees.is_empty());
+    assert!(!model.properties.is_empty());
+    check_round_trip(model, report);
+}
+
+#[test]
+fn a_format_1_snapshot_is_still_read() {
+    // Written by whocan before format 2 (employees and properties) from
+    // these two CSVs; format 1 must stay readable for old audits.
+    let bytes = std::fs::read(root().join("fixtures/snapshots/format_v1.wcs")).unwrap();
+    assert_eq!(bytes[8..12], 1u32.to_le_bytes());
+    let old = snapshot::decode(&bytes).unwrap();
+    assert_eq!(old.metadata.format_version, 1);
+    assert!(old.model.employees.is_empty() && old.model.properties.is_empty());
+    let (model, report) = import_files(&[
+        "fixtures/reference_example.csv",
+        "fixtures/github_alicegh.csv",
+    ]);
+    assert_eq!(old.report.rows_read(), report.rows_read());
+    for format in FORMATS {
+        assert_eq!(
+            access_report(old.model.clone(), format),
+            access_report(model.clone(), format),
+            "{format:?}"
+        );
     }
 }
 
@@ -293,7 +334,7 @@ fn snapshot_info_prints_the_metadata() {
     let (out, err, code) = whocan(&["snapshot", "info", snap, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["whocan_version"], env!("CARGO_PKG_VERSION"));
     assert!(v["created"].as_str().unwrap().ends_with('Z'));
     let sources = v["sources"].as_array().unwrap();
@@ -309,7 +350,7 @@ fn snapshot_info_prints_the_metadata() {
     assert_eq!(code, 0);
     let text = String::from_utf8(out).unwrap();
     for needle in [
-        "format version: 1",
+        "format version: 2",
         "whocan version: ",
         "created: ",
         "fixtures/github_alicegh.csv",

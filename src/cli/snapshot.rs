@@ -96,18 +96,6 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
             refused.join("\nwhocan: error: ")
         )));
     }
-    if !model.employees.is_empty() {
-        // Snapshot format 1 has no employee section (issue 6).
-        super::warn(&format!(
-            "{} HRIS employee{} not kept: snapshots do not store employees yet",
-            model.employees.len(),
-            if model.employees.len() == 1 {
-                " is"
-            } else {
-                "s are"
-            }
-        ));
-    }
     progress.set(format!("writing {}", output.display()));
     // The only clock read: library code takes the time as a parameter.
     let created = jiff::Timestamp::now().as_second();

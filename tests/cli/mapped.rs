@@ -60,21 +60,29 @@ fn issue_6_suggested_mapping_imports_its_own_file() {
 }
 
 #[test]
-fn issue_6_snapshot_of_hris_data_warns_that_employees_are_not_kept() {
+fn issue_6_a_snapshot_keeps_employees_and_properties() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("hr.wcs");
-    let run = whocan(&[
-        "snapshot",
+    let out = out.to_str().unwrap();
+    let inputs = [
         "fixtures/mapped/hris.csv:fixtures/mapped/hris.toml",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+        "fixtures/mapped/app.csv:fixtures/mapped/app.toml",
+    ];
+    let mut args = vec!["snapshot"];
+    args.extend(inputs);
+    args.extend(["-o", out]);
+    let run = whocan(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let mut args = vec!["import"];
+    args.extend(inputs);
+    let from_csv = whocan(&args);
+    let from_snapshot = whocan(&["import", out]);
+    assert_eq!(from_snapshot.code, 0, "{}", from_snapshot.stderr);
     assert!(
-        run.stderr.contains(
-            "warning: 3 HRIS employees are not kept: snapshots do not store employees yet"
-        ),
+        from_csv.stdout.contains("employees: 3"),
         "{}",
-        run.stderr
+        from_csv.stdout
     );
+    assert_eq!(from_snapshot.stdout, from_csv.stdout);
 }
