@@ -22,5 +22,6 @@ pub mod import;
 pub mod model;
 pub mod query;
 pub mod repl;
+pub mod replace;
 pub mod report;
 pub mod snapshot;

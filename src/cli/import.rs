@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::{DataArgs, Outcome, Output, OutputArgs, import_all, written};
+use super::{DataArgs, Outcome, Output, OutputArgs, import_replacing, written};
 use crate::import::ImportReport;
 use crate::model::{Conflict, Kind, Model};
+use crate::replace::Replacement;
 use crate::report::{Format, Table, csv_row};
 
 /// Arguments of `whocan import`.
@@ -25,7 +26,7 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs) -> Outcome {
-    let (model, report) = import_all(&args.data);
+    let (model, report, replaced) = import_replacing(&args.data);
     if let Some(path) = &args.rejects {
         let mut out = Output::open(Some(path))?;
         let mut buf = Vec::new();
@@ -53,17 +54,17 @@ pub fn run(args: ImportArgs) -> Outcome {
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();
     match args.output.format {
-        Format::Table => written(w.write_all(human(&model, &report).as_bytes()))?,
+        Format::Table => written(w.write_all(human(&model, &report, &replaced).as_bytes()))?,
         Format::Json => {
             written(
-                serde_json::to_writer_pretty(&mut *w, &summary(&model, &report))
+                serde_json::to_writer_pretty(&mut *w, &summary(&model, &report, &replaced))
                     .map_err(std::io::Error::from),
             )?;
             written(w.write_all(b"\n"))?;
         }
         Format::Jsonl => {
             written(
-                serde_json::to_writer(&mut *w, &summary(&model, &report))
+                serde_json::to_writer(&mut *w, &summary(&model, &report, &replaced))
                     .map_err(std::io::Error::from),
             )?;
             written(w.write_all(b"\n"))?;
@@ -170,7 +171,7 @@ pub fn describe_conflict(model: &Model, conflict: &Conflict) -> String {
     }
 }
 
-fn human(model: &Model, report: &ImportReport) -> String {
+fn human(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     for f in &report.files {
@@ -269,10 +270,65 @@ fn human(model: &Model, report: &ImportReport) -> String {
     for conflict in &model.conflicts {
         let _ = writeln!(s, "  {}", describe_conflict(model, conflict));
     }
+    for r in replaced {
+        let _ = writeln!(s, "{}", describe_replacement(r));
+    }
     s
 }
 
-fn summary(model: &Model, report: &ImportReport) -> Value {
+/// What a re-upload changed for one source, in a few lines.
+pub fn describe_replacement(r: &Replacement) -> String {
+    use std::fmt::Write as _;
+    let files = |f: &[String]| {
+        if f.is_empty() {
+            "nothing".to_string()
+        } else {
+            f.join(", ")
+        }
+    };
+    let mut s = if r.old_files.is_empty() {
+        format!(
+            "added source {:?}: {} ({})",
+            r.source,
+            files(&r.new_files),
+            plural(r.new_rows, "row")
+        )
+    } else {
+        format!(
+            "replaced source {:?}: {} ({}) by {} ({})",
+            r.source,
+            files(&r.old_files),
+            plural(r.old_rows, "row"),
+            files(&r.new_files),
+            plural(r.new_rows, "row")
+        )
+    };
+    let _ = write!(
+        s,
+        "\n  entities: {} added, {} removed, {} attribute{} changed\
+         \n  relationships: {} added, {} removed\
+         \n  effective access: {} granted, {} revoked, {} re-attributed",
+        r.entities_added,
+        r.entities_removed,
+        r.entities_changed,
+        if r.entities_changed == 1 { "" } else { "s" },
+        r.edges_added,
+        r.edges_removed,
+        r.access_granted,
+        r.access_revoked,
+        r.access_re_attributed,
+    );
+    if r.employees_added + r.employees_removed > 0 {
+        let _ = write!(
+            s,
+            "\n  employees: {} added, {} removed",
+            r.employees_added, r.employees_removed
+        );
+    }
+    s
+}
+
+fn summary(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Value {
     let c = counts(model);
     json!({
         "files": report.files,
@@ -293,6 +349,7 @@ fn summary(model: &Model, report: &ImportReport) -> Value {
         },
         "conflicts": model.conflicts.iter().map(|x| describe_conflict(model, x)).collect::<Vec<_>>(),
         "properties": c.properties,
+        "replaced": replaced,
         "rejections": report.rejections,
     })
 }

@@ -75,7 +75,8 @@ enum Command {
 pub struct DataArgs {
     /// Input files: 19-column CSV (`-` for stdin), `FILE.csv:MAPPING.toml`
     /// pairs (any CSV read through a mapping file), or one whocan snapshot
-    /// (recognised by its content, whatever its name).
+    /// (recognised by its content, whatever its name); a snapshot given with
+    /// CSV files is a base in which each CSV's source is replaced whole.
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
     /// Source name for every file given (default: the mapping's `source`,
@@ -256,9 +257,42 @@ impl Drop for Progress {
 /// as saved. A snapshot that fails to load, or one mixed with other files, is
 /// a refused file in the report.
 pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
-    if let Some(loaded) = load_snapshot_input(data) {
-        return loaded;
+    let (model, report, _) = import_replacing(data);
+    (model, report)
+}
+
+/// [`import_all`], also saying what a re-upload changed: one snapshot given
+/// with CSV files is the base, and each CSV's source replaces that source in
+/// it entirely (the reference's full re-upload; see `crate::replace`).
+pub fn import_replacing(
+    data: &DataArgs,
+) -> (
+    crate::model::Model,
+    ImportReport,
+    Vec<crate::replace::Replacement>,
+) {
+    match load_snapshot_input(data) {
+        SnapshotInput::None => {
+            let (model, report) = import_csv(data);
+            (model, report, Vec::new())
+        }
+        SnapshotInput::Only(model, report) => (model, report, Vec::new()),
+        SnapshotInput::Base(base, base_report, others) => {
+            let fresh = import_csv(&DataArgs {
+                files: others,
+                ..data.clone()
+            });
+            if fresh.1.refused().next().is_some() {
+                // Nothing is replaced by files that could not be read.
+                return (crate::model::Model::default(), fresh.1, Vec::new());
+            }
+            crate::replace::replace_sources((base, base_report), fresh)
+        }
     }
+}
+
+/// Imports CSV files (19-column or mapped).
+fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
     let progress = Progress::start("importing");
     let mut importer = Importer::new();
     let opts = FileOptions {
@@ -287,10 +321,20 @@ pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
     importer.finish()
 }
 
-/// Loads the snapshot among `data.files`, if there is one: `None` when every
-/// file is CSV. Mixing a snapshot with other files, or `--source` with a
-/// snapshot, is refused.
-fn load_snapshot_input(data: &DataArgs) -> Option<(crate::model::Model, ImportReport)> {
+/// What the snapshot among the inputs is for.
+enum SnapshotInput {
+    /// Every input is CSV.
+    None,
+    /// The snapshot is the only input (or it could not be loaded: the model
+    /// is empty and the report says why).
+    Only(crate::model::Model, ImportReport),
+    /// A snapshot given with CSV files: the base they replace sources of.
+    Base(crate::model::Model, ImportReport, Vec<PathBuf>),
+}
+
+/// Loads the snapshot among `data.files`, if there is one. Two snapshots, or
+/// `--source` with a snapshot alone, are refused.
+fn load_snapshot_input(data: &DataArgs) -> SnapshotInput {
     // A file that cannot be opened is left to the importer, which reports it.
     let snapshots: Vec<&PathBuf> = data
         .files
@@ -298,7 +342,9 @@ fn load_snapshot_input(data: &DataArgs) -> Option<(crate::model::Model, ImportRe
         .filter(|p| p.as_path() != Path::new("-"))
         .filter(|p| crate::snapshot::is_snapshot_file(p).unwrap_or(false))
         .collect();
-    let first = snapshots.first()?;
+    let Some(first) = snapshots.first() else {
+        return SnapshotInput::None;
+    };
     let refuse = |path: &Path, reason: String| {
         let report = ImportReport {
             files: vec![crate::import::FileReport {
@@ -309,18 +355,19 @@ fn load_snapshot_input(data: &DataArgs) -> Option<(crate::model::Model, ImportRe
             }],
             rejections: Vec::new(),
         };
-        Some((crate::model::Model::default(), report))
+        SnapshotInput::Only(crate::model::Model::default(), report)
     };
-    if data.files.len() > 1 {
+    if snapshots.len() > 1 {
         return refuse(
             first,
             format!(
-                "{}: a snapshot must be the only input: it cannot be combined with other snapshots or CSV files",
+                "{}: only one snapshot can be loaded at a time (to compare two, use `whocan diff OLD NEW`)",
                 first.display()
             ),
         );
     }
-    if data.source.is_some() {
+    let others: Vec<PathBuf> = data.files.iter().filter(|p| p != first).cloned().collect();
+    if data.source.is_some() && others.is_empty() {
         return refuse(
             first,
             format!(
@@ -333,7 +380,8 @@ fn load_snapshot_input(data: &DataArgs) -> Option<(crate::model::Model, ImportRe
     let loaded = crate::snapshot::load(first);
     drop(progress);
     match loaded {
-        Ok(snapshot) => Some((snapshot.model, snapshot.report)),
+        Ok(snapshot) if others.is_empty() => SnapshotInput::Only(snapshot.model, snapshot.report),
+        Ok(snapshot) => SnapshotInput::Base(snapshot.model, snapshot.report, others),
         Err(e) => {
             let message = match e {
                 // An I/O error already names the path.

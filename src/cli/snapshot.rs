@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{DataArgs, Failure, Outcome, Output, OutputArgs, import_all, written};
+use super::{DataArgs, Failure, Outcome, Output, OutputArgs, import_replacing, written};
 use crate::report::{Format, Table};
 use crate::snapshot::{self, Metadata, SnapshotError};
 
@@ -88,7 +88,7 @@ fn plural(n: u64, word: &str) -> String {
 
 fn save(data: &DataArgs, output: &Path) -> Outcome {
     let progress = super::Progress::start("importing");
-    let (model, report) = import_all(data);
+    let (model, report, replaced) = import_replacing(data);
     let refused: Vec<String> = report.refused().filter_map(|f| f.refused.clone()).collect();
     if !refused.is_empty() {
         return Err(Failure::input(format!(
@@ -114,6 +114,11 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
         plural(snap.metadata.entities, "entity").replace("entitys", "entities"),
         plural(snap.metadata.edges, "edge"),
     );
+    let mut line = line;
+    for r in &replaced {
+        line.push_str(&super::import::describe_replacement(r));
+        line.push('\n');
+    }
     let mut out = Output::open(None)?;
     written(out.writer().write_all(line.as_bytes()))?;
     out.finish()?;

@@ -86,3 +86,43 @@ fn issue_6_a_snapshot_keeps_employees_and_properties() {
     );
     assert_eq!(from_snapshot.stdout, from_csv.stdout);
 }
+
+/// Full re-upload (issue 6, reference: "incremental updates are not
+/// supported"): a snapshot given with a new version of one of its sources
+/// keeps the other sources and replaces that one entirely; the import report
+/// says what the replacement added and removed. In `app_v2.csv` Bob became
+/// inactive, Kim is new, every other user is gone, and Ada's `read` now
+/// comes through Admin only (Auditor is gone with the group-only row).
+#[test]
+fn issue_6_re_upload_replaces_the_source_and_reports_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.wcs");
+    let base = base.to_str().unwrap();
+    let run = whocan(&[
+        "snapshot",
+        "fixtures/mapped/app.csv:fixtures/mapped/app.toml",
+        "fixtures/github_alicegh.csv",
+        "-o",
+        base,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v2 = "fixtures/mapped/app_v2.csv:fixtures/mapped/app.toml";
+    let run = whocan(&["import", base, v2]);
+    crate::harness::golden("mapped", "re_upload", &run);
+    // The result is exactly the other source plus the new version.
+    let replaced = whocan(&["report", "access", base, v2, "--format", "csv"]);
+    let fresh = whocan(&[
+        "report",
+        "access",
+        "fixtures/github_alicegh.csv",
+        v2,
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    assert_eq!(replaced.stdout, fresh.stdout);
+    // Two snapshots at once are still refused.
+    let run = whocan(&["import", base, base]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("only one snapshot"), "{}", run.stdout);
+}
