@@ -174,6 +174,14 @@ fn suggest(path: &Path, headers: &[String], template: TemplateArg) -> String {
     let mut placed: Vec<(&str, &str)> = Vec::new();
     let mut body = String::new();
     let mut unplaced = 0;
+    // An HRIS export without an employee id column usually keys employees
+    // by their number (the reference's manager example compares managers
+    // with employee_number): it becomes the id.
+    let number_is_id = template == TemplateArg::Hris
+        && !headers.iter().any(|h| hris(&key(h)) == Some("id"))
+        && headers
+            .iter()
+            .any(|h| hris(&key(h)) == Some("employee_number"));
     for header in headers {
         let k = key(header);
         let found = match template {
@@ -182,6 +190,16 @@ fn suggest(path: &Path, headers: &[String], template: TemplateArg) -> String {
         };
         let _ = writeln!(body, "\n[[column]]");
         let _ = writeln!(body, "header = {}", quoted(header));
+        let found = match found {
+            Some(("employee", "employee_number")) if number_is_id => {
+                let _ = writeln!(
+                    body,
+                    "# No employee id column: the employee number serves as the unique id."
+                );
+                Some(("employee", "id"))
+            }
+            found => found,
+        };
         match found {
             Some((entity, attribute)) if !placed.contains(&(entity, attribute)) => {
                 // reference/veza-csv-upload.md: map only one of is_active

@@ -300,10 +300,7 @@ fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
     };
     for path in &data.files {
         progress.set(format!("importing {}", path.display()));
-        let mapped = split_mapped(path).or_else(|| {
-            let mapping = data.mapping.as_ref()?;
-            (path.as_path() != Path::new("-")).then(|| (path.clone(), mapping.clone()))
-        });
+        let mapped = split_mapped(path).or_else(|| Some((path.clone(), data.mapping.clone()?)));
         // A refused file is recorded in the report; keep going so one run
         // reports every problem.
         match mapped {
@@ -311,6 +308,10 @@ fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
                 let _ = importer.import_path(path, &opts);
             }
             Some((csv, mapping)) => match crate::import::mapped::Mapping::load(&mapping) {
+                Ok(mapping) if csv.as_path() == Path::new("-") => {
+                    let stdin = io::stdin().lock();
+                    let _ = importer.import_mapped_reader(&csv, stdin, &mapping, &opts);
+                }
                 Ok(mapping) => {
                     let _ = importer.import_mapped(&csv, &mapping, &opts);
                 }

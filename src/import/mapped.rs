@@ -251,8 +251,7 @@ fn yes() -> bool {
 }
 
 /// One transformation step.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum Transform {
     /// `"upper"`, `"lower"` or `"trim"`.
     Simple(SimpleTransform),
@@ -268,6 +267,59 @@ pub enum Transform {
     /// `{ date_format = "%d.%m.%Y" }`: parse the value with this strftime
     /// format into a timestamp.
     DateFormat(DateFormat),
+}
+
+/// What a `transform` list entry may be, for error messages.
+const TRANSFORMS: &str = "\"upper\", \"lower\", \"trim\", { combine = [\"A\", \"B\"], separator = \" \" }, \
+{ pad_left = 6, char = \"0\" }, { replace = \"-\", with = \"_\" }, { static = \"value\" } or \
+{ date_format = \"%d.%m.%Y\" }";
+
+impl<'de> Deserialize<'de> for Transform {
+    /// Decided by the entry's shape (a word, or a table's key), so a
+    /// mistake is named precisely instead of "did not match any variant".
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = toml::Value::deserialize(d)?;
+        let parts = |what: &str, v: toml::Value| -> Result<Transform, D::Error> {
+            let r = match what {
+                "combine" => v.try_into().map(Transform::Combine),
+                "pad_left" => v.try_into().map(Transform::PadLeft),
+                "replace" => v.try_into().map(Transform::Replace),
+                "static" => v.try_into().map(Transform::Static),
+                _ => v.try_into().map(Transform::DateFormat),
+            };
+            r.map_err(|e: toml::de::Error| {
+                D::Error::custom(format!("transform {what}: {}", e.message()))
+            })
+        };
+        match &value {
+            toml::Value::String(word) => match word.as_str() {
+                "upper" => Ok(Transform::Simple(SimpleTransform::Upper)),
+                "lower" => Ok(Transform::Simple(SimpleTransform::Lower)),
+                "trim" => Ok(Transform::Simple(SimpleTransform::Trim)),
+                other => Err(D::Error::custom(format!(
+                    "unknown transform {other:?}; a transform is {TRANSFORMS}"
+                ))),
+            },
+            toml::Value::Table(t) => {
+                let known = ["combine", "pad_left", "replace", "static", "date_format"];
+                match known.iter().find(|k| t.contains_key(**k)) {
+                    Some(what) => parts(what, value.clone()),
+                    None => {
+                        let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+                        Err(D::Error::custom(format!(
+                            "unknown transform {{ {} }}; a transform is {TRANSFORMS}",
+                            keys.join(", ")
+                        )))
+                    }
+                }
+            }
+            other => Err(D::Error::custom(format!(
+                "a transform is {TRANSFORMS}, not {}",
+                other.type_str()
+            ))),
+        }
+    }
 }
 
 /// Transformations without parameters.
@@ -377,9 +429,18 @@ impl Mapping {
     /// Parses mapping text and checks it on its own (headers are checked
     /// against the CSV on import).
     pub fn parse(text: &str) -> Result<Mapping, String> {
-        let mapping: Mapping = toml::from_str(text).map_err(|e| {
-            let e = e.to_string();
-            e.trim_end().replace('\n', " ")
+        // One line, `line:column: message`, like every other whocan error.
+        let mapping: Mapping = toml::from_str(text).map_err(|e| match e.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(
+                    "{line}:{column}: {}",
+                    e.message().trim_end().replace('\n', " ")
+                )
+            }
+            None => e.message().trim_end().replace('\n', " "),
         })?;
         mapping.check()?;
         Ok(mapping)
@@ -1067,6 +1128,31 @@ impl Importer {
             path,
             source_name,
             file,
+            |imp, input, file, source, report| {
+                read(imp, input, path, mapping, file, source, report)
+            },
+        )
+    }
+
+    /// Imports a CSV from any reader (stdin: `path` is `-`) through a
+    /// mapping; the source defaults to the mapping's, else `path`'s stem
+    /// (`stdin` for `-`).
+    pub fn import_mapped_reader<R: Read>(
+        &mut self,
+        path: &Path,
+        reader: R,
+        mapping: &Mapping,
+        opts: &FileOptions,
+    ) -> Result<(), ImportError> {
+        let source_name = opts
+            .source
+            .clone()
+            .or_else(|| mapping.source.clone())
+            .unwrap_or_else(|| default_source(path));
+        self.read_file(
+            path,
+            source_name,
+            reader,
             |imp, input, file, source, report| {
                 read(imp, input, path, mapping, file, source, report)
             },

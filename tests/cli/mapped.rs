@@ -22,6 +22,7 @@ golden_cases! { "mapped":
     duplicate_header => ["import", "fixtures/mapped/duplicate_header.csv:fixtures/mapped/required.toml"],
     // Every line with an empty required value is listed; the file is refused.
     required_missing => ["import", "fixtures/mapped/required_missing.csv:fixtures/mapped/required.toml"],
+    bad_transform => ["import", "fixtures/mapped/app.csv:fixtures/mapped/bad_transform.toml"],
     mapping_header_not_in_file => ["import", "fixtures/github_alicegh.csv:fixtures/mapped/required.toml"],
     // The 19-column export and a mapped CSV in one graph: one access report
     // answers across both sources.
@@ -125,4 +126,20 @@ fn issue_6_re_upload_replaces_the_source_and_reports_the_change() {
     let run = whocan(&["import", base, base]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("only one snapshot"), "{}", run.stdout);
+}
+
+/// `--mapping` applies to stdin (`-`) like to a file: same access report.
+#[test]
+fn issue_6_mapping_applies_to_stdin() {
+    let csv = std::fs::read_to_string("fixtures/mapped/app.csv").unwrap();
+    let args = ["report", "access", "--format", "csv", "--mapping"];
+    let mut from_stdin = args.to_vec();
+    from_stdin.extend(["fixtures/mapped/app.toml", "-"]);
+    let mut from_file = args.to_vec();
+    from_file.extend(["fixtures/mapped/app.toml", "fixtures/mapped/app.csv"]);
+    let piped = crate::harness::whocan_with_stdin(&from_stdin, Some(csv.as_bytes()));
+    let file = whocan(&from_file);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(piped.stdout.lines().count() > 5, "{}", piped.stdout);
+    assert_eq!(piped.stdout, file.stdout);
 }
