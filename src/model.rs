@@ -36,8 +36,31 @@ pub struct Interner {
     /// End offset in `text` of each string; string `i` starts where `i - 1`
     /// ends.
     ends: Vec<u64>,
+    /// Each string's index with 32 bits of its hash: probes and growth
+    /// compare and rehash from the slot alone, without reading the text,
+    /// which on a large table is a cache miss per slot.
     #[serde(skip)]
-    index: hashbrown::HashTable<u32>,
+    index: hashbrown::HashTable<Slot>,
+}
+
+/// One entry of [`Interner`]'s lookup index.
+#[derive(Clone, Copy)]
+struct Slot {
+    sym: u32,
+    hash: u32,
+}
+
+impl Slot {
+    fn table_hash(self) -> u64 {
+        table_hash(self.hash)
+    }
+}
+
+/// The 64-bit hash the table is probed with, rebuilt from the 32 bits kept
+/// in a slot: hashbrown takes the bucket from the low bits and the tag from
+/// the top seven, so both come from the stored bits.
+fn table_hash(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
 }
 
 impl fmt::Debug for Interner {
@@ -58,9 +81,10 @@ impl Default for Interner {
     }
 }
 
-fn hash_str(s: &str) -> u64 {
+/// 32 bits of a string's hash: the high half of FxHash, its best-mixed bits.
+fn hash_str(s: &str) -> u32 {
     use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(s)
+    (rustc_hash::FxBuildHasher.hash_one(s) >> 32) as u32
 }
 
 impl Interner {
@@ -71,29 +95,39 @@ impl Interner {
 
     /// Returns the symbol for `s`, adding it if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
+        use hashbrown::hash_table::Entry;
         let hash = hash_str(s);
-        let (text, ends) = (&self.text, &self.ends);
-        if let Some(&i) = self
-            .index
-            .find(hash, |&i| Self::slice(text, ends, i as usize) == s)
-        {
-            return Sym(i);
+        let Interner { text, ends, index } = self;
+        // One probe: a new string goes in the slot the lookup ended at.
+        let entry = index.entry(
+            table_hash(hash),
+            |slot| slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s,
+            |slot| slot.table_hash(),
+        );
+        match entry {
+            Entry::Occupied(found) => Sym(found.get().sym),
+            Entry::Vacant(vacant) => {
+                let i = ends.len() as u32;
+                text.push_str(s);
+                ends.push(text.len() as u64);
+                vacant.insert(Slot { sym: i, hash });
+                Sym(i)
+            }
         }
-        let i = self.ends.len() as u32;
-        self.text.push_str(s);
-        self.ends.push(self.text.len() as u64);
+    }
+
+    fn find(&self, s: &str, hash: u32) -> Option<Sym> {
         let (text, ends) = (&self.text, &self.ends);
         self.index
-            .insert_unique(hash, i, |&j| hash_str(Self::slice(text, ends, j as usize)));
-        Sym(i)
+            .find(table_hash(hash), |slot| {
+                slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s
+            })
+            .map(|slot| Sym(slot.sym))
     }
 
     /// Returns the symbol for `s` if it was ever interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        let (text, ends) = (&self.text, &self.ends);
-        self.index
-            .find(hash_str(s), |&i| Self::slice(text, ends, i as usize) == s)
-            .map(|&i| Sym(i))
+        self.find(s, hash_str(s))
     }
 
     /// The string behind `sym`.
@@ -115,9 +149,7 @@ impl Interner {
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.ends.reserve(strings);
         self.text.reserve(bytes);
-        let (text, ends) = (&self.text, &self.ends);
-        self.index
-            .reserve(strings, |&j| hash_str(Self::slice(text, ends, j as usize)));
+        self.index.reserve(strings, |s| s.table_hash());
     }
 
     /// Checks a deserialised table and rebuilds its lookup index: offsets
@@ -146,14 +178,21 @@ impl Interner {
             let s = Self::slice(text, ends, i);
             let hash = hash_str(s);
             if index
-                .find(hash, |&j: &u32| Self::slice(text, ends, j as usize) == s)
+                .find(table_hash(hash), |slot: &Slot| {
+                    slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s
+                })
                 .is_some()
             {
                 return Err(format!("string table holds {s:?} twice"));
             }
-            index.insert_unique(hash, i as u32, |&j| {
-                hash_str(Self::slice(text, ends, j as usize))
-            });
+            index.insert_unique(
+                table_hash(hash),
+                Slot {
+                    sym: i as u32,
+                    hash,
+                },
+                |s| s.table_hash(),
+            );
         }
         self.index = index;
         Ok(())

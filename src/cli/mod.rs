@@ -238,6 +238,33 @@ impl Progress {
             bar.set_message(message.into());
         }
     }
+
+    /// Shows a bar of `total` bytes labelled `message`, from zero (a byte
+    /// count alone when the total is unknown), and returns the function that
+    /// moves it, for the work to call as it goes; `None` when nothing is
+    /// drawn, so the work pays nothing.
+    pub fn bytes(
+        &self,
+        message: impl Into<String>,
+        total: Option<u64>,
+    ) -> Option<crate::import::ProgressHook> {
+        let bar = self.0.as_ref()?;
+        let template = match total {
+            Some(_) => "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            None => "{spinner} {msg} {bytes} ({bytes_per_sec})",
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        match total {
+            Some(total) => bar.set_length(total),
+            None => bar.unset_length(),
+        }
+        bar.set_position(0);
+        bar.set_message(message.into());
+        let bar = bar.clone();
+        Some(std::sync::Arc::new(move |done| bar.set_position(done)))
+    }
 }
 
 impl Drop for Progress {
@@ -299,8 +326,15 @@ fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
         source: data.source.clone(),
     };
     for path in &data.files {
-        progress.set(format!("importing {}", path.display()));
         let mapped = split_mapped(path).or_else(|| Some((path.clone(), data.mapping.clone()?)));
+        let csv = mapped.as_ref().map_or(path, |(csv, _)| csv);
+        let total = (csv.as_path() != Path::new("-"))
+            .then(|| std::fs::metadata(csv).ok().filter(|m| m.is_file()))
+            .flatten()
+            .map(|m| m.len());
+        if let Some(hook) = progress.bytes(format!("importing {}", csv.display()), total) {
+            importer.set_progress(hook);
+        }
         // A refused file is recorded in the report; keep going so one run
         // reports every problem.
         match mapped {
@@ -319,6 +353,7 @@ fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
             },
         }
     }
+    progress.set("merging rows into edges");
     importer.finish()
 }
 

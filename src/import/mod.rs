@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
@@ -286,10 +286,17 @@ pub fn default_source(path: &Path) -> String {
 pub struct Importer {
     model: Model,
     report: ImportReport,
-    keys: FxHashMap<(Sym, Sym), EntityIdx>,
+    /// Entities by `(source, id text)`: one probe finds a row's entity
+    /// without interning or looking up its id string first; see `KeySlot`.
+    keys: hashbrown::HashTable<KeySlot>,
     pending: Vec<PendingEdge>,
     reported_conflicts: FxHashSet<(EntityIdx, bool, u32)>,
+    progress: Option<ProgressHook>,
 }
+
+/// Told how many bytes of the current file have been read so far; called
+/// once per buffer refill (about a megabyte), never per row.
+pub type ProgressHook = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
 /// One side of a row: what it says about an entity, borrowed from the row.
 pub(crate) struct Declared<'a> {
@@ -304,6 +311,12 @@ impl Importer {
     /// An empty importer.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Calls `hook` with the bytes read of the file being imported as reading
+    /// goes on, e.g. to draw a progress bar.
+    pub fn set_progress(&mut self, hook: ProgressHook) {
+        self.progress = Some(hook);
     }
 
     /// Imports one file (or stdin for `-`) in the 19-column format. A file
@@ -338,7 +351,7 @@ impl Importer {
     fn reserve_for_bytes(&mut self, bytes: u64) {
         let rows = (bytes / 150).min(50_000_000) as usize;
         self.pending.reserve(rows);
-        self.keys.reserve(rows / 2);
+        self.keys.reserve(rows / 2, |k| k.table_hash());
         self.model
             .strings
             .reserve(rows, bytes.min(1 << 34) as usize / 3);
@@ -386,7 +399,7 @@ impl Importer {
         };
         let file_idx = self.model.sources.len() as u32;
         let source = self.model.strings.intern(&source_name);
-        let mut digest = Digesting::new(reader);
+        let mut digest = Digesting::new(reader, self.progress.clone());
         let result = read(self, &mut digest, file_idx, source, &mut file_report);
         if let Err(e) = &result {
             file_report.refused = Some(e.to_string());
@@ -451,17 +464,35 @@ impl Importer {
     /// and value. Only a new entity's strings are interned: most rows name
     /// entities already seen, and this is the importer's hot path.
     pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> (EntityIdx, bool) {
+        let hash = key_hash(d.source, d.id);
+        let strings = &self.model.strings;
         let existing = self
-            .model
-            .strings
-            .get(d.id)
-            .and_then(|id| self.keys.get(&(d.source, id)).copied());
-        let Some(idx) = existing else {
+            .keys
+            .find(table_hash(hash), |k| {
+                k.hash == hash && k.source == d.source && strings.resolve(k.id) == d.id
+            })
+            .copied();
+        let Some(KeySlot {
+            entity: idx,
+            kind: kept_kind,
+            source_type: kept_type,
+            ..
+        }) = existing
+        else {
             let idx = self.model.entities.len() as EntityIdx;
             let id = self.model.strings.intern(d.id);
             let name = self.model.strings.intern(d.name);
             let source_type = self.model.strings.intern(d.source_type);
-            self.keys.insert((d.source, id), idx);
+            let slot = KeySlot {
+                entity: idx,
+                hash,
+                source: d.source,
+                id,
+                source_type,
+                kind: d.kind,
+            };
+            self.keys
+                .insert_unique(table_hash(hash), slot, |k| k.table_hash());
             self.model.entities.push(Entity {
                 source: d.source,
                 id,
@@ -473,8 +504,6 @@ impl Importer {
             });
             return (idx, true);
         };
-        let entity = &self.model.entities[idx as usize];
-        let (kept_kind, kept_type) = (entity.kind, entity.source_type);
         if kept_kind != d.kind && self.reported_conflicts.insert((idx, true, d.kind as u32)) {
             self.model.conflicts.push(Conflict::Kind {
                 entity: idx,
@@ -615,6 +644,38 @@ impl Importer {
     }
 }
 
+/// One entry of [`Importer`]'s entity index: the entity, 32 bits of its
+/// key's hash, its key and the type and source type it keeps. A row naming a
+/// known entity reads this slot and the id's text, not the entity (each is a
+/// cache miss on a large import); growing the table reads nothing else.
+#[derive(Clone, Copy)]
+struct KeySlot {
+    entity: EntityIdx,
+    hash: u32,
+    source: Sym,
+    id: Sym,
+    source_type: Sym,
+    kind: Kind,
+}
+
+impl KeySlot {
+    fn table_hash(self) -> u64 {
+        table_hash(self.hash)
+    }
+}
+
+/// 32 bits of the hash of an entity key `(source, id)`.
+fn key_hash(source: Sym, id: &str) -> u32 {
+    use std::hash::BuildHasher;
+    (rustc_hash::FxBuildHasher.hash_one((source.0, id)) >> 32) as u32
+}
+
+/// The 64-bit hash probed with, rebuilt from 32 stored bits (hashbrown takes
+/// the bucket from the low bits and the tag from the top seven).
+fn table_hash(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
+}
+
 /// One row's edge, before rows stating the same edge are merged.
 #[derive(Clone, Copy)]
 struct PendingEdge {
@@ -630,14 +691,16 @@ pub(crate) struct Digesting<R> {
     inner: R,
     hasher: blake3::Hasher,
     bytes: u64,
+    progress: Option<ProgressHook>,
 }
 
 impl<R: Read> Digesting<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, progress: Option<ProgressHook>) -> Self {
         Digesting {
             inner,
             hasher: blake3::Hasher::new(),
             bytes: 0,
+            progress,
         }
     }
 
@@ -651,6 +714,9 @@ impl<R: Read> Read for Digesting<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
+        if let Some(progress) = &self.progress {
+            progress(self.bytes);
+        }
         Ok(n)
     }
 }
