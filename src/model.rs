@@ -38,9 +38,11 @@ pub struct Interner {
     ends: Vec<u64>,
     /// Each string's index with 32 bits of its hash: probes and growth
     /// compare and rehash from the slot alone, without reading the text,
-    /// which on a large table is a cache miss per slot.
+    /// which on a large table is a cache miss per slot. Built on first use
+    /// after deserialising: a loaded snapshot that is only reported on
+    /// never needs it.
     #[serde(skip)]
-    index: hashbrown::HashTable<Slot>,
+    index: std::sync::OnceLock<hashbrown::HashTable<Slot>>,
 }
 
 /// One entry of [`Interner`]'s lookup index.
@@ -74,7 +76,7 @@ impl Default for Interner {
         let mut interner = Interner {
             text: String::new(),
             ends: Vec::new(),
-            index: hashbrown::HashTable::new(),
+            index: std::sync::OnceLock::from(hashbrown::HashTable::new()),
         };
         interner.intern("");
         interner
@@ -97,7 +99,12 @@ impl Interner {
     pub fn intern(&mut self, s: &str) -> Sym {
         use hashbrown::hash_table::Entry;
         let hash = hash_str(s);
+        if self.index.get().is_none() {
+            let built = Self::build_index(&self.text, &self.ends);
+            let _ = self.index.set(built);
+        }
         let Interner { text, ends, index } = self;
+        let index = index.get_mut().expect("the index was just built");
         // One probe: a new string goes in the slot the lookup ended at.
         let entry = index.entry(
             table_hash(hash),
@@ -119,6 +126,7 @@ impl Interner {
     fn find(&self, s: &str, hash: u32) -> Option<Sym> {
         let (text, ends) = (&self.text, &self.ends);
         self.index
+            .get_or_init(|| Self::build_index(text, ends))
             .find(table_hash(hash), |slot| {
                 slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s
             })
@@ -149,13 +157,37 @@ impl Interner {
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.ends.reserve(strings);
         self.text.reserve(bytes);
-        self.index.reserve(strings, |s| s.table_hash());
+        if let Some(index) = self.index.get_mut() {
+            index.reserve(strings, |s| s.table_hash());
+        }
     }
 
-    /// Checks a deserialised table and rebuilds its lookup index: offsets
-    /// must rise, stay inside the text and fall on character boundaries; the
-    /// first string must be `""` and no string may appear twice.
-    pub fn rebuild_index(&mut self) -> Result<(), String> {
+    /// The lookup index of a table. Should a (crafted) table hold a string
+    /// twice, the first copy is the one found.
+    fn build_index(text: &str, ends: &[u64]) -> hashbrown::HashTable<Slot> {
+        let mut index = hashbrown::HashTable::with_capacity(ends.len());
+        for i in 0..ends.len() {
+            let s = Self::slice(text, ends, i);
+            let hash = hash_str(s);
+            let entry = index.entry(
+                table_hash(hash),
+                |slot: &Slot| slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s,
+                |slot| slot.table_hash(),
+            );
+            if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
+                vacant.insert(Slot {
+                    sym: i as u32,
+                    hash,
+                });
+            }
+        }
+        index
+    }
+
+    /// Checks a deserialised table: offsets must rise, stay inside the text
+    /// and fall on character boundaries, and the first string must be `""`.
+    /// The lookup index is built on first use (see [`Interner::get`]).
+    pub fn check(&self) -> Result<(), String> {
         let mut start = 0u64;
         for (i, &end) in self.ends.iter().enumerate() {
             if end < start
@@ -172,29 +204,6 @@ impl Interner {
         if self.ends.first() != Some(&0) {
             return Err("string table does not start with the empty string".into());
         }
-        let mut index = hashbrown::HashTable::with_capacity(self.ends.len());
-        let (text, ends) = (&self.text, &self.ends);
-        for i in 0..ends.len() {
-            let s = Self::slice(text, ends, i);
-            let hash = hash_str(s);
-            if index
-                .find(table_hash(hash), |slot: &Slot| {
-                    slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s
-                })
-                .is_some()
-            {
-                return Err(format!("string table holds {s:?} twice"));
-            }
-            index.insert_unique(
-                table_hash(hash),
-                Slot {
-                    sym: i as u32,
-                    hash,
-                },
-                |s| s.table_hash(),
-            );
-        }
-        self.index = index;
         Ok(())
     }
 }

@@ -23,9 +23,10 @@
 //! first four sections only; it is still read, with no employees and no
 //! properties. Any other version is refused.
 //!
-//! The sections are separate so they decode in parallel: rebuilding the
-//! string table's lookup index, the single biggest cost of a load, overlaps
-//! decoding the entities and edges. `snapshot info` decodes section 0 only.
+//! The sections are separate so they decode in parallel. The string table's
+//! lookup index is not stored and not rebuilt on load: it is built on the
+//! first lookup by text (a query), so reports from a snapshot never pay for
+//! it. `snapshot info` decodes section 0 only.
 //!
 //! Loading refuses a file, with a [`SnapshotError`] naming the problem, when
 //! the magic is wrong (a foreign file), the version is not one this build
@@ -486,7 +487,8 @@ fn verify_header(bytes: &[u8]) -> Result<(Header, &[u8]), SnapshotError> {
 }
 
 fn check_checksum(header: &Header, body: &[u8]) -> Result<(), SnapshotError> {
-    let actual = blake3::hash(body);
+    // Hashed on every core: the checksum is on the load's critical path.
+    let actual = blake3::Hasher::new().update_rayon(body).finalize();
     // blake3::Hash compares in constant time; the speed is irrelevant here,
     // but it is the type's equality.
     if actual != blake3::Hash::from_bytes(header.checksum) {
@@ -598,12 +600,12 @@ fn decode_section<T: serde::de::DeserializeOwned>(
 
 fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
     let [meta, strings, records, report, people] = split_sections(version, body)?;
-    // The string table's index is the biggest single cost; build it while
-    // the other sections decode.
+    // Sections decode in parallel; the string table's lookup index is built
+    // later, on first use, so a load that only reports never pays for it.
     let (strings, (records, (metadata, report, people))) = rayon::join(
         || -> Result<Interner, SnapshotError> {
-            let mut strings: Interner = decode_section(strings, 1)?;
-            strings.rebuild_index().map_err(SnapshotError::Invalid)?;
+            let strings: Interner = decode_section(strings, 1)?;
+            strings.check().map_err(SnapshotError::Invalid)?;
             Ok(strings)
         },
         || {
