@@ -386,7 +386,7 @@ impl Output {
                     .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
                 Ok(Output {
                     target: Some((path.to_path_buf(), tmp)),
-                    writer: Box::new(io::BufWriter::with_capacity(1 << 20, file)),
+                    writer: Box::new(crate::atomic::FileWriter::new(file)),
                 })
             }
         }
