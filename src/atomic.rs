@@ -1,6 +1,7 @@
 //! Atomic file replacement: write a temporary file beside the target, sync
 //! it, rename it over the target. A reader never sees a half-written report
 //! or snapshot, and an existing file survives a failed write intact.
+//! [`FileWriter`] writes large outputs around the page cache (`O_DIRECT`).
 
 use std::io;
 use std::path::Path;
@@ -59,8 +60,8 @@ const CHUNK: usize = 8 << 20;
 /// Alignment of the buffer and of file offsets for unbuffered writes.
 const ALIGN: usize = 4096;
 
-/// A buffered writer for a file being written from start to end (a report or
-/// snapshot in its temporary file). Output of at least [`CHUNK`] bytes is
+/// A buffered writer for a file written from start to end: `-o FILE`
+/// output in its temporary file (`cli::Output`). Output of at least one 8 MiB chunk is
 /// written with `O_DIRECT` where the platform and file system allow, in
 /// whole aligned chunks: the bytes go from this buffer to the disk without
 /// being copied into and tracked by the page cache, which for a report of

@@ -36,7 +36,11 @@ pub fn run(cmd: ReportCommand) -> Outcome {
                 &expansion,
                 args.output.format,
                 out.writer(),
-                &mut |p| progress.advance(p.identities, || format!("{} rows written", p.grants)),
+                &mut |p| {
+                    progress.advance(p.identities, || {
+                        format!("{} rows written", indicatif::HumanCount(p.grants))
+                    })
+                },
             ))?;
             out.finish()?;
             Ok(0)

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{Format, Table, csv_cell, csv_row};
 use crate::expand::{Expansion, Grant, StreamProgress};
-use crate::model::{EntityIdx, Model};
+use crate::model::{EntityIdx, Kind, Model};
 
 /// The report's columns, in order.
 pub const COLUMNS: [&str; 9] = [
@@ -34,7 +34,7 @@ pub fn write(expansion: &Expansion, format: Format, out: &mut dyn Write) -> io::
     write_with_progress(expansion, format, out, &mut |_| {})
 }
 
-/// [`write`], telling `progress` after each batch how many identities and
+/// [`write()`], telling `progress` after each batch how many identities and
 /// rows are done (the table format is only rendered at the end).
 pub fn write_with_progress(
     expansion: &Expansion,
@@ -231,8 +231,14 @@ fn write_csv(
     progress: &mut dyn FnMut(StreamProgress),
 ) -> io::Result<u64> {
     let m = expansion.model();
+    // Only identities hold grants and only connections provide them (the
+    // contract: every intermediate node is a connection); other entities
+    // get an empty fragment there, which is never used.
     let identity = Fragments::build(m, |e, b| {
         let e = m.entity(e);
+        if e.kind != Kind::Identity {
+            return;
+        }
         csv_cell(b, m.str(e.source));
         b.push(b',');
         csv_cell(b, m.str(e.id));
@@ -251,6 +257,9 @@ fn write_csv(
     });
     let provider = Fragments::build(m, |e, b| {
         let e = m.entity(e);
+        if e.kind != Kind::Connection {
+            return;
+        }
         b.push(b',');
         csv_cell(b, m.str(e.id));
         b.push(b',');
