@@ -18,8 +18,8 @@
 //! Does no I/O.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -54,6 +54,41 @@ const CLOSURE_CACHE_ENTRIES: usize = 32 << 20;
 /// the grants per identity seen so far.
 const GRANTS_PER_BATCH: usize = 1 << 16;
 
+/// How far a stream has got: identities and grants consumed so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamProgress {
+    /// Identities whose grants have been consumed.
+    pub identities: u64,
+    /// Every identity the stream will go through.
+    pub identities_total: u64,
+    /// Grants consumed (report rows).
+    pub grants: u64,
+}
+
+/// One batch's rendered value with its counts.
+struct Rendered<T> {
+    value: T,
+    identities: u64,
+    grants: usize,
+}
+
+/// Per-batch working buffers, reused across batches.
+#[derive(Default)]
+struct Scratch {
+    all: Vec<Grant>,
+    buf: Vec<Packed>,
+    entries: Vec<u32>,
+}
+
+/// The first 16 bytes of `s`, zero-padded, as a big-endian integer: where two
+/// of these differ they order like the strings themselves.
+fn id_prefix(s: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = s.len().min(16);
+    bytes[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
+}
+
 /// Precomputed structures for deriving effective access from one graph.
 pub struct Expansion<'g> {
     graph: &'g AccessGraph,
@@ -87,22 +122,33 @@ impl<'g> Expansion<'g> {
         let n = model.entities.len();
 
         // Ranks: entities sorted by (id, source) bytewise, the report order.
-        let mut by_rank: Vec<EntityIdx> = (0..n as EntityIdx).collect();
-        by_rank.par_sort_unstable_by(|&a, &b| {
-            let (ea, eb) = (model.entity(a), model.entity(b));
-            model
-                .str(ea.id)
-                .cmp(model.str(eb.id))
-                .then_with(|| model.str(ea.source).cmp(model.str(eb.source)))
+        // The first 16 bytes of the id, big-endian and zero-padded, order
+        // like the id itself wherever they differ, so most comparisons are
+        // one integer comparison instead of two string lookups.
+        let mut keyed: Vec<(u128, EntityIdx)> = (0..n as EntityIdx)
+            .into_par_iter()
+            .map(|e| (id_prefix(model.str(model.entity(e).id)), e))
+            .collect();
+        keyed.par_sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (ea, eb) = (model.entity(a), model.entity(b));
+                model
+                    .str(ea.id)
+                    .cmp(model.str(eb.id))
+                    .then_with(|| model.str(ea.source).cmp(model.str(eb.source)))
+            })
         });
+        let by_rank: Vec<EntityIdx> = keyed.into_iter().map(|(_, e)| e).collect();
         let mut rank = vec![0u32; n];
         for (r, &e) in by_rank.iter().enumerate() {
             rank[e as usize] = r as u32;
         }
 
+        // Distinct permissions first (cheap integer sort), then by bytes.
         let mut perms_by_rank: Vec<Sym> = model.edges.iter().map(|e| e.permission).collect();
-        perms_by_rank.par_sort_unstable_by(|&a, &b| model.str(a).cmp(model.str(b)));
+        perms_by_rank.par_sort_unstable();
         perms_by_rank.dedup();
+        perms_by_rank.sort_unstable_by(|&a, &b| model.str(a).cmp(model.str(b)));
         let mut perm_rank = vec![NONE; model.strings.len()];
         for (r, p) in perms_by_rank.iter().enumerate() {
             perm_rank[p.0 as usize] = r as u32;
@@ -203,6 +249,19 @@ impl<'g> Expansion<'g> {
     /// Every identity, in report order (by id, then source).
     pub fn identities(&self) -> &[EntityIdx] {
         &self.identities
+    }
+
+    /// Every permission on a granted or false edge, in byte order: a
+    /// permission's position here is its rank.
+    pub fn permissions(&self) -> &[Sym] {
+        &self.perms_by_rank
+    }
+
+    /// The position of `permission` in [`Expansion::permissions`]; `None`
+    /// for a string no edge uses as a permission.
+    pub fn permission_rank(&self, permission: Sym) -> Option<u32> {
+        let r = *self.perm_rank.get(permission.0 as usize)?;
+        (r != NONE).then_some(r)
     }
 
     /// Granted out-edges of an entity: `(target, permission)`.
@@ -362,8 +421,9 @@ impl<'g> Expansion<'g> {
         out
     }
 
-    /// The grants of a group of identities that share an id, merged in report
-    /// order: target id, permission, provider id, then source.
+    /// Appends the grants of a group of identities that share an id to
+    /// `out`, merged in report order: target id, permission, provider id,
+    /// then source.
     fn group_grants(
         &self,
         group: &[EntityIdx],
@@ -371,7 +431,7 @@ impl<'g> Expansion<'g> {
         buf: &mut Vec<Packed>,
         entries: &mut Vec<u32>,
     ) {
-        out.clear();
+        let start = out.len();
         for &identity in group {
             self.packed_grants(identity, buf, entries);
             out.extend(buf.iter().map(|&g| self.unpack(identity, g)));
@@ -379,7 +439,7 @@ impl<'g> Expansion<'g> {
         if group.len() > 1 {
             let m = self.model();
             let id = |e: EntityIdx| m.str(m.entity(e).id);
-            out.sort_by(|a, b| {
+            out[start..].sort_by(|a, b| {
                 id(a.target)
                     .cmp(id(b.target))
                     .then_with(|| m.str(a.permission).cmp(m.str(b.permission)))
@@ -408,52 +468,119 @@ impl<'g> Expansion<'g> {
 
     /// Streams every grant of every identity in report order. Work runs in
     /// parallel over batches of identities; `render` turns one batch's grants
-    /// into a value (e.g. bytes) and `consume` receives the values in order.
-    /// Batches are sized from the grants per identity seen so far, so memory
-    /// stays bounded by a window of about 64K grants per
-    /// thread, however large the answer.
-    pub fn stream<T, E>(
+    /// into a value (e.g. bytes) and `consume` receives the values in order,
+    /// on the calling thread, while the next window of batches is computed
+    /// (so writing overlaps expansion). `progress` is told, after each
+    /// consumed batch, how many identities and grants have been consumed so
+    /// far. Batches are sized from the grants per identity seen so far, so
+    /// memory stays bounded by two windows of about 64K grants per batch, two
+    /// batches per thread, however large the answer.
+    pub fn stream_with_progress<T, E>(
         &self,
         render: impl Fn(&[Grant]) -> T + Sync,
+        consume: impl FnMut(T) -> Result<(), E>,
+        progress: &mut dyn FnMut(StreamProgress),
+    ) -> Result<(), E>
+    where
+        T: Send,
+    {
+        self.stream_sized(GRANTS_PER_BATCH, render, consume, progress)
+    }
+
+    /// [`Expansion::stream_with_progress`] aiming at `grants_per_batch`.
+    fn stream_sized<T, E>(
+        &self,
+        grants_per_batch: usize,
+        render: impl Fn(&[Grant]) -> T + Sync,
         mut consume: impl FnMut(T) -> Result<(), E>,
+        progress: &mut dyn FnMut(StreamProgress),
     ) -> Result<(), E>
     where
         T: Send,
     {
         let groups = self.identity_groups();
         let threads = rayon::current_num_threads().max(1);
-        let (mut done, mut grants_seen) = (0usize, 0usize);
-        while done < groups.len() {
-            // Start small; then aim each batch at GRANTS_PER_BATCH grants.
-            let per_group = if done == 0 {
-                64
-            } else {
-                grants_seen.div_ceil(done).max(1)
-            };
-            let batch = (GRANTS_PER_BATCH / per_group).clamp(1, 4096);
-            let end = (done + batch * threads * 2).min(groups.len());
-            let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();
-            let rendered: Vec<(T, usize)> = window
-                .par_iter()
-                .map_init(
-                    || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-                    |(all, out, buf, entries), batch| {
-                        all.clear();
-                        for group in batch.iter() {
-                            self.group_grants(group, out, buf, entries);
-                            all.extend_from_slice(out);
-                        }
-                        (render(all), all.len())
-                    },
-                )
-                .collect();
-            for (value, n) in rendered {
-                grants_seen += n;
-                consume(value)?;
+        // Scratch buffers live across batches and windows: no allocation
+        // (and no fresh pages to fault in) per batch once warm.
+        let scratch: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
+        let render = &render;
+        let scratch = &scratch;
+        let groups = &groups;
+        let mut state = StreamProgress {
+            identities: 0,
+            identities_total: self.identities.len() as u64,
+            grants: 0,
+        };
+        std::thread::scope(|s| {
+            // A rendezvous channel: the producer computes window k+1 while
+            // the caller consumes window k, and waits for it to finish.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Rendered<T>>>(0);
+            s.spawn(move || {
+                let (mut done, mut grants_seen) = (0usize, 0usize);
+                while done < groups.len() {
+                    // Start small; then aim each batch at grants_per_batch grants.
+                    let per_group = if done == 0 {
+                        64
+                    } else {
+                        grants_seen.div_ceil(done).max(1)
+                    };
+                    let batch = (grants_per_batch / per_group).clamp(1, 4096);
+                    let end = (done + batch * threads * 2).min(groups.len());
+                    let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();
+                    let rendered: Vec<Rendered<T>> = window
+                        .par_iter()
+                        .map(|batch| {
+                            let mut sc = scratch
+                                .lock()
+                                .expect("scratch pool")
+                                .pop()
+                                .unwrap_or_default();
+                            sc.all.clear();
+                            let mut identities = 0u64;
+                            for group in batch.iter() {
+                                self.group_grants(group, &mut sc.all, &mut sc.buf, &mut sc.entries);
+                                identities += group.len() as u64;
+                            }
+                            let value = render(&sc.all);
+                            let grants = sc.all.len();
+                            scratch.lock().expect("scratch pool").push(sc);
+                            Rendered {
+                                value,
+                                identities,
+                                grants,
+                            }
+                        })
+                        .collect();
+                    grants_seen += rendered.iter().map(|r| r.grants).sum::<usize>();
+                    done = end;
+                    if tx.send(rendered).is_err() {
+                        // The consumer stopped (a write failed): stop too.
+                        return;
+                    }
+                }
+            });
+            for window in rx {
+                for r in window {
+                    consume(r.value)?;
+                    state.identities += r.identities;
+                    state.grants += r.grants as u64;
+                    progress(state);
+                }
             }
-            done = end;
-        }
-        Ok(())
+            Ok(())
+        })
+    }
+
+    /// [`Expansion::stream_with_progress`] without progress.
+    pub fn stream<T, E>(
+        &self,
+        render: impl Fn(&[Grant]) -> T + Sync,
+        consume: impl FnMut(T) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        T: Send,
+    {
+        self.stream_with_progress(render, consume, &mut |_| {})
     }
 
     /// Total number of grants (runs the whole expansion).
@@ -467,5 +594,87 @@ impl<'g> Expansion<'g> {
             },
         );
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{FileOptions, Importer};
+
+    /// A generated organisation of `rows` rows, as a graph.
+    fn org(rows: u64) -> AccessGraph {
+        let mut csv = Vec::new();
+        crate::generate::generate(
+            &crate::generate::GenerateConfig::with_rows(rows, 11),
+            &mut csv,
+        )
+        .unwrap();
+        let mut importer = Importer::new();
+        importer
+            .import_reader(
+                std::path::Path::new("org.csv"),
+                &csv[..],
+                &FileOptions::default(),
+            )
+            .unwrap();
+        AccessGraph::new(importer.finish().0)
+    }
+
+    #[test]
+    fn small_batches_stream_the_same_grants_in_the_same_order() {
+        let graph = org(5_000);
+        let expansion = Expansion::new(&graph);
+        let mut whole = Vec::new();
+        let _ = expansion.stream(
+            |g| g.to_vec(),
+            |g| -> Result<(), ()> {
+                whole.extend(g);
+                Ok(())
+            },
+        );
+        let mut batched = Vec::new();
+        let mut batches = 0;
+        let _ = expansion.stream_sized(
+            64,
+            |g| g.to_vec(),
+            |g| -> Result<(), ()> {
+                batched.extend(g);
+                batches += 1;
+                Ok(())
+            },
+            &mut |_| {},
+        );
+        assert!(batches > 20, "{batches} batches");
+        assert!(!whole.is_empty());
+        assert_eq!(whole, batched);
+        let direct: Vec<Grant> = expansion
+            .identities()
+            .iter()
+            .flat_map(|&i| expansion.grants_of(i))
+            .collect();
+        assert_eq!(direct.len(), whole.len());
+    }
+
+    #[test]
+    fn a_failing_consumer_stops_the_stream_in_any_window() {
+        let graph = org(5_000);
+        let expansion = Expansion::new(&graph);
+        for stop_after in [0, 1, 7, 30] {
+            let mut consumed = 0;
+            let result = expansion.stream_sized(
+                64,
+                |g| g.len(),
+                |_| {
+                    if consumed == stop_after {
+                        return Err(consumed);
+                    }
+                    consumed += 1;
+                    Ok(())
+                },
+                &mut |_| {},
+            );
+            assert_eq!(result, Err(stop_after));
+        }
     }
 }

@@ -265,6 +265,27 @@ impl Progress {
         let bar = bar.clone();
         Some(std::sync::Arc::new(move |done| bar.set_position(done)))
     }
+
+    /// Turns the spinner into a determinate bar of `total` `unit`s.
+    pub fn bar(&self, total: u64, unit: &str) {
+        if let Some(bar) = &self.0 {
+            let template =
+                format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} ({{eta}})");
+            if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_length(total);
+            bar.set_position(0);
+        }
+    }
+
+    /// Moves a bar to `done` and sets its message.
+    pub fn advance(&self, done: u64, message: impl FnOnce() -> String) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(done);
+            bar.set_message(message());
+        }
+    }
 }
 
 impl Drop for Progress {
@@ -470,7 +491,7 @@ impl Output {
                     .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
                 Ok(Output {
                     target: Some((path.to_path_buf(), tmp)),
-                    writer: Box::new(io::BufWriter::with_capacity(1 << 20, file)),
+                    writer: Box::new(crate::atomic::FileWriter::new(file)),
                 })
             }
         }

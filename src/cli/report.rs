@@ -29,12 +29,18 @@ pub fn run(cmd: ReportCommand) -> Outcome {
             let (graph, _) = load(&args.data)?;
             let progress = Progress::start("expanding");
             let expansion = Expansion::new(&graph);
-            progress.set("writing report");
+            progress.bar(expansion.identities().len() as u64, "identities");
+            progress.set("expanding and writing");
             let mut out = Output::open(args.output.output.as_deref())?;
-            written(crate::report::access::write(
+            written(crate::report::access::write_with_progress(
                 &expansion,
                 args.output.format,
                 out.writer(),
+                &mut |p| {
+                    progress.advance(p.identities, || {
+                        format!("{} rows written", indicatif::HumanCount(p.grants))
+                    })
+                },
             ))?;
             out.finish()?;
             Ok(0)
