@@ -593,6 +593,7 @@ fn decode_body(body: &[u8]) -> Result<Snapshot, SnapshotError> {
         edges: records.edges,
         conflicts: records.conflicts,
         employees: Vec::new(),
+        people_map: Default::default(),
     };
     let report = report?;
     validate(&model)?;

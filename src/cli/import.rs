@@ -249,10 +249,35 @@ fn human(model: &Model, report: &ImportReport) -> String {
     for conflict in &model.conflicts {
         let _ = writeln!(s, "  {}", describe_conflict(model, conflict));
     }
+    if let Some(people) = people_summary(model) {
+        s.push_str(&people.describe(model));
+    }
     s
 }
 
+/// The identity-to-employee links, when there is something to link: a
+/// people map was given, or HRIS employees and identities were loaded
+/// together.
+fn people_summary(model: &Model) -> Option<crate::people::People> {
+    let has_identities = model.entities.iter().any(|e| e.kind == Kind::Identity);
+    (!model.people_map.files.is_empty() || (!model.employees.is_empty() && has_identities))
+        .then(|| crate::people::People::new(model))
+}
+
 fn summary(model: &Model, report: &ImportReport) -> Value {
+    let mut value = summary_without_people(model, report);
+    if let Some(people) = people_summary(model) {
+        value["people"] = json!({
+            "summary": people.summary(model),
+            "conflicts": people.conflicts.iter().map(|c| people.describe_conflict(model, c)).collect::<Vec<_>>(),
+            "ambiguous": people.ambiguous.iter().map(|a| people.describe_ambiguous(model, a)).collect::<Vec<_>>(),
+            "rejections": model.people_map.rejections,
+        });
+    }
+    value
+}
+
+fn summary_without_people(model: &Model, report: &ImportReport) -> Value {
     let c = counts(model);
     json!({
         "files": report.files,
