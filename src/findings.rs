@@ -322,7 +322,6 @@ pub fn findings(
     let identities: Vec<EntityIdx> = (0..m.entities.len() as EntityIdx)
         .filter(|&i| m.entity(i).kind == Kind::Identity)
         .collect();
-    let grants: Vec<Vec<Grant>> = identities.iter().map(|&i| expansion.grants_of(i)).collect();
     let hr_loaded = !m.employees.is_empty();
 
     // Departed employees whose identities are still active or hold access.
@@ -332,8 +331,7 @@ pub fn findings(
         };
         for link in people.links_of_employee(e) {
             let i = link.identity;
-            let k = identities.binary_search(&i).expect("links name identities");
-            let g = &grants[k];
+            let g = &expansion.grants_of(i);
             let active = status(m, i) == Status::Active;
             if !active && g.is_empty() {
                 continue;
@@ -401,8 +399,10 @@ pub fn findings(
         .map(|&c| expansion.closure_of(c).iter().map(|x| x.2).collect())
         .collect();
 
-    for (k, &i) in identities.iter().enumerate() {
-        let g = &grants[k];
+    // One identity's grants at a time: memory stays bounded by the largest
+    // identity's access, not the whole organisation's.
+    for &i in &identities {
+        let g = &expansion.grants_of(i);
         let ent = m.entity(i);
         // Privileged access without MFA.
         if ent.attributes.as_ref().and_then(|a| a.mfa) == Some(false) {
@@ -709,4 +709,49 @@ pub fn table(findings: &[Finding], evidence_as_array: bool) -> Table {
         ]);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Employee, Provenance};
+
+    /// `departure` of one employee with these attributes, at 2026-01-31.
+    #[track_caller]
+    fn check(attributes: &[(&str, &str)], expected: Option<&str>) {
+        let mut m = Model::default();
+        let attributes = attributes
+            .iter()
+            .map(|(k, v)| (m.strings.intern(k), m.strings.intern(v)))
+            .collect();
+        let e = Employee {
+            source: m.strings.intern("hr"),
+            id: m.strings.intern("e1"),
+            name: m.strings.intern("E One"),
+            attributes,
+            managers: Vec::new(),
+            origin: Provenance { file: 0, line: 2 },
+        };
+        m.employees.push(e);
+        let now = parse_timestamp("2026-01-31").unwrap();
+        assert_eq!(departure(&m, 0, now).as_deref(), expected);
+    }
+
+    #[test]
+    fn an_employee_leaves_by_flag_status_or_past_termination_date() {
+        check(
+            &[("is_active", "true"), ("employment_status", "employed")],
+            None,
+        );
+        check(&[("is_active", "false")], Some("is_active false"));
+        check(
+            &[("employment_status", "Terminated")],
+            Some("employment_status \"Terminated\""),
+        );
+        check(&[("termination_date", "2026-02-01T00:00:00Z")], None);
+        check(
+            &[("termination_date", "2026-01-31T00:00:00Z")],
+            Some("termination_date 2026-01-31T00:00:00Z passed"),
+        );
+    }
 }

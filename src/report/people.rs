@@ -97,8 +97,16 @@ fn sorted_employees(expansion: &Expansion) -> Vec<EmployeeIdx> {
     v
 }
 
+/// A row's cells as JSON values: a direct grant's empty provider columns are
+/// `null`, as in the access report.
 fn strings(row: &[String]) -> impl Iterator<Item = Value> + '_ {
-    row.iter().map(|s| Value::String(s.clone()))
+    row.iter().enumerate().map(|(i, s)| {
+        if s.is_empty() && i >= 13 {
+            Value::Null
+        } else {
+            Value::String(s.clone())
+        }
+    })
 }
 
 /// The `--by employee` table.
