@@ -57,16 +57,12 @@ pub fn run(cmd: ReportCommand) -> Outcome {
                 ))?,
                 By::Employee | By::Manager => {
                     let people = People::new(graph.model());
-                    let table = if args.by == By::Employee {
-                        crate::report::people::by_employee(&expansion, &people)
+                    let write = if args.by == By::Employee {
+                        crate::report::people::write_by_employee
                     } else {
-                        crate::report::people::by_manager(&expansion, &people)
+                        crate::report::people::write_by_manager
                     };
-                    written(crate::report::people::write(
-                        &table,
-                        args.output.format,
-                        out.writer(),
-                    ))?
+                    written(write(&expansion, &people, args.output.format, out.writer()))?
                 }
             }
             out.finish()?;

@@ -17,7 +17,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{Format, Table};
+use super::{Format, Table, csv_row, plain};
 use crate::expand::Expansion;
 use crate::people::{EmployeeIdx, People, employee_attr};
 
@@ -109,54 +109,146 @@ fn strings(row: &[String]) -> impl Iterator<Item = Value> + '_ {
     })
 }
 
-/// The `--by employee` table.
-pub fn by_employee(expansion: &Expansion, people: &People) -> Table {
-    let mut table = Table::new(&EMPLOYEE_COLUMNS);
-    for e in sorted_employees(expansion) {
-        for row in employee_rows(expansion, people, e) {
-            table.push(strings(&row).collect());
-        }
-    }
-    table
+/// Rows to bytes one at a time, so a report larger than memory streams:
+/// only table format (aligned columns) holds every row. The bytes are the
+/// same as [`Table::write`] would give.
+struct Sink<'o> {
+    format: Format,
+    out: &'o mut dyn Write,
+    columns: Vec<String>,
+    table: Option<Table>,
+    rows: u64,
 }
 
-/// The `--by manager` table: for each manager (by id), each direct
+impl<'o> Sink<'o> {
+    fn new(columns: &[&str], format: Format, out: &'o mut dyn Write) -> io::Result<Sink<'o>> {
+        let table = (format == Format::Table).then(|| Table::new(columns));
+        if format == Format::Csv {
+            let mut buf = Vec::new();
+            csv_row(&mut buf, columns.iter().copied());
+            out.write_all(&buf)?;
+        }
+        Ok(Sink {
+            format,
+            out,
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            table,
+            rows: 0,
+        })
+    }
+
+    fn object(&self, row: Vec<Value>) -> Value {
+        Value::Object(self.columns.iter().cloned().zip(row).collect())
+    }
+
+    fn push(&mut self, row: Vec<Value>) -> io::Result<()> {
+        self.rows += 1;
+        match self.format {
+            Format::Table => {
+                if let Some(t) = &mut self.table {
+                    t.push(row);
+                }
+                Ok(())
+            }
+            Format::Csv => {
+                let cells: Vec<String> = row.iter().map(plain).collect();
+                let mut buf = Vec::new();
+                csv_row(&mut buf, cells.iter().map(String::as_str));
+                self.out.write_all(&buf)
+            }
+            Format::Jsonl => {
+                let object = self.object(row);
+                serde_json::to_writer(&mut *self.out, &object)?;
+                self.out.write_all(b"\n")
+            }
+            Format::Json => {
+                // An element of a pretty-printed array: indented two spaces.
+                let object = self.object(row);
+                let text = serde_json::to_string_pretty(&object).map_err(io::Error::from)?;
+                let lead: &[u8] = if self.rows == 1 { b"[\n" } else { b",\n" };
+                self.out.write_all(lead)?;
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        self.out.write_all(b"\n")?;
+                    }
+                    self.out.write_all(b"  ")?;
+                    self.out.write_all(line.as_bytes())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> io::Result<u64> {
+        match self.format {
+            Format::Table => {
+                if let Some(t) = &self.table {
+                    t.write(Format::Table, self.out)?;
+                }
+            }
+            Format::Json => {
+                self.out
+                    .write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+            }
+            Format::Csv | Format::Jsonl => {}
+        }
+        Ok(self.rows)
+    }
+}
+
+/// Writes the `--by employee` report; returns the number of rows. Rows are
+/// computed one employee at a time.
+pub fn write_by_employee(
+    expansion: &Expansion,
+    people: &People,
+    format: Format,
+    out: &mut dyn Write,
+) -> io::Result<u64> {
+    let mut sink = Sink::new(&EMPLOYEE_COLUMNS, format, out)?;
+    for e in sorted_employees(expansion) {
+        for row in employee_rows(expansion, people, e) {
+            sink.push(strings(&row).collect())?;
+        }
+    }
+    sink.finish()
+}
+
+/// Writes the `--by manager` report: for each manager (by id), each direct
 /// (depth 1) and indirect report, nearest first then by id, with that
-/// report's rows.
-pub fn by_manager(expansion: &Expansion, people: &People) -> Table {
+/// report's rows. A report's rows are recomputed under each of their
+/// managers rather than cached: memory stays bounded by one employee's
+/// access. Returns the number of rows.
+pub fn write_by_manager(
+    expansion: &Expansion,
+    people: &People,
+    format: Format,
+    out: &mut dyn Write,
+) -> io::Result<u64> {
     let m = expansion.model();
     let mut columns: Vec<&str> = MANAGER_PREFIX.to_vec();
     columns.extend(EMPLOYEE_COLUMNS);
-    let mut table = Table::new(&columns);
+    let mut sink = Sink::new(&columns, format, out)?;
     let order = sorted_employees(expansion);
     let mut rank = vec![0usize; m.employees.len()];
     for (r, &e) in order.iter().enumerate() {
         rank[e as usize] = r;
     }
-    let mut cache: Vec<Option<Vec<Vec<String>>>> = vec![None; m.employees.len()];
     for &manager in &order {
         let mut reports = people.reports_of(manager);
         reports.sort_by_key(|&(e, depth)| (depth, rank[e as usize]));
         let boss = &m.employees[manager as usize];
         for (e, depth) in reports {
-            let rows = cache[e as usize].get_or_insert_with(|| employee_rows(expansion, people, e));
-            for row in rows.iter() {
+            for row in employee_rows(expansion, people, e) {
                 let mut cells = vec![
                     json!(m.str(boss.source)),
                     json!(m.str(boss.id)),
                     json!(m.str(boss.name)),
                     json!(depth),
                 ];
-                cells.extend(strings(row));
-                table.push(cells);
+                cells.extend(strings(&row));
+                sink.push(cells)?;
             }
         }
     }
-    table
-}
-
-/// Writes a per-person table; returns the number of rows.
-pub fn write(table: &Table, format: Format, out: &mut dyn Write) -> io::Result<u64> {
-    table.write(format, out)?;
-    Ok(table.rows.len() as u64)
+    sink.finish()
 }

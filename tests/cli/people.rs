@@ -36,6 +36,9 @@ golden_cases! { "people":
     unmapped_no_auto_map => ["people", "unmapped", HR, OKTA, GITHUB, AWS, "--no-auto-map"],
     by_employee => ["report", "access", "--by", "employee", HR, OKTA, GITHUB, AWS, "--people-map", MAP],
     by_employee_csv => ["report", "access", "--by", "employee", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "--format", "csv"],
+    // No HRIS data: no employees, an empty report in every format.
+    by_employee_json_no_hr => ["report", "access", "--by", "employee", OKTA, "--format", "json"],
+    by_employee_csv_no_hr => ["report", "access", "--by", "employee", OKTA, "--format", "csv"],
     by_manager => ["report", "access", "--by", "manager", HR, OKTA, GITHUB, AWS, "--people-map", MAP],
     by_manager_json => ["report", "access", "--by", "manager", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "--format", "json"],
     by_manager_jsonl => ["report", "access", "--by", "manager", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "--format", "jsonl"],
