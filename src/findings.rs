@@ -289,11 +289,20 @@ fn grant_evidence(expansion: &Expansion, g: &Grant) -> String {
     }
 }
 
-fn limited(mut lines: Vec<String>) -> Vec<String> {
-    if lines.len() > MAX_EVIDENCE {
-        let more = lines.len() - MAX_EVIDENCE;
+/// `lines` followed by the evidence of `grants`, cut to [`MAX_EVIDENCE`]
+/// lines plus "… and N more". Only the grants shown are rendered: an
+/// identity can hold millions.
+fn limited<'a>(
+    expansion: &Expansion,
+    mut lines: Vec<String>,
+    grants: impl ExactSizeIterator<Item = &'a Grant>,
+) -> Vec<String> {
+    let total = lines.len() + grants.len();
+    let room = MAX_EVIDENCE.saturating_sub(lines.len());
+    lines.extend(grants.take(room).map(|g| grant_evidence(expansion, g)));
+    if total > MAX_EVIDENCE {
         lines.truncate(MAX_EVIDENCE);
-        lines.push(format!("… and {more} more"));
+        lines.push(format!("… and {} more", total - MAX_EVIDENCE));
     }
     lines
 }
@@ -343,7 +352,7 @@ pub fn findings(
             if !g.is_empty() {
                 state.push(format!("holds {}", plural(g.len(), "grant")));
             }
-            let mut evidence = vec![
+            let evidence = vec![
                 format!(
                     "{}: employee {} left: {why}",
                     m.location(m.employees[e as usize].origin),
@@ -359,7 +368,7 @@ pub fn findings(
                     ),
                 ),
             ];
-            evidence.extend(g.iter().map(|g| grant_evidence(expansion, g)));
+            let evidence_grants = g.iter();
             out.push(Finding {
                 order: Default::default(),
                 severity: if g.is_empty() {
@@ -379,7 +388,7 @@ pub fn findings(
                     employee_label(m, e),
                     state.join(" and ")
                 ),
-                evidence: limited(evidence),
+                evidence: limited(expansion, evidence, evidence_grants),
                 fix: if link.relation == Relation::Is {
                     "disable the account and remove its access".into()
                 } else {
@@ -417,8 +426,8 @@ pub fn findings(
                 let mut perms: Vec<&str> = privileged.iter().map(|g| m.str(g.permission)).collect();
                 perms.sort_unstable();
                 perms.dedup();
-                let mut evidence = vec![declared(m, i, "MfaEnabled false")];
-                evidence.extend(privileged.iter().map(|g| grant_evidence(expansion, g)));
+                let evidence = vec![declared(m, i, "MfaEnabled false")];
+                let evidence_grants = privileged.iter().copied();
                 out.push(Finding {
                     order: Default::default(),
                     severity: Severity::High,
@@ -429,7 +438,7 @@ pub fn findings(
                         plural(privileged.len(), "grant is"),
                         perms.join(", ")
                     ),
-                    evidence: limited(evidence),
+                    evidence: limited(expansion, evidence, evidence_grants),
                     fix: "turn on MFA or remove the privileged permission".into(),
                 });
             }
@@ -453,8 +462,8 @@ pub fn findings(
                     .attributes
                     .as_ref()
                     .map_or("", |a| m.str(a.status));
-                let mut evidence = vec![declared(m, c, &format!("status {status_text:?}"))];
-                evidence.extend(through.iter().map(|g| grant_evidence(expansion, g)));
+                let evidence = vec![declared(m, c, &format!("status {status_text:?}"))];
+                let evidence_grants = through.iter().copied();
                 out.push(Finding {
                     order: Default::default(),
                     severity: Severity::Medium,
@@ -470,7 +479,7 @@ pub fn findings(
                         status_text.to_lowercase(),
                         label(m, c)
                     ),
-                    evidence: limited(evidence),
+                    evidence: limited(expansion, evidence, evidence_grants),
                     fix: "remove the identity from the connection, or the connection's grants"
                         .into(),
                 });
@@ -482,12 +491,12 @@ pub fn findings(
                 .links_of_identity(i)
                 .any(|l| l.relation == Relation::Owns);
             if service && !owned {
-                let mut evidence = vec![declared(
+                let evidence = vec![declared(
                     m,
                     i,
                     &format!("source type {:?}", m.str(ent.source_type)),
                 )];
-                evidence.extend(g.iter().map(|g| grant_evidence(expansion, g)));
+                let evidence_grants = g.iter();
                 out.push(Finding {
                     order: Default::default(),
                     severity: if g.is_empty() {
@@ -501,12 +510,12 @@ pub fn findings(
                         "service account with no OWNS owner, holding {}",
                         plural(g.len(), "grant")
                     ),
-                    evidence: limited(evidence),
+                    evidence: limited(expansion, evidence, evidence_grants),
                     fix: "add an OWNS row naming the responsible employee to the people map".into(),
                 });
             } else if !service && !people.is_mapped(i) && !g.is_empty() {
-                let mut evidence = vec![declared(m, i, "declared")];
-                evidence.extend(g.iter().map(|g| grant_evidence(expansion, g)));
+                let evidence = vec![declared(m, i, "declared")];
+                let evidence_grants = g.iter();
                 out.push(Finding {
                     order: Default::default(),
                     severity: Severity::Medium,
@@ -516,7 +525,7 @@ pub fn findings(
                         "linked to no employee, holding {}",
                         plural(g.len(), "grant")
                     ),
-                    evidence: limited(evidence),
+                    evidence: limited(expansion, evidence, evidence_grants),
                     fix: "map it to its employee (whocan people unmapped) or remove it".into(),
                 });
             }
@@ -536,15 +545,15 @@ pub fn findings(
                 Some(_) => None,
             };
             if let Some(stale) = stale {
-                let mut evidence = vec![declared(m, i, &stale)];
-                evidence.extend(g.iter().map(|g| grant_evidence(expansion, g)));
+                let evidence = vec![declared(m, i, &stale)];
+                let evidence_grants = g.iter();
                 out.push(Finding {
                     order: Default::default(),
                     severity: Severity::Low,
                     kind: FindingKind::DormantAccount,
                     entity: label(m, i),
                     detail: format!("{stale}, holding {}", plural(g.len(), "grant")),
-                    evidence: limited(evidence),
+                    evidence: limited(expansion, evidence, evidence_grants),
                     fix: format!(
                         "disable the account or confirm it is needed (dormant after {} days)",
                         opts.dormant_days
