@@ -9,7 +9,8 @@
 //! rows, a duplicate row, a conflicting second IS employee and one rejected
 //! row per reason (unknown employee, unknown identity, bad relation, a
 //! connection instead of an identity, empty Employee Email). The data holds
-//! one case of every finding; findings always run with `--as-of`, so the
+//! one case of every finding (bob-gh holds more grants than the evidence
+//! shows, so "… and N more" is covered); findings always run with `--as-of`, so the
 //! goldens do not depend on the clock.
 
 use crate::golden_cases;
