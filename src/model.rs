@@ -458,6 +458,100 @@ pub struct Model {
     /// appearance; at most one per (entity, name).
     #[serde(default)]
     pub properties: Vec<Property>,
+    /// Identity-to-employee mapping files (`--people-map`): accepted rows as
+    /// loaded, rejected rows, and whether automatic matching is on. Links
+    /// are derived from it by `people::People::new`.
+    #[serde(default)]
+    pub people_map: PeopleMap,
+}
+
+/// How an identity relates to an employee
+/// (reference/balkanid-identity-employee-mapping.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Relation {
+    /// The account the employee logs into and uses.
+    Is,
+    /// A service account the employee is responsible for.
+    Owns,
+}
+
+impl Relation {
+    /// `IS` or `OWNS`, as written in mapping files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Is => "IS",
+            Relation::Owns => "OWNS",
+        }
+    }
+}
+
+/// One accepted row of an identity-to-employee mapping file, as loaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleMapRow {
+    /// The Source column (may be empty when the id is unique).
+    pub source: String,
+    /// Identity ID.
+    pub identity_id: String,
+    /// Employee Email, `<…>` stripped, as written otherwise.
+    pub employee_email: String,
+    /// The Relation column.
+    pub relation: Relation,
+    /// The mapping file, as given.
+    pub file: PathBuf,
+    /// 1-based line of the record.
+    pub line: u64,
+}
+
+/// One rejected row of a mapping file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleMapRejection {
+    /// The mapping file, as given.
+    pub file: PathBuf,
+    /// 1-based line of the record.
+    pub line: u64,
+    /// 1-based column of the offending cell.
+    pub column: usize,
+    /// A sentence naming the header and quoting the value.
+    pub reason: String,
+}
+
+impl fmt::Display for PeopleMapRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.reason
+        )
+    }
+}
+
+/// One mapping file and what was read from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleMapFile {
+    /// The file, as given.
+    pub path: PathBuf,
+    /// Data rows read (the header excluded).
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+}
+
+/// Everything the identity-to-employee mapping files said.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleMap {
+    /// Every mapping file, in command-line order.
+    pub files: Vec<PeopleMapFile>,
+    /// Accepted rows, in input order (identical rows kept: provenance).
+    pub rows: Vec<PeopleMapRow>,
+    /// Rejected rows, in input order.
+    pub rejections: Vec<PeopleMapRejection>,
+    /// `--no-auto-map`: identities are linked by explicit rows only.
+    pub no_auto_map: bool,
 }
 
 impl Model {

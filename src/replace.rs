@@ -74,6 +74,9 @@ pub fn replace_sources(
     let mut merged = Model::default();
     append(&mut merged, &base, |s| !replaced.contains(s));
     append(&mut merged, &fresh, |_| true);
+    // The identity-to-employee map is keyed by strings, not by source: it
+    // stays; rows naming an identity the re-upload removed link nothing.
+    merged.people_map = base.people_map.clone();
 
     let dropped: BTreeSet<&std::path::Path> = base_report
         .files

@@ -16,7 +16,8 @@
 //!                               1 the string table (model.strings)
 //!                               2 sources, entities, edges, conflicts
 //!                               3 ImportReport (rejected rows included)
-//!                               4 HRIS employees and typed properties
+//!                               4 HRIS employees, typed properties and
+//!                                 the identity-to-employee people map
 //! ```
 //!
 //! Version 1 (whocan before HRIS employees and properties were kept) has the
@@ -52,7 +53,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::import::ImportReport;
 use crate::model::{
-    Attributes, Conflict, Edge, Employee, Entity, Interner, Model, Property, Provenance,
+    Attributes, Conflict, Edge, Employee, Entity, Interner, Model, PeopleMap, Property, Provenance,
     SourceFile, Sym, Value,
 };
 
@@ -279,11 +280,12 @@ const SECTIONS: usize = 5;
 /// Number of sections in a format-1 body: no section 4.
 const SECTIONS_V1: usize = 4;
 
-/// Section 4 as written: HRIS employees and typed properties.
+/// Section 4 as written: HRIS employees, typed properties, people map.
 #[derive(Serialize)]
 struct PeopleRef<'a> {
     employees: &'a [Employee],
     properties: &'a [Property],
+    people_map: &'a PeopleMap,
 }
 
 /// Section 4 as read. Field order must match [`PeopleRef`].
@@ -291,6 +293,7 @@ struct PeopleRef<'a> {
 struct People {
     employees: Vec<Employee>,
     properties: Vec<Property>,
+    people_map: PeopleMap,
 }
 
 /// A decoded header.
@@ -369,6 +372,7 @@ pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
         PeopleRef {
             employees: &model.employees,
             properties: &model.properties,
+            people_map: &model.people_map,
         },
         &mut body,
     )?;
@@ -642,6 +646,7 @@ fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
         conflicts: records.conflicts,
         employees: people.employees,
         properties: people.properties,
+        people_map: people.people_map,
     };
     let report = report?;
     validate(&model)?;

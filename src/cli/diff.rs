@@ -85,6 +85,8 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
         files,
         source: if snapshot { None } else { source.clone() },
         mapping: None,
+        people_map: Vec::new(),
+        no_auto_map: false,
     })
 }
 

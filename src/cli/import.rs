@@ -270,6 +270,9 @@ fn human(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Stri
     for conflict in &model.conflicts {
         let _ = writeln!(s, "  {}", describe_conflict(model, conflict));
     }
+    if let Some(people) = people_summary(model) {
+        s.push_str(&people.describe(model));
+    }
     for r in replaced {
         let _ = writeln!(s, "{}", describe_replacement(r));
     }
@@ -328,7 +331,29 @@ pub fn describe_replacement(r: &Replacement) -> String {
     s
 }
 
+/// The identity-to-employee links, when there is something to link: a
+/// people map was given, or HRIS employees and identities were loaded
+/// together.
+fn people_summary(model: &Model) -> Option<crate::people::People> {
+    let has_identities = model.entities.iter().any(|e| e.kind == Kind::Identity);
+    (!model.people_map.files.is_empty() || (!model.employees.is_empty() && has_identities))
+        .then(|| crate::people::People::new(model))
+}
+
 fn summary(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Value {
+    let mut value = summary_without_people(model, report, replaced);
+    if let Some(people) = people_summary(model) {
+        value["people"] = json!({
+            "summary": people.summary(model),
+            "conflicts": people.conflicts.iter().map(|c| people.describe_conflict(model, c)).collect::<Vec<_>>(),
+            "ambiguous": people.ambiguous.iter().map(|a| people.describe_ambiguous(model, a)).collect::<Vec<_>>(),
+            "rejections": model.people_map.rejections,
+        });
+    }
+    value
+}
+
+fn summary_without_people(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Value {
     let c = counts(model);
     json!({
         "files": report.files,

@@ -6,9 +6,11 @@
 
 mod bench_queries;
 mod diff;
+mod findings;
 mod generate;
 mod import;
 mod map;
+mod people;
 mod query;
 mod report;
 mod run;
@@ -68,6 +70,14 @@ enum Command {
     /// Work with mapping files for arbitrary CSV (`FILE.csv:MAPPING.toml`).
     #[command(subcommand)]
     Map(map::MapCommand),
+    /// Identities and the employees they belong to: `people unmapped`
+    /// writes the CSV to fill in for `--people-map`.
+    #[command(subcommand)]
+    People(people::PeopleCommand),
+    /// Audit findings (orphaned, ownerless, departed, dormant, privileged
+    /// without MFA, disabled connections, data quality) with evidence and a
+    /// fix hint; `--fail-on SEVERITY` exits 1 when one is found.
+    Findings(findings::FindingsArgs),
 }
 
 /// Input files shared by every command that takes data.
@@ -87,6 +97,14 @@ pub struct DataArgs {
     /// mapping file.
     #[arg(long, value_name = "MAPPING.toml")]
     pub mapping: Option<PathBuf>,
+    /// Identity-to-employee mapping CSV (`whocan people unmapped`, filled in:
+    /// Employee Email and Relation IS / OWNS); may be repeated.
+    #[arg(long = "people-map", value_name = "FILE.csv")]
+    pub people_map: Vec<PathBuf>,
+    /// Link identities to employees by mapping rows only, not by matching
+    /// emails and usernames.
+    #[arg(long)]
+    pub no_auto_map: bool,
 }
 
 /// Splits `FILE.csv:MAPPING.toml` into its two paths: only when the whole
@@ -176,6 +194,8 @@ pub fn run() -> u8 {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Map(cmd) => map::run(cmd),
+        Command::People(cmd) => people::run(cmd),
+        Command::Findings(args) => findings::run(args),
     };
     match outcome {
         Ok(code) => code,
@@ -319,7 +339,7 @@ pub fn import_replacing(
     ImportReport,
     Vec<crate::replace::Replacement>,
 ) {
-    match load_snapshot_input(data) {
+    let (mut model, mut report, replaced) = match load_snapshot_input(data) {
         SnapshotInput::None => {
             let (model, report) = import_csv(data);
             (model, report, Vec::new())
@@ -336,7 +356,21 @@ pub fn import_replacing(
             }
             crate::replace::replace_sources((base, base_report), fresh)
         }
+    };
+    // Mapping rows are checked against the identities and employees just
+    // loaded, so people maps are read last (see `people::load_map`).
+    model.people_map.no_auto_map |= data.no_auto_map;
+    for path in &data.people_map {
+        if let Err(e) = crate::people::load_map(&mut model, path) {
+            report.files.push(crate::import::FileReport {
+                path: path.clone(),
+                source: "people-map".into(),
+                refused: Some(Failure::from(e).message),
+                ..Default::default()
+            });
+        }
     }
+    (model, report, replaced)
 }
 
 /// Imports CSV files (19-column or mapped).
@@ -463,6 +497,13 @@ pub fn load(data: &DataArgs) -> Result<(AccessGraph, ImportReport), Failure> {
         warn(&format!(
             "{rejected} row{} rejected; `whocan import` lists them with file:line:column",
             if rejected == 1 { "" } else { "s" }
+        ));
+    }
+    let mapping_rejected = model.people_map.rejections.len();
+    if mapping_rejected > 0 {
+        warn(&format!(
+            "{mapping_rejected} people-map row{} rejected; `whocan import` lists them with file:line:column",
+            if mapping_rejected == 1 { "" } else { "s" }
         ));
     }
     Ok((AccessGraph::new(model), report))

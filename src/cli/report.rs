@@ -1,17 +1,32 @@
-//! `whocan report access FILES…`: the effective-access report.
+//! `whocan report access FILES… [--by identity|employee|manager]`: the
+//! effective-access report, per identity (the default) or per person.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::{DataArgs, Outcome, Output, OutputArgs, Progress, load, written};
 use crate::expand::Expansion;
+use crate::people::People;
 
 /// Report kinds.
 #[derive(Subcommand, Debug)]
 pub enum ReportCommand {
     /// Every identity's effective access with its provider: one row per
     /// (identity, target, permission, provider), sorted by identity id,
-    /// target id, permission, provider id.
+    /// target id, permission, provider id. `--by employee` / `--by manager`
+    /// report it per person instead (see README, "People").
     Access(AccessArgs),
+}
+
+/// Whose access each row is listed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// One row per identity, target, permission and provider.
+    Identity,
+    /// Each HRIS employee's access through the identities they IS and the
+    /// service accounts they OWN (`relation` column).
+    Employee,
+    /// Each manager's direct and indirect reports' access.
+    Manager,
 }
 
 /// Arguments of `whocan report access`.
@@ -21,6 +36,9 @@ pub struct AccessArgs {
     data: DataArgs,
     #[command(flatten)]
     output: OutputArgs,
+    /// Whose access each row is listed under.
+    #[arg(long, value_enum, default_value_t = By::Identity)]
+    by: By,
 }
 
 pub fn run(cmd: ReportCommand) -> Outcome {
@@ -29,19 +47,32 @@ pub fn run(cmd: ReportCommand) -> Outcome {
             let (graph, _) = load(&args.data)?;
             let progress = Progress::start("expanding");
             let expansion = Expansion::new(&graph);
-            progress.bar(expansion.identities().len() as u64, "identities");
             progress.set("expanding and writing");
             let mut out = Output::open(args.output.output.as_deref())?;
-            written(crate::report::access::write_with_progress(
-                &expansion,
-                args.output.format,
-                out.writer(),
-                &mut |p| {
-                    progress.advance(p.identities, || {
-                        format!("{} rows written", indicatif::HumanCount(p.grants))
-                    })
-                },
-            ))?;
+            match args.by {
+                By::Identity => {
+                    progress.bar(expansion.identities().len() as u64, "identities");
+                    written(crate::report::access::write_with_progress(
+                        &expansion,
+                        args.output.format,
+                        out.writer(),
+                        &mut |p| {
+                            progress.advance(p.identities, || {
+                                format!("{} rows written", indicatif::HumanCount(p.grants))
+                            })
+                        },
+                    ))?
+                }
+                By::Employee | By::Manager => {
+                    let people = People::new(graph.model());
+                    let write = if args.by == By::Employee {
+                        crate::report::people::write_by_employee
+                    } else {
+                        crate::report::people::write_by_manager
+                    };
+                    written(write(&expansion, &people, args.output.format, out.writer()))?
+                }
+            }
             out.finish()?;
             Ok(0)
         }

@@ -51,6 +51,8 @@ pub fn run(args: RunArgs) -> Outcome {
         files: args.data.clone(),
         source: args.source.clone(),
         mapping: None,
+        people_map: Vec::new(),
+        no_auto_map: false,
     })?;
     let engine = Engine::new(&graph);
     let mut out = Output::open(args.output.output.as_deref())?;

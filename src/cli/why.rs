@@ -63,6 +63,8 @@ pub fn run(args: WhyArgs) -> Outcome {
         files: args.args[..n - 2].iter().map(Into::into).collect(),
         source: args.source.clone(),
         mapping: None,
+        people_map: Vec::new(),
+        no_auto_map: false,
     };
     // The answer's errors point into this text, as if typed at the prompt.
     let prefix = if args.not { "why not " } else { "why " };

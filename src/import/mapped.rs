@@ -904,18 +904,9 @@ fn parse_employee(columns: &[Resolved], cells: &[&str], line: u64) -> Result<Row
     })
 }
 
-/// Adds an employee unless an earlier row named it (ids compared lowercase):
-/// the first row wins.
+/// Adds an employee; the caller has checked that no earlier row named it
+/// (ids compared lowercase): the first row wins.
 fn add_employee(imp: &mut Importer, e: &EmployeeRow, source: Sym, at: Provenance) {
-    let lower = e.id.to_lowercase();
-    let model = &imp.model;
-    if model
-        .employees
-        .iter()
-        .any(|x| x.source == source && model.str(x.id).to_lowercase() == lower)
-    {
-        return;
-    }
     let employee = crate::model::Employee {
         source,
         id: imp.intern(&e.id),
@@ -1332,6 +1323,15 @@ fn read<R: Read>(
     }
     let application = mapping.application.as_deref().unwrap_or("").trim();
     let mut app = None;
+    // Employee ids of this source already known (lowercase): the first row
+    // naming an employee wins, across files of one source too.
+    let mut employees: std::collections::HashSet<String> = imp
+        .model
+        .employees
+        .iter()
+        .filter(|e| e.source == source)
+        .map(|e| imp.model.str(e.id).to_lowercase())
+        .collect();
     for row in rows {
         report.rows_read += 1;
         let row = match row {
@@ -1347,7 +1347,9 @@ fn read<R: Read>(
             line: row.line.min(u32::MAX as u64) as u32,
         };
         if let Some(employee) = &row.employee {
-            add_employee(imp, employee, source, at);
+            if employees.insert(employee.id.to_lowercase()) {
+                add_employee(imp, employee, source, at);
+            }
             continue;
         }
         accept(imp, &row, source, application, &mut app, at, report);

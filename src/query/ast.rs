@@ -116,6 +116,28 @@ pub enum Query {
     Stats,
     /// `cycles`: the nesting cycles only.
     Cycles,
+    /// `what can person P reach`: an HRIS employee's access through every
+    /// identity they IS and every service account they OWNS.
+    PersonWhat {
+        /// The employee, by id, email or name.
+        person: EntityRef,
+    },
+    /// `who owns X`: the employees with an OWNS link to identity X; for a
+    /// connection or resource, the owners of the identities reaching it.
+    Owners {
+        /// The identity, connection or resource.
+        entity: EntityRef,
+    },
+    /// `manager of P`: P's direct (depth 1) and indirect managers.
+    Managers {
+        /// The employee.
+        person: EntityRef,
+    },
+    /// `reports of P`: P's direct (depth 1) and indirect reports.
+    Reports {
+        /// The employee.
+        person: EntityRef,
+    },
 }
 
 impl Query {
@@ -132,6 +154,10 @@ impl Query {
             Query::Find { .. } => "find",
             Query::Stats => "stats",
             Query::Cycles => "cycles",
+            Query::PersonWhat { .. } => "what can person",
+            Query::Owners { .. } => "who owns",
+            Query::Managers { .. } => "manager of",
+            Query::Reports { .. } => "reports of",
         }
     }
 }

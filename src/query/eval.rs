@@ -20,7 +20,8 @@ use super::parse::suggest;
 use super::{Answer, ErrorKind, Picture, PictureEdge, PictureNode, QueryError};
 use crate::expand::{Expansion, Grant};
 use crate::graph::AccessGraph;
-use crate::model::{EdgeIdx, EntityIdx, Kind, Model, Sym};
+use crate::model::{EdgeIdx, EntityIdx, Kind, Model, Relation, Sym};
+use crate::people::{EmployeeIdx, EmployeeLookupError, People, employee_attr};
 use crate::report::Table;
 
 /// Most paths `why` collects before it stops looking.
@@ -89,6 +90,9 @@ pub struct Engine<'g> {
     folded: OnceLock<Vec<(Sym, EntityIdx, Field)>>,
     /// Distinct permissions.
     permissions: Vec<Sym>,
+    /// Identity-employee links and the manager hierarchy; built on first
+    /// need (only person questions use them).
+    people: OnceLock<People>,
 }
 
 /// Compares two strings ASCII-case-insensitively.
@@ -167,6 +171,7 @@ impl<'g> Engine<'g> {
             exact,
             folded: OnceLock::new(),
             permissions,
+            people: OnceLock::new(),
         }
     }
 
@@ -635,6 +640,10 @@ impl<'g> Engine<'g> {
             Query::Find { text } => self.find(text),
             Query::Stats => self.stats(),
             Query::Cycles => self.cycles(),
+            Query::PersonWhat { person } => self.person_what(person)?,
+            Query::Owners { entity } => self.owners(entity)?,
+            Query::Managers { person } => self.hierarchy(person, false)?,
+            Query::Reports { person } => self.hierarchy(person, true)?,
         };
         if ask.count {
             let mut t = Table::new(&["count"]);
@@ -1444,6 +1453,264 @@ impl<'g> Engine<'g> {
         format!("{{{}}}", names.join(", "))
     }
 
+    // ---- people ----
+
+    /// The identity-employee links, built on first use.
+    pub fn people(&self) -> &People {
+        self.people.get_or_init(|| People::new(self.model))
+    }
+
+    /// Resolves an employee reference by `source/id`, id, email or name.
+    fn resolve_person(&self, r: &EntityRef) -> Result<EmployeeIdx, QueryError> {
+        crate::people::find_employee(self.model, &r.text).map_err(|e| QueryError {
+            pos: r.pos,
+            width: r.width,
+            kind: match e {
+                EmployeeLookupError::Unknown { suggestion } => ErrorKind::UnknownEmployee {
+                    text: r.text.clone(),
+                    suggestion,
+                },
+                EmployeeLookupError::Ambiguous {
+                    how,
+                    mut candidates,
+                } => {
+                    let more = candidates.len().saturating_sub(MAX_CANDIDATES);
+                    candidates.truncate(MAX_CANDIDATES);
+                    if more > 0 {
+                        candidates.push(format!("… and {more} more"));
+                    }
+                    ErrorKind::AmbiguousEmployee {
+                        text: r.text.clone(),
+                        how: how.to_string(),
+                        candidates,
+                    }
+                }
+            },
+        })
+    }
+
+    fn person_named(&self, e: EmployeeIdx) -> String {
+        let emp = &self.model.employees[e as usize];
+        format!("{} ({})", self.model.str(emp.name), self.model.str(emp.id))
+    }
+
+    fn person_what(&self, person: &EntityRef) -> Result<Evaluated, QueryError> {
+        let m = self.model;
+        let e = self.resolve_person(person)?;
+        let people = self.people();
+        let mut t = Table::new(&[
+            "relation",
+            "source",
+            "identity_id",
+            "identity_name",
+            "target_id",
+            "target_name",
+            "target_type",
+            "permission",
+            "provider_id",
+            "provider_name",
+            "mapping",
+        ]);
+        let mut rows: Vec<(Relation, EntityIdx, crate::expand::Grant, String)> = Vec::new();
+        for link in people.links_of_employee(e) {
+            let how = people.describe_how(m, link.how);
+            for g in self.expansion.grants_of(link.identity) {
+                rows.push((link.relation, link.identity, g, how.clone()));
+            }
+        }
+        rows.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| self.order(a.1, b.1))
+                .then_with(|| self.order(a.2.target, b.2.target))
+                .then_with(|| m.str(a.2.permission).cmp(m.str(b.2.permission)))
+                .then_with(|| match (a.2.provider, b.2.provider) {
+                    (Some(x), Some(y)) => self.order(x, y),
+                    (x, y) => x.is_some().cmp(&y.is_some()),
+                })
+        });
+        let mut subjects = Vec::new();
+        for (relation, i, g, how) in &rows {
+            subjects.push(g.target);
+            let target = m.entity(g.target);
+            t.push(vec![
+                json!(relation.as_str()),
+                json!(self.source(*i)),
+                json!(self.id(*i)),
+                json!(m.str(m.entity(*i).name)),
+                json!(self.id(g.target)),
+                json!(m.str(target.name)),
+                json!(format!("{}/{}", target.kind, m.str(target.source_type))),
+                json!(m.str(g.permission)),
+                g.provider.map_or(Value::Null, |p| json!(self.id(p))),
+                g.provider.map_or(Value::Null, |p| json!(self.label(p))),
+                json!(how),
+            ]);
+        }
+        subjects.sort_unstable();
+        subjects.dedup();
+        let mut answer = Answer {
+            table: t,
+            group_columns: 4,
+            null_as: vec![(9, "(direct)")],
+            ..Answer::default()
+        };
+        if rows.is_empty() {
+            let n = people.links_of_employee(e).len();
+            answer.notes.push(format!(
+                "{} reaches nothing through {} linked identit{}",
+                self.person_named(e),
+                n,
+                if n == 1 { "y" } else { "ies" }
+            ));
+        }
+        Ok(Evaluated {
+            count: subjects.len() as u64,
+            answer,
+            subjects,
+        })
+    }
+
+    /// Rows of employees: the columns every person answer shares.
+    fn person_cells(&self, e: EmployeeIdx) -> Vec<Value> {
+        let emp = &self.model.employees[e as usize];
+        vec![
+            json!(self.model.str(emp.id)),
+            json!(self.model.str(emp.name)),
+            json!(employee_attr(self.model, e, "email")),
+        ]
+    }
+
+    fn owners(&self, entity: &EntityRef) -> Result<Evaluated, QueryError> {
+        let m = self.model;
+        let x = self.resolve(entity)?;
+        let people = self.people();
+        // (employee, identity, permission) — the permission only when X is a
+        // connection or resource reached by the owned identity.
+        let mut found: Vec<(EmployeeIdx, EntityIdx, Option<Sym>, String)> = Vec::new();
+        if self.kind(x) == Kind::Identity {
+            for l in people.links_of_identity(x) {
+                if l.relation == Relation::Owns {
+                    found.push((l.employee, x, None, people.describe_how(m, l.how)));
+                }
+            }
+        } else {
+            for g in self.who_grants(x, None) {
+                for l in people.links_of_identity(g.identity) {
+                    if l.relation == Relation::Owns {
+                        found.push((
+                            l.employee,
+                            g.identity,
+                            Some(g.permission),
+                            people.describe_how(m, l.how),
+                        ));
+                    }
+                }
+            }
+        }
+        let emp_id = |e: EmployeeIdx| m.str(m.employees[e as usize].id);
+        found.sort_by(|a, b| {
+            emp_id(a.0)
+                .cmp(emp_id(b.0))
+                .then_with(|| a.0.cmp(&b.0))
+                .then_with(|| self.order(a.1, b.1))
+                .then_with(|| a.2.map(|p| m.str(p)).cmp(&b.2.map(|p| m.str(p))))
+        });
+        found.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
+        let mut t = Table::new(&[
+            "employee_id",
+            "employee_name",
+            "employee_email",
+            "source",
+            "identity_id",
+            "identity_name",
+            "permission",
+            "mapping",
+        ]);
+        for (e, i, p, how) in &found {
+            let mut row = self.person_cells(*e);
+            row.extend([
+                json!(self.source(*i)),
+                json!(self.id(*i)),
+                json!(m.str(m.entity(*i).name)),
+                p.map_or(Value::Null, |p| json!(m.str(p))),
+                json!(how),
+            ]);
+            t.push(row);
+        }
+        let mut employees: Vec<EmployeeIdx> = found.iter().map(|f| f.0).collect();
+        employees.sort_unstable();
+        employees.dedup();
+        let mut answer = Answer {
+            table: t,
+            group_columns: 3,
+            ..Answer::default()
+        };
+        if found.is_empty() {
+            let mut note = if self.kind(x) == Kind::Identity {
+                format!("nobody OWNS {}", self.named(x))
+            } else {
+                format!("no identity reaching {} has an OWNS owner", self.named(x))
+            };
+            let users: Vec<String> = people
+                .links_of_identity(x)
+                .filter(|l| l.relation == Relation::Is)
+                .map(|l| self.person_named(l.employee))
+                .collect();
+            if !users.is_empty() {
+                note.push_str(&format!(" (it IS {})", users.join(", ")));
+            }
+            answer.notes.push(note);
+        }
+        Ok(Evaluated {
+            count: employees.len() as u64,
+            answer,
+            subjects: Vec::new(),
+        })
+    }
+
+    /// `reports of P` (`down`) or `manager of P`: nearest first, then by id.
+    fn hierarchy(&self, person: &EntityRef, down: bool) -> Result<Evaluated, QueryError> {
+        let m = self.model;
+        let e = self.resolve_person(person)?;
+        let people = self.people();
+        let mut found = if down {
+            people.reports_of(e)
+        } else {
+            people.managers_of(e)
+        };
+        let emp_id = |e: EmployeeIdx| m.str(m.employees[e as usize].id);
+        found.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| emp_id(a.0).cmp(emp_id(b.0))));
+        let mut t = Table::new(&[
+            "depth",
+            "employee_id",
+            "employee_name",
+            "employee_email",
+            "employee_source",
+        ]);
+        for &(r, depth) in &found {
+            let mut row = vec![json!(depth)];
+            row.extend(self.person_cells(r));
+            row.push(json!(m.str(m.employees[r as usize].source)));
+            t.push(row);
+        }
+        let mut answer = Answer {
+            table: t,
+            ..Answer::default()
+        };
+        if found.is_empty() {
+            answer.notes.push(format!(
+                "{} has no {}",
+                self.person_named(e),
+                if down { "reports" } else { "manager" }
+            ));
+        }
+        Ok(Evaluated {
+            count: found.len() as u64,
+            answer,
+            subjects: Vec::new(),
+        })
+    }
+
     /// Checks an expectation.
     pub fn check(&self, expectation: &Expectation) -> Result<Verdict, QueryError> {
         let m = self.model;
@@ -1451,7 +1718,13 @@ impl<'g> Engine<'g> {
             Expectation::Set { query, cmp, items } => {
                 if matches!(
                     query,
-                    Query::Why { .. } | Query::Stats | Query::Cycles | Query::Show { .. }
+                    Query::Why { .. }
+                        | Query::Stats
+                        | Query::Cycles
+                        | Query::Show { .. }
+                        | Query::Owners { .. }
+                        | Query::Managers { .. }
+                        | Query::Reports { .. }
                 ) {
                     return Err(QueryError::unsupported(
                         Pos::default(),

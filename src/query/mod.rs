@@ -21,11 +21,14 @@
 //!             | "why" ["not"] ENT ENT ["with" P]  |  "via which group" ENT ENT
 //!             | "members" ["of"] ENT  |  "groups" ["of"] ENT
 //!             | "show" ENT  |  "find" TEXT  |  "stats"  |  "cycles"
+//!             | "what can person" PERSON "reach"  |  "who owns" ENT
+//!             | ("manager" | "managers") ["of"] PERSON  |  "reports" ["of"] PERSON
 //! expectation:= query ("=" | "includes" | "excludes") "{" ENT, … "}"
 //!             | "count" query OP N                      (OP: = != < <= > >=)
 //!             | "none outside" ENT "can reach" ENT ["with" P]
 //!             | ENT ("reaches" | "can reach" | "cannot reach") ENT ["with" P] ["via" ENT]
 //! ENT        := word | "quoted name" | id:VALUE | source/id
+//! PERSON     := an HRIS employee's id, email or name (same forms as ENT)
 //! ```
 
 pub mod ast;
@@ -94,6 +97,22 @@ pub enum ErrorKind {
     WrongKind {
         /// What the entity is, e.g. "`alice` (u-alice) is an identity".
         message: String,
+    },
+    /// No HRIS employee matches a person reference.
+    UnknownEmployee {
+        /// The reference as typed.
+        text: String,
+        /// A close id, email or name.
+        suggestion: Option<String>,
+    },
+    /// Several HRIS employees match a person reference.
+    AmbiguousEmployee {
+        /// The reference as typed.
+        text: String,
+        /// How they matched.
+        how: String,
+        /// Each candidate: `source/id (name, email)`.
+        candidates: Vec<String>,
     },
     /// Well-formed, but not available here (e.g. `load` in a query file).
     Unsupported {
@@ -182,6 +201,27 @@ impl QueryError {
                 let mut s = format!("no edge carries permission `{text}`");
                 if let Some(sug) = suggestion {
                     s.push_str(&format!("; did you mean `{sug}`?"));
+                }
+                s
+            }
+            ErrorKind::UnknownEmployee { text, suggestion } => {
+                let mut s = format!("no employee matches `{text}` by id, email or name");
+                if let Some(sug) = suggestion {
+                    s.push_str(&format!("; did you mean `{sug}`?"));
+                }
+                s
+            }
+            ErrorKind::AmbiguousEmployee {
+                text,
+                how,
+                candidates,
+            } => {
+                let mut s = format!(
+                    "`{text}` is ambiguous: several employees match by {how}; name one by source/id:"
+                );
+                for c in candidates {
+                    s.push_str("\n    ");
+                    s.push_str(c);
                 }
                 s
             }
@@ -466,7 +506,7 @@ impl Answer {
 /// Help topics, for `help` and completion.
 pub const HELP_TOPICS: &[&str] = &[
     "who", "what", "why", "members", "groups", "show", "find", "stats", "count", "limit", "expect",
-    "entities", "format", "prompt",
+    "entities", "format", "prompt", "people",
 ];
 
 /// The text of `help` or `help TOPIC`; an unknown topic is an error naming
@@ -560,6 +600,21 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
              exits. `load FILES…` replaces the data (CSVs or one snapshot);\n  \
              `save FILE` writes a snapshot of the loaded data.\n"
         }
+        Some("people") => {
+            "what can person P reach [limit N]\n  \
+             HRIS employee P's access across every app: through each identity P IS\n  \
+             (the accounts P uses) and each service account P OWNS (`relation`\n  \
+             column), with the identity, provider and how the link was made.\n\
+             who owns X\n  \
+             Employees with an OWNS link to identity X; for a connection or resource,\n  \
+             the OWNS owners of every identity reaching it, with the permission.\n\
+             manager of P          reports of P\n  \
+             P's managers or reports, direct (depth 1) and indirect, nearest first;\n  \
+             manager ids are compared lowercase, cycles end the walk.\n  \
+             P is an employee's source/id, id, email or name: exact, case-insensitive,\n  \
+             then prefix. Links come from --people-map files and automatic matching\n  \
+             of emails and usernames (see README, \"People\").\n"
+        }
         Some(other) => {
             return Err(format!(
                 "no help on `{other}`; topics: {}",
@@ -579,6 +634,9 @@ Questions:
   show X                      find TEXT
   stats                       cycles
   count QUERY                 QUERY limit N
+People (HRIS employees):
+  what can person P reach     who owns X
+  manager of P                reports of P
 Assertions:
   expect QUERY = {A, B}       expect count QUERY <= N
   expect none outside G can reach X [with P]
@@ -586,5 +644,5 @@ Assertions:
 Session:
   help [TOPIC]   format table|csv|json|jsonl|dot|mermaid   load FILES…   save FILE   quit
 Topics: who, what, why, members, groups, show, find, stats, count, limit, expect,
-        entities, format, prompt
+        entities, format, prompt, people
 ";

@@ -13,7 +13,7 @@ use super::ast::*;
 /// Every word that can start a statement, for messages and completion.
 pub const STATEMENT_WORDS: &[&str] = &[
     "who", "what", "why", "via", "members", "groups", "show", "find", "stats", "cycles", "count",
-    "expect", "help", "format", "load", "save", "quit", "exit",
+    "expect", "help", "format", "load", "save", "quit", "exit", "manager", "reports",
 ];
 
 /// Every keyword of the language, for completion.
@@ -55,6 +55,10 @@ pub const KEYWORDS: &[&str] = &[
     "outside",
     "includes",
     "excludes",
+    "person",
+    "owns",
+    "manager",
+    "reports",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -634,6 +638,46 @@ impl<'t> Parser<'t> {
             }
         };
         let query = match first.as_str() {
+            "who"
+                if self.tokens.get(self.at + 1).is_some_and(
+                    |t| matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("owns")),
+                ) =>
+            {
+                self.next();
+                self.next();
+                let entity = self.entity()?;
+                take_limit(self, &mut limit)?;
+                Query::Owners { entity }
+            }
+            "manager" | "managers" | "reports" => {
+                self.next();
+                self.eat("of");
+                let person = self.entity()?;
+                take_limit(self, &mut limit)?;
+                if first == "reports" {
+                    Query::Reports { person }
+                } else {
+                    Query::Managers { person }
+                }
+            }
+            "what"
+                if self.tokens.get(self.at + 1).is_some_and(
+                    |t| matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("can")),
+                ) && self.tokens.get(self.at + 2).is_some_and(
+                    |t| matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("person")),
+                ) && self.tokens.get(self.at + 3).is_some_and(
+                    // `what can person reach`: an entity named "person".
+                    |t| !matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("reach")),
+                ) =>
+            {
+                self.next();
+                self.next();
+                self.next();
+                let person = self.entity()?;
+                self.expect_kw("reach")?;
+                take_limit(self, &mut limit)?;
+                Query::PersonWhat { person }
+            }
             "who" => {
                 self.next();
                 self.expect_kw("can")?;
@@ -766,7 +810,13 @@ impl<'t> Parser<'t> {
                 Query::Who { .. } => &["with", "in", "direct", "via", "limit"],
                 Query::What { .. } => &["with", "of", "limit"],
                 Query::Why { .. } => &["with", "limit"],
-                Query::Members { .. } | Query::Groups { .. } | Query::Find { .. } => &["limit"],
+                Query::Members { .. }
+                | Query::Groups { .. }
+                | Query::Find { .. }
+                | Query::PersonWhat { .. }
+                | Query::Owners { .. }
+                | Query::Managers { .. }
+                | Query::Reports { .. } => &["limit"],
                 _ => &[],
             };
             self.expect_end(modifiers)?;

@@ -5,6 +5,7 @@
 //! `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`.
 
 pub mod access;
+pub mod people;
 
 use std::io::{self, Write};
 

@@ -11,6 +11,7 @@ mod diff;
 mod generate;
 mod import;
 mod mapped;
+mod people;
 mod query;
 mod report;
 mod stats;

@@ -1,0 +1,75 @@
+//! `whocan findings FILES… [--fail-on SEVERITY]`: audit findings with
+//! evidence and a fix hint (see `crate::findings`).
+
+use clap::Args;
+
+use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Progress, load, written};
+use crate::expand::Expansion;
+use crate::findings::{DEFAULT_PRIVILEGED, Options, Severity, findings, table};
+use crate::people::People;
+use crate::report::Format;
+
+/// Arguments of `whocan findings`.
+#[derive(Args, Debug)]
+pub struct FindingsArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Exit 1 when a finding of this severity or worse exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+    /// An active account with access and no login for this many days is
+    /// dormant.
+    #[arg(long, value_name = "N", default_value_t = 90)]
+    dormant_days: u64,
+    /// Permission patterns that count as privileged (case-insensitive
+    /// substrings); replaces the default list: admin, owner, write, *:*,
+    /// assumerole, root, superuser, full, manage, delete.
+    #[arg(long, value_name = "PATTERN", num_args = 1..)]
+    privileged: Vec<String>,
+    /// "Now" for dormancy and termination dates (a date or timestamp;
+    /// default: the current time, UTC).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+pub fn run(args: FindingsArgs) -> Outcome {
+    let now = match &args.as_of {
+        Some(text) => crate::import::parse_timestamp(text).ok_or_else(|| {
+            Failure::input(format!(
+                "--as-of {text:?} is not a date or timestamp (e.g. 2024-06-30 or 2024-06-30T12:00:00Z)"
+            ))
+        })?,
+        None => jiff::Timestamp::now().as_second(),
+    };
+    let privileged: Vec<String> = if args.privileged.is_empty() {
+        DEFAULT_PRIVILEGED.iter().map(|p| p.to_string()).collect()
+    } else {
+        args.privileged.iter().map(|p| p.to_lowercase()).collect()
+    };
+    let (graph, report) = load(&args.data)?;
+    let progress = Progress::start("checking");
+    let expansion = Expansion::new(&graph);
+    let people = People::new(graph.model());
+    let found = findings(
+        &expansion,
+        &people,
+        &report,
+        &Options {
+            now,
+            dormant_days: args.dormant_days,
+            privileged,
+        },
+    );
+    drop(progress);
+    let format = args.output.format;
+    let t = table(&found, matches!(format, Format::Json | Format::Jsonl));
+    let mut out = Output::open(args.output.output.as_deref())?;
+    written(t.write(format, out.writer()))?;
+    out.finish()?;
+    let fail = args
+        .fail_on
+        .is_some_and(|s| found.iter().any(|f| f.severity >= s));
+    Ok(if fail { 1 } else { 0 })
+}
