@@ -83,10 +83,10 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
         files.len() == 1 && crate::snapshot::is_snapshot_file(&files[0]).unwrap_or(false);
     Ok(DataArgs {
         files,
-        source: if snapshot { None } else { source.clone() },
-        mapping: None,
-        people_map: Vec::new(),
-        no_auto_map: false,
+        options: super::DataOptions {
+            source: if snapshot { None } else { source.clone() },
+            ..Default::default()
+        },
     })
 }
 

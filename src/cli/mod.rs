@@ -89,6 +89,15 @@ pub struct DataArgs {
     /// CSV files is a base in which each CSV's source is replaced whole.
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
+    /// How the files are read.
+    #[command(flatten)]
+    pub options: DataOptions,
+}
+
+/// How input files are read: every data option but the files themselves
+/// (`why` and `run` take their files in other positions).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataOptions {
     /// Source name for every file given (default: the mapping's `source`,
     /// else each file's stem).
     #[arg(long, value_name = "NAME")]
@@ -359,8 +368,8 @@ pub fn import_replacing(
     };
     // Mapping rows are checked against the identities and employees just
     // loaded, so people maps are read last (see `people::load_map`).
-    model.people_map.no_auto_map |= data.no_auto_map;
-    for path in &data.people_map {
+    model.people_map.no_auto_map |= data.options.no_auto_map;
+    for path in &data.options.people_map {
         if let Err(e) = crate::people::load_map(&mut model, path) {
             report.files.push(crate::import::FileReport {
                 path: path.clone(),
@@ -378,10 +387,11 @@ fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
     let progress = Progress::start("importing");
     let mut importer = Importer::new();
     let opts = FileOptions {
-        source: data.source.clone(),
+        source: data.options.source.clone(),
     };
     for path in &data.files {
-        let mapped = split_mapped(path).or_else(|| Some((path.clone(), data.mapping.clone()?)));
+        let mapped =
+            split_mapped(path).or_else(|| Some((path.clone(), data.options.mapping.clone()?)));
         let csv = mapped.as_ref().map_or(path, |(csv, _)| csv);
         let total = (csv.as_path() != Path::new("-"))
             .then(|| std::fs::metadata(csv).ok().filter(|m| m.is_file()))
@@ -458,7 +468,7 @@ fn load_snapshot_input(data: &DataArgs) -> SnapshotInput {
         );
     }
     let others: Vec<PathBuf> = data.files.iter().filter(|p| p != first).cloned().collect();
-    if data.source.is_some() && others.is_empty() {
+    if data.options.source.is_some() && others.is_empty() {
         return refuse(
             first,
             format!(

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::query::QueryOutputArgs;
-use super::{DataArgs, Failure, Outcome, Output, load, written};
+use super::{DataArgs, DataOptions, Failure, Outcome, Output, load, written};
 use crate::query::Engine;
 use crate::query::ast::{OutputFormat, Statement};
 use crate::query::parse::parse_script;
@@ -24,12 +24,12 @@ pub struct RunArgs {
     /// The query file (`queries/*.wq`).
     #[arg(value_name = "QUERYFILE")]
     query_file: PathBuf,
-    /// Input files: 19-column CSV (`-` for stdin).
+    /// Input files, as for every other command: 19-column CSV (`-` for
+    /// stdin), `FILE.csv:MAPPING.toml` pairs, or a snapshot.
     #[arg(long, required = true, num_args = 1.., value_name = "FILES")]
     data: Vec<PathBuf>,
-    /// Source name for every file given (default: each file's stem).
-    #[arg(long, value_name = "NAME")]
-    source: Option<String>,
+    #[command(flatten)]
+    options: DataOptions,
     #[command(flatten)]
     output: QueryOutputArgs,
 }
@@ -49,10 +49,7 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let (graph, _) = load(&DataArgs {
         files: args.data.clone(),
-        source: args.source.clone(),
-        mapping: None,
-        people_map: Vec::new(),
-        no_auto_map: false,
+        options: args.options.clone(),
     })?;
     let engine = Engine::new(&graph);
     let mut out = Output::open(args.output.output.as_deref())?;

@@ -35,15 +35,11 @@ fn default_history() -> Option<PathBuf> {
 
 pub fn run(args: ShellArgs) -> Outcome {
     let (graph, report) = load(&args.data)?;
-    let source = args.data.source.clone();
-    let (people_map, no_auto_map) = (args.data.people_map.clone(), args.data.no_auto_map);
+    let options = args.data.options.clone();
     let loader = move |files: &[PathBuf]| {
         load(&DataArgs {
             files: files.to_vec(),
-            source: source.clone(),
-            mapping: None,
-            people_map: people_map.clone(),
-            no_auto_map,
+            options: options.clone(),
         })
         .map_err(|f| f.message)
     };

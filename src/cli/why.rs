@@ -6,7 +6,7 @@
 use clap::Args;
 
 use super::query::{QueryOutputArgs, run_statements};
-use super::{DataArgs, Failure, Outcome, load};
+use super::{DataArgs, DataOptions, Failure, Outcome, load};
 use crate::query::Engine;
 use crate::query::ast::{Ask, EntityRef, Located, Pos, Query, RefForm, Statement, Word};
 
@@ -17,9 +17,8 @@ pub struct WhyArgs {
     /// username, email, `source/id` or `id:VALUE`).
     #[arg(required = true, num_args = 3.., value_name = "FILES… IDENTITY TARGET")]
     args: Vec<String>,
-    /// Source name for every file given (default: each file's stem).
-    #[arg(long, value_name = "NAME")]
-    source: Option<String>,
+    #[command(flatten)]
+    data: DataOptions,
     /// Only paths ending in this permission.
     #[arg(long, short = 'p', value_name = "PERMISSION")]
     permission: Option<String>,
@@ -61,10 +60,7 @@ pub fn run(args: WhyArgs) -> Outcome {
     }
     let data = DataArgs {
         files: args.args[..n - 2].iter().map(Into::into).collect(),
-        source: args.source.clone(),
-        mapping: None,
-        people_map: Vec::new(),
-        no_auto_map: false,
+        options: args.data.clone(),
     };
     // The answer's errors point into this text, as if typed at the prompt.
     let prefix = if args.not { "why not " } else { "why " };

@@ -194,3 +194,24 @@ fn a_snapshot_keeps_the_people_map() {
         assert_eq!(a.code, b.code, "{command:?}");
     }
 }
+
+/// `whocan run` takes the same data options as every other command: the
+/// query file's `who owns` assertion holds only through the people map.
+#[test]
+fn run_takes_the_people_map() {
+    let args = ["run", "queries/people.wq", "--data", HR, OKTA, GITHUB, AWS];
+    let with_map = whocan(&[&args[..], &["--people-map", MAP]].concat());
+    assert_eq!(with_map.code, 0, "{}{}", with_map.stdout, with_map.stderr);
+    assert!(
+        with_map.stdout.contains("3 passed, 0 failed"),
+        "{}",
+        with_map.stdout
+    );
+    let without = whocan(&args);
+    assert_eq!(without.code, 1, "{}", without.stdout);
+    assert!(
+        without.stdout.contains("2 passed, 1 failed"),
+        "{}",
+        without.stdout
+    );
+}
