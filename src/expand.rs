@@ -600,25 +600,10 @@ impl<'g> Expansion<'g> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{FileOptions, Importer};
 
     /// A generated organisation of `rows` rows, as a graph.
     fn org(rows: u64) -> AccessGraph {
-        let mut csv = Vec::new();
-        crate::generate::generate(
-            &crate::generate::GenerateConfig::with_rows(rows, 11),
-            &mut csv,
-        )
-        .unwrap();
-        let mut importer = Importer::new();
-        importer
-            .import_reader(
-                std::path::Path::new("org.csv"),
-                &csv[..],
-                &FileOptions::default(),
-            )
-            .unwrap();
-        AccessGraph::new(importer.finish().0)
+        crate::generate::test_org(rows, 11)
     }
 
     #[test]

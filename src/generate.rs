@@ -1409,6 +1409,26 @@ fn push_time(b: &mut Vec<u8>, t: u64, rfc: bool) {
     b.extend_from_slice(if rfc { b"Z" } else { b" +0000 UTC" });
 }
 
+/// A generated organisation of about `rows` rows, imported, as a graph: for
+/// unit tests of the engine on realistic shapes.
+#[cfg(test)]
+pub(crate) fn test_org(rows: u64, seed: u64) -> crate::graph::AccessGraph {
+    use crate::import::{FileOptions, Importer};
+    let mut csv = Vec::new();
+    generate(&GenerateConfig::with_rows(rows, seed), &mut csv).unwrap();
+    let mut importer = Importer::new();
+    importer
+        .import_reader(
+            std::path::Path::new("org.csv"),
+            &csv[..],
+            &FileOptions::default(),
+        )
+        .unwrap();
+    let (model, report) = importer.finish();
+    assert_eq!(report.rows_rejected(), 0);
+    crate::graph::AccessGraph::new(model)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -314,27 +314,10 @@ fn write_csv(
 mod tests {
     use super::*;
     use crate::graph::AccessGraph;
-    use crate::import::{FileOptions, Importer};
 
     /// A generated organisation of `rows` rows, as a graph.
     fn org(rows: u64) -> AccessGraph {
-        let mut csv = Vec::new();
-        crate::generate::generate(
-            &crate::generate::GenerateConfig::with_rows(rows, 7),
-            &mut csv,
-        )
-        .unwrap();
-        let mut importer = Importer::new();
-        importer
-            .import_reader(
-                std::path::Path::new("org.csv"),
-                &csv[..],
-                &FileOptions::default(),
-            )
-            .unwrap();
-        let (model, report) = importer.finish();
-        assert_eq!(report.rows_rejected(), 0);
-        AccessGraph::new(model)
+        crate::generate::test_org(rows, 7)
     }
 
     /// Accepts `left` bytes, then fails every write.

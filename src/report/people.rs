@@ -21,24 +21,34 @@ use super::{Format, Table, csv_row, plain};
 use crate::expand::Expansion;
 use crate::people::{EmployeeIdx, People, employee_attr};
 
-/// Columns of `--by employee`, in order.
-pub const EMPLOYEE_COLUMNS: [&str; 15] = [
-    "employee_source",
-    "employee_id",
-    "employee_name",
-    "employee_email",
-    "relation",
-    "mapping",
-    "source",
-    "identity_id",
-    "identity_name",
-    "target_id",
-    "target_name",
-    "target_type",
-    "permission",
-    "provider_id",
-    "provider_name",
-];
+/// Columns of `--by employee`, in order: who the person is and how the
+/// identity is theirs, then the access report's own columns.
+pub const EMPLOYEE_COLUMNS: [&str; 15] = concat(
+    [
+        "employee_source",
+        "employee_id",
+        "employee_name",
+        "employee_email",
+        "relation",
+        "mapping",
+    ],
+    super::access::COLUMNS,
+);
+
+/// `a` followed by `b`, at compile time.
+const fn concat<const A: usize, const B: usize, const N: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N);
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
 
 /// Columns `--by manager` puts before [`EMPLOYEE_COLUMNS`].
 pub const MANAGER_PREFIX: [&str; 4] = ["manager_source", "manager_id", "manager_name", "depth"];
