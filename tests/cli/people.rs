@@ -199,7 +199,15 @@ fn a_snapshot_keeps_the_people_map() {
 /// query file's `who owns` assertion holds only through the people map.
 #[test]
 fn run_takes_the_people_map() {
-    let args = ["run", "fixtures/people/queries.wq", "--data", HR, OKTA, GITHUB, AWS];
+    let args = [
+        "run",
+        "fixtures/people/queries.wq",
+        "--data",
+        HR,
+        OKTA,
+        GITHUB,
+        AWS,
+    ];
     let with_map = whocan(&[&args[..], &["--people-map", MAP]].concat());
     assert_eq!(with_map.code, 0, "{}{}", with_map.stdout, with_map.stderr);
     assert!(
