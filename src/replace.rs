@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diff::{self, ChangeKind};
 use crate::graph::AccessGraph;
-use crate::import::ImportReport;
+use std::path::Path;
+
+use crate::import::{FileReport, ImportReport};
 use crate::model::{
     Attributes, Conflict, EdgeIdx, Employee, EntityIdx, Model, Property, Provenance, SourceFile,
     Sym, Value,
@@ -78,28 +80,19 @@ pub fn replace_sources(
     // stays; rows naming an identity the re-upload removed link nothing.
     merged.people_map = base.people_map.clone();
 
-    let dropped: BTreeSet<&std::path::Path> = base_report
+    let is_kept = |f: &&FileReport| !replaced.contains(&f.source);
+    let kept: BTreeSet<&Path> = base_report
         .files
         .iter()
-        .filter(|f| replaced.contains(&f.source))
+        .filter(is_kept)
         .map(|f| f.path.as_path())
         .collect();
-    let kept_files: Vec<_> = base_report
-        .files
-        .iter()
-        .filter(|f| !replaced.contains(&f.source))
-        .cloned()
-        .collect();
-    let kept_paths: BTreeSet<&std::path::Path> =
-        kept_files.iter().map(|f| f.path.as_path()).collect();
     let mut report = ImportReport {
-        files: kept_files.clone(),
+        files: base_report.files.iter().filter(is_kept).cloned().collect(),
         rejections: base_report
             .rejections
             .iter()
-            .filter(|r| {
-                !dropped.contains(r.file.as_path()) || kept_paths.contains(r.file.as_path())
-            })
+            .filter(|r| kept.contains(r.file.as_path()))
             .cloned()
             .collect(),
     };
@@ -108,16 +101,22 @@ pub fn replace_sources(
         .rejections
         .extend(fresh_report.rejections.iter().cloned());
 
-    let changes = summarise(&base, &base_report, &merged, &fresh_report, &replaced);
+    // Edges never cross sources, so the replaced sources' old data alone
+    // says what they held: the change is computed on it and the fresh import,
+    // not on the whole (possibly much larger) base.
+    let mut old = Model::default();
+    append(&mut old, &base, |s| replaced.contains(s));
+    let changes = summarise(old, &base_report, fresh, &fresh_report, &replaced);
     (merged, report, changes)
 }
 
-/// Counts what changed per replaced source: entities and effective access
-/// through [`diff::diff`], relationships and employees by their strings.
+/// Counts what changed per replaced source between its old data and the
+/// fresh import: entities and effective access through [`diff::diff`],
+/// relationships and employees by their strings.
 fn summarise(
-    base: &Model,
+    old: Model,
     base_report: &ImportReport,
-    merged: &Model,
+    new: Model,
     fresh_report: &ImportReport,
     replaced: &BTreeSet<String>,
 ) -> Vec<Replacement> {
@@ -145,9 +144,36 @@ fn summarise(
         })
         .collect();
 
-    let old_graph = AccessGraph::new(base.clone());
-    let new_graph = AccessGraph::new(merged.clone());
-    let d = diff::diff(&old_graph, &new_graph);
+    let edges = |m: &Model| -> BTreeSet<(String, String)> {
+        m.edges
+            .iter()
+            .map(|e| {
+                let (from, to) = (m.entity(e.from), m.entity(e.to));
+                let edge = format!(
+                    "{}\0{}\0{}\0{}",
+                    m.str(from.id),
+                    m.str(to.id),
+                    m.str(e.permission),
+                    e.granted
+                );
+                (m.str(from.source).to_string(), edge)
+            })
+            .collect()
+    };
+    let employees = |m: &Model| -> BTreeSet<(String, String)> {
+        m.employees
+            .iter()
+            .map(|e| (m.str(e.source).to_string(), m.str(e.id).to_lowercase()))
+            .collect()
+    };
+    tally(&edges(&old), &edges(&new), &mut out, |r| {
+        (&mut r.edges_removed, &mut r.edges_added)
+    });
+    tally(&employees(&old), &employees(&new), &mut out, |r| {
+        (&mut r.employees_removed, &mut r.employees_added)
+    });
+
+    let d = diff::diff(&AccessGraph::new(old), &AccessGraph::new(new));
     for c in &d.entities {
         if let Some(r) = out.get_mut(&c.source) {
             match c.kind {
@@ -166,46 +192,25 @@ fn summarise(
             }
         }
     }
-    let edges = |m: &Model| -> BTreeSet<(String, String, String, String, bool)> {
-        m.edges
-            .iter()
-            .map(|e| {
-                let (from, to) = (m.entity(e.from), m.entity(e.to));
-                (
-                    m.str(from.source).to_string(),
-                    m.str(from.id).to_string(),
-                    m.str(to.id).to_string(),
-                    m.str(e.permission).to_string(),
-                    e.granted,
-                )
-            })
-            .filter(|k| replaced.contains(&k.0))
-            .collect()
-    };
-    let (old_edges, new_edges) = (edges(base), edges(merged));
-    for k in old_edges.difference(&new_edges) {
-        out.get_mut(&k.0).expect("replaced source").edges_removed += 1;
-    }
-    for k in new_edges.difference(&old_edges) {
-        out.get_mut(&k.0).expect("replaced source").edges_added += 1;
-    }
-    let employees = |m: &Model| -> BTreeSet<(String, String)> {
-        m.employees
-            .iter()
-            .map(|e| (m.str(e.source).to_string(), m.str(e.id).to_lowercase()))
-            .filter(|k| replaced.contains(&k.0))
-            .collect()
-    };
-    let (old_people, new_people) = (employees(base), employees(merged));
-    for k in old_people.difference(&new_people) {
-        out.get_mut(&k.0)
-            .expect("replaced source")
-            .employees_removed += 1;
-    }
-    for k in new_people.difference(&old_people) {
-        out.get_mut(&k.0).expect("replaced source").employees_added += 1;
-    }
     out.into_values().collect()
+}
+
+/// Counts, per source (a key's first part), the keys only in `old` and the
+/// keys only in `new`, into the two counters `counters` picks.
+fn tally(
+    old: &BTreeSet<(String, String)>,
+    new: &BTreeSet<(String, String)>,
+    out: &mut BTreeMap<String, Replacement>,
+    counters: impl Fn(&mut Replacement) -> (&mut u64, &mut u64),
+) {
+    for (keys, others, removed) in [(old, new, true), (new, old, false)] {
+        for (source, _) in keys.difference(others) {
+            if let Some(r) = out.get_mut(source) {
+                let (gone, came) = counters(r);
+                *if removed { gone } else { came } += 1;
+            }
+        }
+    }
 }
 
 /// Appends the parts of `src` whose source name passes `keep` to `dst`,

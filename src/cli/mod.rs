@@ -407,10 +407,6 @@ fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
                 let _ = importer.import_path(path, &opts);
             }
             Some((csv, mapping)) => match crate::import::mapped::Mapping::load(&mapping) {
-                Ok(mapping) if csv.as_path() == Path::new("-") => {
-                    let stdin = io::stdin().lock();
-                    let _ = importer.import_mapped_reader(&csv, stdin, &mapping, &opts);
-                }
                 Ok(mapping) => {
                     let _ = importer.import_mapped(&csv, &mapping, &opts);
                 }

@@ -1085,7 +1085,7 @@ fn parse_row(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData,
 }
 
 impl Importer {
-    /// Imports one CSV file (not stdin) read through a mapping. A file that
+    /// Imports one CSV file (`-`: stdin) read through a mapping. A file that
     /// cannot be read through the mapping is recorded as refused and returned
     /// as the error; the importer stays usable.
     pub fn import_mapped(
@@ -1094,35 +1094,23 @@ impl Importer {
         mapping: &Mapping,
         opts: &FileOptions,
     ) -> Result<(), ImportError> {
-        let source_name = opts
-            .source
-            .clone()
-            .or_else(|| mapping.source.clone())
-            .unwrap_or_else(|| default_source(path));
-        let file = match std::fs::File::open(path) {
-            Ok(file) => file,
+        if path == Path::new("-") {
+            return self.import_mapped_reader(path, std::io::stdin().lock(), mapping, opts);
+        }
+        match std::fs::File::open(path) {
+            Ok(file) => self.import_mapped_reader(path, file, mapping, opts),
             Err(source) => {
                 let err = ImportError::Io {
                     path: path.to_path_buf(),
                     source,
                 };
-                self.report.files.push(FileReport {
-                    path: path.to_path_buf(),
-                    source: source_name,
-                    refused: Some(err.to_string()),
-                    ..FileReport::default()
-                });
-                return Err(err);
+                let opts = FileOptions {
+                    source: opts.source.clone().or_else(|| mapping.source.clone()),
+                };
+                self.record_unreadable(path, &opts, &err);
+                Err(err)
             }
-        };
-        self.read_file(
-            path,
-            source_name,
-            file,
-            |imp, input, file, source, report| {
-                read(imp, input, path, mapping, file, source, report)
-            },
-        )
+        }
     }
 
     /// Imports a CSV from any reader (stdin: `path` is `-`) through a
