@@ -511,6 +511,69 @@ impl<'g> Expansion<'g> {
             identities_total: self.identities.len() as u64,
             grants: 0,
         };
+        // One window: the next few batches per thread, computed in parallel,
+        // in order. Batch sizes follow the grants seen so far (data, never
+        // timing), so the output is the same however it is scheduled.
+        let next_window = |done: usize, grants_seen: usize| -> (Vec<Rendered<T>>, usize) {
+            // Start small; then aim each batch at grants_per_batch grants.
+            let per_group = if done == 0 {
+                64
+            } else {
+                grants_seen.div_ceil(done).max(1)
+            };
+            let batch = (grants_per_batch / per_group).clamp(1, 4096);
+            let end = (done + batch * threads * 2).min(groups.len());
+            let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();
+            let rendered = window
+                .par_iter()
+                .map(|batch| {
+                    let mut sc = scratch
+                        .lock()
+                        .expect("scratch pool")
+                        .pop()
+                        .unwrap_or_default();
+                    sc.all.clear();
+                    let mut identities = 0u64;
+                    for group in batch.iter() {
+                        self.group_grants(group, &mut sc.all, &mut sc.buf, &mut sc.entries);
+                        identities += group.len() as u64;
+                    }
+                    let value = render(&sc.all);
+                    let grants = sc.all.len();
+                    scratch.lock().expect("scratch pool").push(sc);
+                    Rendered {
+                        value,
+                        identities,
+                        grants,
+                    }
+                })
+                .collect();
+            (rendered, end)
+        };
+        let mut deliver = |window: Vec<Rendered<T>>| -> Result<(), E> {
+            for r in window {
+                consume(r.value)?;
+                state.identities += r.identities;
+                state.grants += r.grants as u64;
+                progress(state);
+            }
+            Ok(())
+        };
+        // Called from a rayon worker (e.g. inside `rayon::join`), the caller
+        // must not block waiting for a producer whose parallel work needs
+        // that very pool: every worker could end up waiting, and nothing
+        // would run. There, windows are computed and consumed in turn.
+        if rayon::current_thread_index().is_some() {
+            let (mut done, mut grants_seen) = (0usize, 0usize);
+            while done < groups.len() {
+                let (window, end) = next_window(done, grants_seen);
+                grants_seen += window.iter().map(|r| r.grants).sum::<usize>();
+                done = end;
+                deliver(window)?;
+            }
+            return Ok(());
+        }
+        let next_window = &next_window;
         std::thread::scope(|s| {
             // A rendezvous channel: the producer computes window k+1 while
             // the caller consumes window k, and waits for it to finish.
@@ -518,54 +581,17 @@ impl<'g> Expansion<'g> {
             s.spawn(move || {
                 let (mut done, mut grants_seen) = (0usize, 0usize);
                 while done < groups.len() {
-                    // Start small; then aim each batch at grants_per_batch grants.
-                    let per_group = if done == 0 {
-                        64
-                    } else {
-                        grants_seen.div_ceil(done).max(1)
-                    };
-                    let batch = (grants_per_batch / per_group).clamp(1, 4096);
-                    let end = (done + batch * threads * 2).min(groups.len());
-                    let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();
-                    let rendered: Vec<Rendered<T>> = window
-                        .par_iter()
-                        .map(|batch| {
-                            let mut sc = scratch
-                                .lock()
-                                .expect("scratch pool")
-                                .pop()
-                                .unwrap_or_default();
-                            sc.all.clear();
-                            let mut identities = 0u64;
-                            for group in batch.iter() {
-                                self.group_grants(group, &mut sc.all, &mut sc.buf, &mut sc.entries);
-                                identities += group.len() as u64;
-                            }
-                            let value = render(&sc.all);
-                            let grants = sc.all.len();
-                            scratch.lock().expect("scratch pool").push(sc);
-                            Rendered {
-                                value,
-                                identities,
-                                grants,
-                            }
-                        })
-                        .collect();
-                    grants_seen += rendered.iter().map(|r| r.grants).sum::<usize>();
+                    let (window, end) = next_window(done, grants_seen);
+                    grants_seen += window.iter().map(|r| r.grants).sum::<usize>();
                     done = end;
-                    if tx.send(rendered).is_err() {
+                    if tx.send(window).is_err() {
                         // The consumer stopped (a write failed): stop too.
                         return;
                     }
                 }
             });
             for window in rx {
-                for r in window {
-                    consume(r.value)?;
-                    state.identities += r.identities;
-                    state.grants += r.grants as u64;
-                    progress(state);
-                }
+                deliver(window)?;
             }
             Ok(())
         })
@@ -604,6 +630,39 @@ mod tests {
     /// A generated organisation of `rows` rows, as a graph.
     fn org(rows: u64) -> AccessGraph {
         crate::generate::test_org(rows, 11)
+    }
+
+    /// Streaming from inside rayon (as `diff` does for its two graphs) must
+    /// not wait on a producer that needs the workers it is blocking: two
+    /// streams under `rayon::join` finish, with the same grants as one
+    /// stream from a plain thread.
+    #[test]
+    fn streams_under_rayon_join_finish_with_the_same_grants() {
+        // On its own thread, so a deadlock fails the test after the timeout
+        // instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let graph = org(20_000);
+            let expansion = Expansion::new(&graph);
+            let collect = || {
+                let mut all = Vec::new();
+                let _ = expansion.stream(
+                    |g| g.to_vec(),
+                    |v| -> Result<(), ()> {
+                        all.extend(v);
+                        Ok(())
+                    },
+                );
+                all
+            };
+            let alone = collect();
+            let (a, b) = rayon::join(collect, collect);
+            let _ = tx.send(a == alone && b == alone && !alone.is_empty());
+        });
+        let same = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("two streams under rayon::join did not finish: deadlock");
+        assert!(same);
     }
 
     #[test]
