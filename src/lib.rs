@@ -27,3 +27,4 @@ pub mod repl;
 pub mod replace;
 pub mod report;
 pub mod snapshot;
+mod table;

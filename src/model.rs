@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::table::ProbeTable;
+
 /// An interned string: an index into [`Interner`]. `Sym::EMPTY` is `""`.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
@@ -42,27 +44,29 @@ pub struct Interner {
     /// after deserialising: a loaded snapshot that is only reported on
     /// never needs it.
     #[serde(skip)]
-    index: std::sync::OnceLock<hashbrown::HashTable<Slot>>,
+    index: std::sync::OnceLock<ProbeTable<StrSlot>>,
 }
 
 /// One entry of [`Interner`]'s lookup index.
 #[derive(Clone, Copy)]
-struct Slot {
+struct StrSlot {
     sym: u32,
     hash: u32,
 }
 
-impl Slot {
-    fn table_hash(self) -> u64 {
-        table_hash(self.hash)
-    }
-}
+impl crate::table::Slot for StrSlot {
+    const EMPTY: StrSlot = StrSlot {
+        sym: u32::MAX,
+        hash: 0,
+    };
 
-/// The 64-bit hash the table is probed with, rebuilt from the 32 bits kept
-/// in a slot: hashbrown takes the bucket from the low bits and the tag from
-/// the top seven, so both come from the stored bits.
-fn table_hash(hash: u32) -> u64 {
-    (u64::from(hash) << 32) | u64::from(hash)
+    fn is_empty(&self) -> bool {
+        self.sym == u32::MAX
+    }
+
+    fn hash(&self) -> u32 {
+        self.hash
+    }
 }
 
 impl fmt::Debug for Interner {
@@ -76,7 +80,7 @@ impl Default for Interner {
         let mut interner = Interner {
             text: String::new(),
             ends: Vec::new(),
-            index: std::sync::OnceLock::from(hashbrown::HashTable::new()),
+            index: std::sync::OnceLock::from(ProbeTable::default()),
         };
         interner.intern("");
         interner
@@ -84,7 +88,8 @@ impl Default for Interner {
 }
 
 /// 32 bits of a string's hash: the high half of FxHash, its best-mixed bits.
-fn hash_str(s: &str) -> u32 {
+/// [`Interner::intern_hashed`] takes it precomputed.
+pub fn hash_str(s: &str) -> u32 {
     use std::hash::BuildHasher;
     (rustc_hash::FxBuildHasher.hash_one(s) >> 32) as u32
 }
@@ -97,8 +102,13 @@ impl Interner {
 
     /// Returns the symbol for `s`, adding it if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        use hashbrown::hash_table::Entry;
-        let hash = hash_str(s);
+        self.intern_hashed(s, hash_str(s))
+    }
+
+    /// [`intern`](Self::intern) with `hash == hash_str(s)` computed by the
+    /// caller (e.g. on another thread).
+    pub fn intern_hashed(&mut self, s: &str, hash: u32) -> Sym {
+        debug_assert_eq!(hash, hash_str(s));
         if self.index.get().is_none() {
             let built = Self::build_index(&self.text, &self.ends);
             let _ = self.index.set(built);
@@ -106,31 +116,34 @@ impl Interner {
         let Interner { text, ends, index } = self;
         let index = index.get_mut().expect("the index was just built");
         // One probe: a new string goes in the slot the lookup ended at.
-        let entry = index.entry(
-            table_hash(hash),
-            |slot| slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s,
-            |slot| slot.table_hash(),
-        );
-        match entry {
-            Entry::Occupied(found) => Sym(found.get().sym),
-            Entry::Vacant(vacant) => {
+        match index.find(hash, |slot| Self::slice(text, ends, slot.sym as usize) == s) {
+            Ok(found) => Sym(index.get(found).sym),
+            Err(free) => {
                 let i = ends.len() as u32;
                 text.push_str(s);
                 ends.push(text.len() as u64);
-                vacant.insert(Slot { sym: i, hash });
+                index.insert_at(free, StrSlot { sym: i, hash });
                 Sym(i)
             }
         }
     }
 
+    /// Asks the CPU to fetch the index slot a string with hash `hash` is
+    /// probed at first; a hint for a coming [`intern_hashed`](Self::intern_hashed).
+    #[inline]
+    pub fn prefetch(&self, hash: u32) {
+        if let Some(index) = self.index.get() {
+            index.prefetch(hash);
+        }
+    }
+
     fn find(&self, s: &str, hash: u32) -> Option<Sym> {
         let (text, ends) = (&self.text, &self.ends);
-        self.index
-            .get_or_init(|| Self::build_index(text, ends))
-            .find(table_hash(hash), |slot| {
-                slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s
-            })
-            .map(|slot| Sym(slot.sym))
+        let index = self.index.get_or_init(|| Self::build_index(text, ends));
+        index
+            .find(hash, |slot| Self::slice(text, ends, slot.sym as usize) == s)
+            .ok()
+            .map(|found| Sym(index.get(found).sym))
     }
 
     /// Returns the symbol for `s` if it was ever interned.
@@ -141,6 +154,19 @@ impl Interner {
     /// The string behind `sym`.
     pub fn resolve(&self, sym: Sym) -> &str {
         Self::slice(&self.text, &self.ends, sym.0 as usize)
+    }
+
+    /// Where `sym`'s text lies in the table: byte offsets `(start, end)`,
+    /// valid for the table's life (strings are only ever appended).
+    pub(crate) fn span(&self, sym: Sym) -> (u64, u64) {
+        let i = sym.0 as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (start, self.ends[i])
+    }
+
+    /// The text at a [`span`](Self::span).
+    pub(crate) fn resolve_span(&self, start: u64, end: u64) -> &str {
+        &self.text[start as usize..end as usize]
     }
 
     /// Number of distinct strings.
@@ -158,27 +184,27 @@ impl Interner {
         self.ends.reserve(strings);
         self.text.reserve(bytes);
         if let Some(index) = self.index.get_mut() {
-            index.reserve(strings, |s| s.table_hash());
+            index.reserve(strings);
         }
     }
 
     /// The lookup index of a table. Should a (crafted) table hold a string
     /// twice, the first copy is the one found.
-    fn build_index(text: &str, ends: &[u64]) -> hashbrown::HashTable<Slot> {
-        let mut index = hashbrown::HashTable::with_capacity(ends.len());
+    fn build_index(text: &str, ends: &[u64]) -> ProbeTable<StrSlot> {
+        let mut index = ProbeTable::<StrSlot>::with_capacity(ends.len());
         for i in 0..ends.len() {
             let s = Self::slice(text, ends, i);
             let hash = hash_str(s);
-            let entry = index.entry(
-                table_hash(hash),
-                |slot: &Slot| slot.hash == hash && Self::slice(text, ends, slot.sym as usize) == s,
-                |slot| slot.table_hash(),
-            );
-            if let hashbrown::hash_table::Entry::Vacant(vacant) = entry {
-                vacant.insert(Slot {
-                    sym: i as u32,
-                    hash,
-                });
+            if let Err(free) =
+                index.find(hash, |slot| Self::slice(text, ends, slot.sym as usize) == s)
+            {
+                index.insert_at(
+                    free,
+                    StrSlot {
+                        sym: i as u32,
+                        hash,
+                    },
+                );
             }
         }
         index

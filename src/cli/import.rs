@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{DataArgs, Outcome, Output, OutputArgs, import_replacing, written};
 use crate::import::ImportReport;
-use crate::model::{Conflict, Kind, Model};
+use crate::model::{Conflict, Kind, Model, Sym};
 use crate::replace::Replacement;
 use crate::report::{Format, Table, csv_row};
 
@@ -94,19 +94,25 @@ struct Counts {
 }
 
 fn counts(model: &Model) -> Counts {
+    // Counted by symbol, named once per distinct symbol.
+    let by_text = |syms: &mut dyn Iterator<Item = Sym>| {
+        let mut counts = rustc_hash::FxHashMap::<Sym, u64>::default();
+        for sym in syms {
+            *counts.entry(sym).or_insert(0) += 1;
+        }
+        let mut named = BTreeMap::new();
+        for (sym, n) in counts {
+            *named.entry(model.str(sym).to_string()).or_insert(0) += n;
+        }
+        named
+    };
     let mut by_kind = BTreeMap::new();
-    let mut by_source_type = BTreeMap::new();
     for e in &model.entities {
         *by_kind.entry(e.kind).or_insert(0) += 1;
-        *by_source_type
-            .entry(model.str(e.source_type).to_string())
-            .or_insert(0) += 1;
     }
+    let by_source_type = by_text(&mut model.entities.iter().map(|e| e.source_type));
     let edges_granted = model.edges.iter().filter(|e| e.granted).count() as u64;
-    let mut properties = BTreeMap::new();
-    for p in &model.properties {
-        *properties.entry(model.str(p.name).to_string()).or_insert(0) += 1;
-    }
+    let properties = by_text(&mut model.properties.iter().map(|p| p.name));
     Counts {
         properties,
         by_kind,

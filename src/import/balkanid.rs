@@ -10,10 +10,10 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{
-    Declared, FileReport, ImportError, Importer, MAX_CELL_BYTES, Mode, RejectKind, Rejection,
-    parse_bool, parse_timestamp, strip_angle_brackets,
+    Declared, DeclaredHashes, FileReport, ImportError, Importer, MAX_CELL_BYTES, Mode, RejectKind,
+    Rejection, key_hash, parse_bool, parse_timestamp, strip_angle_brackets,
 };
-use crate::model::{Attributes, EntityIdx, Kind, Provenance, Sym};
+use crate::model::{Attributes, EntityIdx, Kind, Provenance, Sym, hash_str};
 
 /// The 19 columns, in the reference's table order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -349,7 +349,8 @@ pub(super) fn read<R: Read + Send>(
             loop {
                 let mut batch = empty_rx.try_recv().unwrap_or_default();
                 batch.clear();
-                let more = match batch.fill(&mut csv, &mut record, layout, &mut cache, path) {
+                let more = match batch.fill(&mut csv, &mut record, layout, &mut cache, path, source)
+                {
                     Ok(more) => more,
                     Err(e) => {
                         let _ = full_tx.send(Err(e));
@@ -366,7 +367,14 @@ pub(super) fn read<R: Read + Send>(
         });
         for batch in full_rx {
             let batch = batch.map_err(|e| io_error(e, path))?;
-            for parsed in &batch.rows {
+            for (i, parsed) in batch.rows.iter().enumerate() {
+                // Entity lookups miss the cache on a large import: ask for
+                // the slots of a row a little ahead, so they arrive while
+                // the rows before it are merged.
+                if let Some(Parsed::Accepted(ahead)) = batch.rows.get(i + PREFETCH_ROWS) {
+                    let before = batch.rows.get(i + PREFETCH_ROWS - 1);
+                    prefetch(imp, ahead, before);
+                }
                 report.rows_read += 1;
                 match parsed {
                     Parsed::Accepted(meta) => {
@@ -387,6 +395,37 @@ pub(super) fn read<R: Read + Send>(
     })
 }
 
+/// How many rows ahead of the one being merged its entity slots are
+/// prefetched.
+const PREFETCH_ROWS: usize = 8;
+
+/// Prefetches what merging `row` will look up: its target's key and strings
+/// and, when its subject is not the previous row's (whose rows come
+/// together), the subject's key and the strings its attributes intern.
+fn prefetch(imp: &Importer, row: &Meta, before: Option<&Parsed>) {
+    let h = &row.hashes;
+    if row.values.has_target {
+        imp.prefetch_key(h.target.key);
+        imp.prefetch_string(h.target.id);
+        imp.prefetch_string(h.target.name);
+    }
+    let same_subject =
+        matches!(before, Some(Parsed::Accepted(b)) if b.hashes.subject.key == h.subject.key);
+    if !same_subject {
+        imp.prefetch_key(h.subject.key);
+        for hash in [
+            h.subject.id,
+            h.subject.name,
+            h.username,
+            h.email,
+            h.first_name,
+            h.last_name,
+        ] {
+            imp.prefetch_string(hash);
+        }
+    }
+}
+
 /// Rows per batch handed from the reader thread to the merging thread.
 const BATCH_ROWS: usize = 4096;
 
@@ -402,23 +441,91 @@ enum Parsed {
     Rejected(Rejection),
 }
 
-/// A validated row without borrows: cell ranges into [`Batch::text`].
+/// A validated row without borrows: cell ranges into [`Batch::text`], and
+/// the key hashes of its two sides, computed on the reader thread.
 struct Meta {
     line: u64,
     cells: [(u32, u32); COLUMNS],
     values: Values,
+    hashes: RowHashes,
+}
+
+/// The hashes the merging thread needs of a row's cells (entity keys and
+/// strings it may intern), computed on the reader thread.
+#[derive(Clone, Copy, Default)]
+struct RowHashes {
+    subject: DeclaredHashes,
+    target: DeclaredHashes,
+    project: u32,
+    username: u32,
+    email: u32,
+    status: u32,
+    first_name: u32,
+    last_name: u32,
+    permission: u32,
+}
+
+impl RowHashes {
+    fn of(row: &Row, source: Sym) -> RowHashes {
+        let declared = |id: Column, name: Column| DeclaredHashes {
+            key: key_hash(source, row.cell(id)),
+            id: hash_str(row.cell(id)),
+            name: hash_str(row.cell(name)),
+        };
+        let target = if row.values.has_target {
+            declared(Column::TargetSourceId, Column::TargetName)
+        } else {
+            DeclaredHashes::default()
+        };
+        RowHashes {
+            subject: declared(Column::EntitySourceId, Column::EntityName),
+            target,
+            project: hash_str(row.cell(Column::Project)),
+            username: hash_str(row.cell(Column::Username)),
+            email: hash_str(strip_angle_brackets(row.cell(Column::Email))),
+            status: hash_str(row.cell(Column::Status)),
+            first_name: hash_str(row.cell(Column::FirstName)),
+            last_name: hash_str(row.cell(Column::LastName)),
+            permission: hash_str(permission(
+                row.cell(Column::PermissionName),
+                row.values.target_kind,
+            )),
+        }
+    }
+}
+
+/// A row's permission: its Permission Name, or the reference's default —
+/// "member" into a connection, "access" into anything else, by the row's
+/// own target type.
+fn permission(name: &str, target_kind: Option<Kind>) -> &str {
+    match name {
+        "" if target_kind == Some(Kind::Connection) => "member",
+        "" => "access",
+        name => name,
+    }
 }
 
 impl Meta {
-    fn view<'a>(&self, text: &'a str) -> Row<'a> {
-        let mut cells = [""; COLUMNS];
-        for (cell, &(start, end)) in cells.iter_mut().zip(&self.cells) {
-            *cell = &text[start as usize..end as usize];
-        }
-        Row {
-            cells,
-            values: self.values,
-        }
+    fn view<'a>(&'a self, text: &'a str) -> View<'a> {
+        View { meta: self, text }
+    }
+}
+
+/// An accepted row as the merging thread reads it: a cell is sliced from
+/// the batch's text only when asked for (most rows need a few of the 19).
+struct View<'a> {
+    meta: &'a Meta,
+    text: &'a str,
+}
+
+impl<'a> View<'a> {
+    fn cell(&self, c: Column) -> &'a str {
+        let (start, end) = self.meta.cells[c as usize];
+        &self.text[start as usize..end as usize]
+    }
+
+    fn values(&self) -> &Values {
+        &self.meta.values
     }
 }
 
@@ -437,6 +544,7 @@ impl Batch {
         layout: &Layout,
         cache: &mut TimestampCache,
         path: &Path,
+        source: Sym,
     ) -> Result<bool, csv::Error> {
         while self.rows.len() < BATCH_ROWS {
             if !csv.read_byte_record(record)? {
@@ -456,6 +564,7 @@ impl Batch {
                         line,
                         cells,
                         values: row.values,
+                        hashes: RowHashes::of(&row, source),
                     })
                 }
                 Err((column, kind, reason)) => Parsed::Rejected(Rejection {
@@ -749,7 +858,7 @@ impl LastSubject {
 
 fn accept(
     imp: &mut Importer,
-    row: &Row,
+    row: &View,
     layout: &Layout,
     source: Sym,
     at: Provenance,
@@ -758,10 +867,11 @@ fn accept(
 ) {
     let express = layout.mode == Mode::Express;
     let subject = Declared {
+        hashes: Some(row.meta.hashes.subject),
         source,
         id: row.cell(Column::EntitySourceId),
         name: row.cell(Column::EntityName),
-        kind: row.values.subject_kind.unwrap_or(Kind::Identity),
+        kind: row.values().subject_kind.unwrap_or(Kind::Identity),
         // reference, Express Mode: identities are users.
         source_type: if express {
             "user"
@@ -777,7 +887,7 @@ fn accept(
             from
         }
     };
-    if !row.values.has_target {
+    if !row.values().has_target {
         report.rows_without_target += 1;
         return;
     }
@@ -786,19 +896,25 @@ fn accept(
 
 /// Finds or creates a row's subject and gives it the row's attributes
 /// unless an earlier row did.
-fn declare_subject(imp: &mut Importer, subject: &Declared, row: &Row, at: Provenance) -> EntityIdx {
+fn declare_subject(
+    imp: &mut Importer,
+    subject: &Declared,
+    row: &View,
+    at: Provenance,
+) -> EntityIdx {
     let (from, _) = imp.declare(subject, at);
     if imp.needs_attributes(from) {
+        let h = &row.meta.hashes;
         let attrs = Attributes {
-            project: imp.intern(row.cell(Column::Project)),
-            username: imp.intern(row.cell(Column::Username)),
-            email: imp.intern(strip_angle_brackets(row.cell(Column::Email))),
-            status: imp.intern(row.cell(Column::Status)),
-            first_name: imp.intern(row.cell(Column::FirstName)),
-            last_name: imp.intern(row.cell(Column::LastName)),
-            last_login: row.values.last_login,
-            password_changed: row.values.password_changed,
-            mfa: row.values.mfa,
+            project: imp.intern_hashed(row.cell(Column::Project), h.project),
+            username: imp.intern_hashed(row.cell(Column::Username), h.username),
+            email: imp.intern_hashed(strip_angle_brackets(row.cell(Column::Email)), h.email),
+            status: imp.intern_hashed(row.cell(Column::Status), h.status),
+            first_name: imp.intern_hashed(row.cell(Column::FirstName), h.first_name),
+            last_name: imp.intern_hashed(row.cell(Column::LastName), h.last_name),
+            last_login: row.values().last_login,
+            password_changed: row.values().password_changed,
+            mfa: row.values().mfa,
         };
         imp.set_attributes(from, || attrs);
     }
@@ -807,14 +923,15 @@ fn declare_subject(imp: &mut Importer, subject: &Declared, row: &Row, at: Proven
 
 fn relate_target(
     imp: &mut Importer,
-    row: &Row,
+    row: &View,
     express: bool,
     source: Sym,
     from: EntityIdx,
     at: Provenance,
 ) {
-    let target_kind = row.values.target_kind.unwrap_or(Kind::Resource);
+    let target_kind = row.values().target_kind.unwrap_or(Kind::Resource);
     let target = Declared {
+        hashes: Some(row.meta.hashes.target),
         source,
         id: row.cell(Column::TargetSourceId),
         name: row.cell(Column::TargetName),
@@ -827,14 +944,11 @@ fn relate_target(
         },
     };
     let (to, _) = imp.declare(&target, at);
-    let permission = match row.cell(Column::PermissionName) {
-        // reference: Permission Name defaults to "member" into a connection
-        // and "access" into anything else; the row's own target type decides.
-        "" if target_kind == Kind::Connection => imp.intern("member"),
-        "" => imp.intern("access"),
-        name => imp.intern(name),
-    };
-    imp.relate(from, to, permission, row.values.granted, at);
+    let permission = imp.intern_hashed(
+        permission(row.cell(Column::PermissionName), Some(target_kind)),
+        row.meta.hashes.permission,
+    );
+    imp.relate(from, to, permission, row.values().granted, at);
 }
 
 #[cfg(test)]

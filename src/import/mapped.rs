@@ -1357,6 +1357,7 @@ fn accept(
     let declare = |imp: &mut Importer, id: &str, name: &str, kind: Kind, source_type: &str| {
         imp.declare(
             &Declared {
+                hashes: None,
                 source,
                 id,
                 name,
@@ -1438,6 +1439,7 @@ fn accept(
         let app = *app.get_or_insert_with(|| {
             let (idx, _) = imp.declare(
                 &Declared {
+                    hashes: None,
                     source,
                     id: application,
                     name: application,

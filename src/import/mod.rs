@@ -9,6 +9,7 @@
 //! share: the [`Importer`] that merges entities and edges, and the value rules.
 
 pub mod balkanid;
+mod keys;
 pub mod mapped;
 
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Attributes, Conflict, Edge, EdgeIdx, Entity, EntityIdx, Kind, Model, Provenance, SourceFile,
-    Sym,
+    Sym, hash_str,
 };
 
 /// Longest cell whitespace-trimmed cell accepted, in bytes. A longer cell
@@ -287,10 +288,11 @@ pub struct Importer {
     model: Model,
     report: ImportReport,
     /// Entities by `(source, id text)`: one probe finds a row's entity
-    /// without interning or looking up its id string first; see `KeySlot`.
-    keys: hashbrown::HashTable<KeySlot>,
+    /// without interning or looking up its id string first.
+    keys: keys::KeyTable,
     pending: Vec<PendingEdge>,
     reported_conflicts: FxHashSet<(EntityIdx, bool, u32)>,
+    hot: HotStrings,
     progress: Option<ProgressHook>,
 }
 
@@ -298,8 +300,20 @@ pub struct Importer {
 /// once per buffer refill (about a megabyte), never per row.
 pub type ProgressHook = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
+/// Precomputed hashes of a [`Declared`]: [`key_hash`] of `(source, id)`
+/// and [`hash_str`] of the id and of the name.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct DeclaredHashes {
+    pub key: u32,
+    pub id: u32,
+    pub name: u32,
+}
+
 /// One side of a row: what it says about an entity, borrowed from the row.
 pub(crate) struct Declared<'a> {
+    /// Hashes the caller computed already (the 19-column reader does, on
+    /// its parsing thread, off the merging thread's path).
+    pub hashes: Option<DeclaredHashes>,
     pub source: Sym,
     pub id: &'a str,
     pub name: &'a str,
@@ -351,7 +365,7 @@ impl Importer {
     fn reserve_for_bytes(&mut self, bytes: u64) {
         let rows = (bytes / 150).min(50_000_000) as usize;
         self.pending.reserve(rows);
-        self.keys.reserve(rows / 2, |k| k.table_hash());
+        self.keys.reserve(rows / 2);
         self.model
             .strings
             .reserve(rows, bytes.min(1 << 34) as usize / 3);
@@ -445,8 +459,19 @@ impl Importer {
         (self.model, self.report)
     }
 
+    /// Interns `s`, through a small cache of strings seen more than once.
     pub(crate) fn intern(&mut self, s: &str) -> Sym {
-        self.model.strings.intern(s)
+        self.hot.intern(&mut self.model.strings, s, hash_str(s))
+    }
+
+    /// [`intern`](Self::intern) with `hash == hash_str(s)` precomputed.
+    pub(crate) fn intern_hashed(&mut self, s: &str, hash: u32) -> Sym {
+        self.hot.intern(&mut self.model.strings, s, hash)
+    }
+
+    /// Hints that a string with hash `hash` is about to be interned.
+    pub(crate) fn prefetch_string(&self, hash: u32) {
+        self.model.strings.prefetch(hash);
     }
 
     pub(crate) fn reject(&mut self, rejection: Rejection, file_report: &mut FileReport) {
@@ -464,46 +489,50 @@ impl Importer {
     /// and value. Only a new entity's strings are interned: most rows name
     /// entities already seen, and this is the importer's hot path.
     pub(crate) fn declare(&mut self, d: &Declared, at: Provenance) -> (EntityIdx, bool) {
-        let hash = key_hash(d.source, d.id);
-        let strings = &self.model.strings;
-        let existing = self
+        let hashes = d.hashes.unwrap_or_else(|| DeclaredHashes {
+            key: key_hash(d.source, d.id),
+            id: hash_str(d.id),
+            name: hash_str(d.name),
+        });
+        let hash = hashes.key;
+        let entities = &self.model.entities;
+        let found = self
             .keys
-            .find(table_hash(hash), |k| {
-                k.hash == hash && k.source == d.source && strings.resolve(k.id) == d.id
-            })
-            .copied();
-        let Some(KeySlot {
-            entity: idx,
-            kind: kept_kind,
-            source_type: kept_type,
-            ..
-        }) = existing
-        else {
-            let idx = self.model.entities.len() as EntityIdx;
-            let id = self.model.strings.intern(d.id);
-            let name = self.model.strings.intern(d.name);
-            let source_type = self.model.strings.intern(d.source_type);
-            let slot = KeySlot {
-                entity: idx,
-                hash,
-                source: d.source,
-                id,
-                source_type,
-                kind: d.kind,
-            };
-            self.keys
-                .insert_unique(table_hash(hash), slot, |k| k.table_hash());
-            self.model.entities.push(Entity {
-                source: d.source,
-                id,
-                name,
-                kind: d.kind,
-                source_type,
-                attributes: None,
-                origin: at,
+            .find(hash, d.source, d.id, &self.model.strings, |e| {
+                entities[e as usize].id
             });
-            return (idx, true);
+        let slot = match found {
+            Ok(at) => *self.keys.get(at),
+            Err(free) => {
+                let idx = self.model.entities.len() as EntityIdx;
+                let id = self.model.strings.intern_hashed(d.id, hashes.id);
+                let name = self
+                    .hot
+                    .intern(&mut self.model.strings, d.name, hashes.name);
+                let source_type = self.intern(d.source_type);
+                self.keys.insert_at(
+                    free,
+                    hash,
+                    idx,
+                    d.source,
+                    id,
+                    source_type,
+                    d.kind,
+                    &self.model.strings,
+                );
+                self.model.entities.push(Entity {
+                    source: d.source,
+                    id,
+                    name,
+                    kind: d.kind,
+                    source_type,
+                    attributes: None,
+                    origin: at,
+                });
+                return (idx, true);
+            }
         };
+        let (idx, kept_kind, kept_type) = (slot.entity, slot.kind(), slot.source_type);
         if kept_kind != d.kind && self.reported_conflicts.insert((idx, true, d.kind as u32)) {
             self.model.conflicts.push(Conflict::Kind {
                 entity: idx,
@@ -524,6 +553,12 @@ impl Importer {
             }
         }
         (idx, false)
+    }
+
+    /// Hints that an entity with key hash `hash` is about to be declared;
+    /// see [`keys::KeyTable::prefetch`].
+    pub(crate) fn prefetch_key(&self, hash: u32) {
+        self.keys.prefetch(hash);
     }
 
     /// True while no row has given the entity its subject attributes.
@@ -644,36 +679,60 @@ impl Importer {
     }
 }
 
-/// One entry of [`Importer`]'s entity index: the entity, 32 bits of its
-/// key's hash, its key and the type and source type it keeps. A row naming a
-/// known entity reads this slot and the id's text, not the entity (each is a
-/// cache miss on a large import); growing the table reads nothing else.
-#[derive(Clone, Copy)]
-struct KeySlot {
-    entity: EntityIdx,
-    hash: u32,
-    source: Sym,
-    id: Sym,
-    source_type: Sym,
-    kind: Kind,
-}
-
-impl KeySlot {
-    fn table_hash(self) -> u64 {
-        table_hash(self.hash)
-    }
-}
-
 /// 32 bits of the hash of an entity key `(source, id)`.
-fn key_hash(source: Sym, id: &str) -> u32 {
+pub(crate) fn key_hash(source: Sym, id: &str) -> u32 {
     use std::hash::BuildHasher;
     (rustc_hash::FxBuildHasher.hash_one((source.0, id)) >> 32) as u32
 }
 
-/// The 64-bit hash probed with, rebuilt from 32 stored bits (hashbrown takes
-/// the bucket from the low bits and the tag from the top seven).
-fn table_hash(hash: u32) -> u64 {
-    (u64::from(hash) << 32) | u64::from(hash)
+/// A direct-mapped cache in front of the string table for short strings
+/// that repeat: project, status, first and last names, permission and
+/// source types recur on most rows, and on a large import the table's probe
+/// for them is a cache miss while this lookup is not. A string is cached
+/// only once the table already held it, so one-off ids and emails do not
+/// evict the repeated ones. Answers are the table's: a hit is checked
+/// against the whole text.
+struct HotStrings {
+    slots: Vec<HotSlot>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct HotSlot {
+    len: u8,
+    text: [u8; HOT_TEXT],
+    sym: Sym,
+}
+
+/// Longest string the cache keeps, in bytes.
+const HOT_TEXT: usize = 27;
+const HOT_SLOTS: usize = 512;
+
+impl Default for HotStrings {
+    fn default() -> Self {
+        HotStrings {
+            slots: vec![HotSlot::default(); HOT_SLOTS],
+        }
+    }
+}
+
+impl HotStrings {
+    fn intern(&mut self, strings: &mut crate::model::Interner, s: &str, hash: u32) -> Sym {
+        if s.len() > HOT_TEXT {
+            return strings.intern_hashed(s, hash);
+        }
+        let slot = &mut self.slots[hash as usize % HOT_SLOTS];
+        if usize::from(slot.len) == s.len() && &slot.text[..s.len()] == s.as_bytes() {
+            return slot.sym;
+        }
+        let before = strings.len();
+        let sym = strings.intern_hashed(s, hash);
+        if strings.len() == before {
+            slot.len = s.len() as u8;
+            slot.text[..s.len()].copy_from_slice(s.as_bytes());
+            slot.sym = sym;
+        }
+        sym
+    }
 }
 
 /// One row's edge, before rows stating the same edge are merged.
