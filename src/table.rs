@@ -35,8 +35,12 @@ impl<S: Slot> Default for ProbeTable<S> {
 impl<S: Slot> ProbeTable<S> {
     /// A table for about `entries` entries.
     pub fn with_capacity(entries: usize) -> Self {
+        Self::with_slots((entries.max(16) * 5 / 4).next_power_of_two())
+    }
+
+    fn with_slots(slots: usize) -> Self {
         ProbeTable {
-            slots: vec![S::EMPTY; (entries.max(16) * 5 / 4).next_power_of_two()],
+            slots: vec![S::EMPTY; slots],
             len: 0,
         }
     }
@@ -49,14 +53,14 @@ impl<S: Slot> ProbeTable<S> {
 
     /// Makes room for `more` entries without growing on the way.
     pub fn reserve(&mut self, more: usize) {
-        let want = self.len + more;
-        if want * 5 / 4 > self.slots.len() {
-            self.grow_to(want);
+        let want = (self.len + more).max(16) * 5 / 4;
+        if want > self.slots.len() {
+            self.grow_to(want.next_power_of_two());
         }
     }
 
-    fn grow_to(&mut self, entries: usize) {
-        let mut bigger = ProbeTable::<S>::with_capacity(entries);
+    fn grow_to(&mut self, slots: usize) {
+        let mut bigger = ProbeTable::<S>::with_slots(slots);
         for slot in self.slots.iter().filter(|s| !s.is_empty()) {
             let mut i = bigger.home(slot.hash());
             while !bigger.slots[i].is_empty() {
@@ -124,7 +128,7 @@ impl<S: Slot> ProbeTable<S> {
         self.slots[index] = slot;
         self.len += 1;
         if self.len * 5 / 4 > self.slots.len() {
-            self.grow_to(self.len * 2);
+            self.grow_to(self.slots.len() * 2);
         }
     }
 }
