@@ -372,8 +372,7 @@ pub(super) fn read<R: Read + Send>(
                 // the slots of a row a little ahead, so they arrive while
                 // the rows before it are merged.
                 if let Some(Parsed::Accepted(ahead)) = batch.rows.get(i + PREFETCH_ROWS) {
-                    let before = batch.rows.get(i + PREFETCH_ROWS - 1);
-                    prefetch(imp, ahead, before);
+                    prefetch(imp, ahead);
                 }
                 report.rows_read += 1;
                 match parsed {
@@ -402,24 +401,22 @@ const PREFETCH_ROWS: usize = 8;
 /// Prefetches what merging `row` will look up: its target's key and strings
 /// and, when its subject is not the previous row's (whose rows come
 /// together), the subject's key and the strings its attributes intern.
-fn prefetch(imp: &Importer, row: &Meta, before: Option<&Parsed>) {
+fn prefetch(imp: &Importer, row: &Meta) {
     let h = &row.hashes;
     if row.values.has_target {
         imp.prefetch_key(h.target.key);
         imp.prefetch_string(h.target.id);
         imp.prefetch_string(h.target.name);
     }
-    let same_subject =
-        matches!(before, Some(Parsed::Accepted(b)) if b.hashes.subject.key == h.subject.key);
-    if !same_subject {
-        imp.prefetch_key(h.subject.key);
+    if let Some(s) = &h.subject {
+        imp.prefetch_key(s.declared.key);
         for hash in [
-            h.subject.id,
-            h.subject.name,
-            h.username,
-            h.email,
-            h.first_name,
-            h.last_name,
+            s.declared.id,
+            s.declared.name,
+            s.username,
+            s.email,
+            s.first_name,
+            s.last_name,
         ] {
             imp.prefetch_string(hash);
         }
@@ -454,42 +451,67 @@ struct Meta {
 /// strings it may intern), computed on the reader thread.
 #[derive(Clone, Copy, Default)]
 struct RowHashes {
-    subject: DeclaredHashes,
     target: DeclaredHashes,
+    permission: u32,
+    /// `None` when the row repeats the previous row's subject id: it
+    /// almost never needs them, and computes them itself if it does.
+    subject: Option<SubjectHashes>,
+}
+
+/// Hashes of a row's subject: its key and the strings it may intern.
+#[derive(Clone, Copy, Default)]
+struct SubjectHashes {
+    declared: DeclaredHashes,
     project: u32,
     username: u32,
     email: u32,
     status: u32,
     first_name: u32,
     last_name: u32,
-    permission: u32,
+}
+
+impl SubjectHashes {
+    fn of<'a>(cell: impl Fn(Column) -> &'a str, source: Sym) -> SubjectHashes {
+        SubjectHashes {
+            declared: declared_hashes(&cell, source, Column::EntitySourceId, Column::EntityName),
+            project: hash_str(cell(Column::Project)),
+            username: hash_str(cell(Column::Username)),
+            email: hash_str(strip_angle_brackets(cell(Column::Email))),
+            status: hash_str(cell(Column::Status)),
+            first_name: hash_str(cell(Column::FirstName)),
+            last_name: hash_str(cell(Column::LastName)),
+        }
+    }
+}
+
+fn declared_hashes<'a>(
+    cell: impl Fn(Column) -> &'a str,
+    source: Sym,
+    id: Column,
+    name: Column,
+) -> DeclaredHashes {
+    DeclaredHashes {
+        key: key_hash(source, cell(id)),
+        id: hash_str(cell(id)),
+        name: hash_str(cell(name)),
+    }
 }
 
 impl RowHashes {
-    fn of(row: &Row, source: Sym) -> RowHashes {
-        let declared = |id: Column, name: Column| DeclaredHashes {
-            key: key_hash(source, row.cell(id)),
-            id: hash_str(row.cell(id)),
-            name: hash_str(row.cell(name)),
-        };
+    fn of(row: &Row, source: Sym, same_subject: bool) -> RowHashes {
+        let cell = |c| row.cell(c);
         let target = if row.values.has_target {
-            declared(Column::TargetSourceId, Column::TargetName)
+            declared_hashes(cell, source, Column::TargetSourceId, Column::TargetName)
         } else {
             DeclaredHashes::default()
         };
         RowHashes {
-            subject: declared(Column::EntitySourceId, Column::EntityName),
             target,
-            project: hash_str(row.cell(Column::Project)),
-            username: hash_str(row.cell(Column::Username)),
-            email: hash_str(strip_angle_brackets(row.cell(Column::Email))),
-            status: hash_str(row.cell(Column::Status)),
-            first_name: hash_str(row.cell(Column::FirstName)),
-            last_name: hash_str(row.cell(Column::LastName)),
             permission: hash_str(permission(
                 row.cell(Column::PermissionName),
                 row.values.target_kind,
             )),
+            subject: (!same_subject).then(|| SubjectHashes::of(cell, source)),
         }
     }
 }
@@ -546,6 +568,8 @@ impl Batch {
         path: &Path,
         source: Sym,
     ) -> Result<bool, csv::Error> {
+        // The previous accepted row's subject id, as a range of `text`.
+        let mut previous_subject = None;
         while self.rows.len() < BATCH_ROWS {
             if !csv.read_byte_record(record)? {
                 return Ok(false);
@@ -554,17 +578,22 @@ impl Batch {
             let mut row = Row::default();
             let parsed = match row.parse(record, layout, cache) {
                 Ok(()) => {
+                    let same_subject = previous_subject.is_some_and(|(start, end)| {
+                        self.text[start as usize..end as usize] == *row.cell(Column::EntitySourceId)
+                    });
+                    let hashes = RowHashes::of(&row, source, same_subject);
                     let mut cells = [(0u32, 0u32); COLUMNS];
                     for (range, cell) in cells.iter_mut().zip(row.cells) {
                         let start = self.text.len() as u32;
                         self.text.push_str(cell);
                         *range = (start, self.text.len() as u32);
                     }
+                    previous_subject = Some(cells[Column::EntitySourceId as usize]);
                     Parsed::Accepted(Meta {
                         line,
                         cells,
                         values: row.values,
-                        hashes: RowHashes::of(&row, source),
+                        hashes,
                     })
                 }
                 Err((column, kind, reason)) => Parsed::Rejected(Rejection {
@@ -867,7 +896,7 @@ fn accept(
 ) {
     let express = layout.mode == Mode::Express;
     let subject = Declared {
-        hashes: Some(row.meta.hashes.subject),
+        hashes: row.meta.hashes.subject.map(|s| s.declared),
         source,
         id: row.cell(Column::EntitySourceId),
         name: row.cell(Column::EntityName),
@@ -904,7 +933,11 @@ fn declare_subject(
 ) -> EntityIdx {
     let (from, _) = imp.declare(subject, at);
     if imp.needs_attributes(from) {
-        let h = &row.meta.hashes;
+        let h = row
+            .meta
+            .hashes
+            .subject
+            .unwrap_or_else(|| SubjectHashes::of(|c| row.cell(c), subject.source));
         let attrs = Attributes {
             project: imp.intern_hashed(row.cell(Column::Project), h.project),
             username: imp.intern_hashed(row.cell(Column::Username), h.username),

@@ -745,33 +745,82 @@ struct PendingEdge {
     at: Provenance,
 }
 
-/// A reader that hashes and counts what passes through it.
+/// A reader that hashes and counts what passes through it. The hashing
+/// runs on a thread of its own, fed a megabyte at a time, so it is off the
+/// parsing thread's path (the parser is the slower stage of an import).
 pub(crate) struct Digesting<R> {
     inner: R,
-    hasher: blake3::Hasher,
     bytes: u64,
     progress: Option<ProgressHook>,
+    /// Bytes read and not yet sent to the hashing thread.
+    pending: Vec<u8>,
+    to_hasher: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    /// Buffers the hashing thread is done with, for reuse.
+    from_hasher: std::sync::mpsc::Receiver<Vec<u8>>,
+    hasher: Option<std::thread::JoinHandle<blake3::Hasher>>,
 }
+
+/// Bytes handed to the hashing thread at a time.
+const DIGEST_CHUNK: usize = 1 << 20;
 
 impl<R: Read> Digesting<R> {
     fn new(inner: R, progress: Option<ProgressHook>) -> Self {
+        let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (give_back, from_hasher) = std::sync::mpsc::channel();
+        let hasher = std::thread::spawn(move || {
+            let mut hasher = blake3::Hasher::new();
+            for chunk in chunks {
+                hasher.update(&chunk);
+                let _ = give_back.send(chunk);
+            }
+            hasher
+        });
         Digesting {
             inner,
-            hasher: blake3::Hasher::new(),
             bytes: 0,
             progress,
+            pending: Vec::with_capacity(DIGEST_CHUNK),
+            to_hasher: Some(to_hasher),
+            from_hasher,
+            hasher: Some(hasher),
         }
     }
 
-    fn finish(self) -> (u64, String) {
-        (self.bytes, self.hasher.finalize().to_hex().to_string())
+    fn send_pending(&mut self) {
+        let next = match self.from_hasher.try_recv() {
+            Ok(mut reused) => {
+                reused.clear();
+                reused
+            }
+            Err(_) => Vec::with_capacity(DIGEST_CHUNK),
+        };
+        let chunk = std::mem::replace(&mut self.pending, next);
+        if let Some(to_hasher) = &self.to_hasher {
+            // The hashing thread only stops when the sender is dropped.
+            let _ = to_hasher.send(chunk);
+        }
+    }
+
+    fn finish(mut self) -> (u64, String) {
+        self.send_pending();
+        self.to_hasher = None;
+        let hasher = self
+            .hasher
+            .take()
+            .expect("finished once")
+            .join()
+            .expect("the hashing thread does not panic");
+        (self.bytes, hasher.finalize().to_hex().to_string())
     }
 }
 
 impl<R: Read> Read for Digesting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() >= DIGEST_CHUNK {
+            self.send_pending();
+        }
         self.bytes += n as u64;
         if let Some(progress) = &self.progress {
             progress(self.bytes);
