@@ -582,12 +582,7 @@ impl Batch {
                         self.text[start as usize..end as usize] == *row.cell(Column::EntitySourceId)
                     });
                     let hashes = RowHashes::of(&row, source, same_subject);
-                    let mut cells = [(0u32, 0u32); COLUMNS];
-                    for (range, cell) in cells.iter_mut().zip(row.cells) {
-                        let start = self.text.len() as u32;
-                        self.text.push_str(cell);
-                        *range = (start, self.text.len() as u32);
-                    }
+                    let cells = self.keep_cells(&row);
                     previous_subject = Some(cells[Column::EntitySourceId as usize]);
                     Parsed::Accepted(Meta {
                         line,
@@ -612,6 +607,39 @@ impl Batch {
             }
         }
         Ok(true)
+    }
+}
+
+impl Batch {
+    /// Copies a row's cells into the batch's text and returns their ranges:
+    /// the whole record in one copy when it is valid UTF-8 and not huge
+    /// (the cells are slices of it), else cell by cell.
+    fn keep_cells(&mut self, row: &Row) -> [(u32, u32); COLUMNS] {
+        let mut cells = [(0u32, 0u32); COLUMNS];
+        let base = self.text.len();
+        // (Not a huge record: ignored columns are not bounded, kept cells are.)
+        let whole = row
+            .whole
+            .filter(|w| w.len() <= MAX_CELL_BYTES)
+            .map(|whole| {
+                self.text.push_str(whole);
+                (whole.as_ptr() as usize, whole.len())
+            });
+        for (range, cell) in cells.iter_mut().zip(row.cells) {
+            let offset = (cell.as_ptr() as usize).wrapping_sub(whole.map_or(0, |w| w.0));
+            *range = match whole {
+                Some((_, len)) if offset <= len && cell.len() <= len - offset => {
+                    ((base + offset) as u32, (base + offset + cell.len()) as u32)
+                }
+                // An unset column's "" or a record that is not all UTF-8.
+                _ => {
+                    let start = self.text.len() as u32;
+                    self.text.push_str(cell);
+                    (start, self.text.len() as u32)
+                }
+            };
+        }
+        cells
     }
 }
 
@@ -645,6 +673,9 @@ type RowError = (usize, RejectKind, String);
 struct Row<'r> {
     cells: [&'r str; COLUMNS],
     values: Values,
+    /// The whole record's fields, back to back, when they are valid UTF-8:
+    /// the cells are slices of it.
+    whole: Option<&'r str>,
 }
 
 /// What validating a row derived from its cells.
@@ -696,6 +727,7 @@ impl<'r> Row<'r> {
         // cells are checked one by one below, which names the bad cell.
         let all = record.as_slice();
         let whole = std::str::from_utf8(all).ok();
+        self.whole = whole;
         for c in Column::ALL {
             self.cells[c as usize] = "";
             let Some(i) = layout.get(c) else { continue };
