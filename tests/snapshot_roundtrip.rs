@@ -381,7 +381,7 @@ fn snapshot_info_prints_the_metadata() {
     let (out, err, code) = whocan(&["snapshot", "info", snap, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["format_version"], 2);
+    assert_eq!(v["format_version"], 3);
     assert_eq!(v["whocan_version"], env!("CARGO_PKG_VERSION"));
     assert!(v["created"].as_str().unwrap().ends_with('Z'));
     let sources = v["sources"].as_array().unwrap();
@@ -397,7 +397,7 @@ fn snapshot_info_prints_the_metadata() {
     assert_eq!(code, 0);
     let text = String::from_utf8(out).unwrap();
     for needle in [
-        "format version: 2",
+        "format version: 3",
         "whocan version: ",
         "created: ",
         "fixtures/github_alicegh.csv",
