@@ -1006,6 +1006,40 @@ fn read_exactly(
     Ok(())
 }
 
+/// Fills `dst` from the file's position on, two halves at once where the
+/// platform reads at an offset, and moves the position past them.
+fn read_halves(file: &mut std::fs::File, path: &Path, dst: &mut [u8]) -> Result<(), SnapshotError> {
+    let read_err = |e: io::Error| match e.kind() {
+        io::ErrorKind::UnexpectedEof => SnapshotError::Truncated(
+            "the file ended early while being read (it shrank after its size was checked)".into(),
+        ),
+        _ => SnapshotError::io(path, "cannot read", e),
+    };
+    #[cfg(unix)]
+    {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::FileExt;
+        let at = file.stream_position().map_err(read_err)?;
+        let half = dst.len() / 2;
+        let (a, b) = dst.split_at_mut(half);
+        let file_ref = &*file;
+        let (ra, rb) = rayon::join(
+            || file_ref.read_exact_at(a, at),
+            || file_ref.read_exact_at(b, at + half as u64),
+        );
+        ra.map_err(read_err)?;
+        rb.map_err(read_err)?;
+        file.seek(SeekFrom::Current(dst.len() as i64))
+            .map_err(read_err)?;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        file.read_exact(dst).map_err(read_err)
+    }
+}
+
 impl BodyReader<'_> {
     /// Refuses to read past the body.
     fn check_left(&self, n: usize) -> Result<(), SnapshotError> {
@@ -1058,6 +1092,29 @@ impl BodyReader<'_> {
         self.left -= n as u64;
         if let Some(hasher) = &mut self.hasher {
             hasher.update_rayon(&dst[start..]);
+        }
+        Ok(())
+    }
+
+    /// Fills `dst` with the next bytes of the body, hashed when streaming.
+    /// From a file, the two halves are read at once, on two cores: the
+    /// copy is what first touches `dst`'s pages, and faulting them in is
+    /// most of its cost.
+    fn take_exact(&mut self, dst: &mut [u8]) -> Result<(), SnapshotError> {
+        let n = dst.len();
+        self.check_left(n)?;
+        match &mut self.source {
+            BodySource::Memory(rest) => {
+                let whole: &[u8] = rest;
+                let (head, tail) = whole.split_at(n);
+                *rest = tail;
+                dst.copy_from_slice(head);
+            }
+            BodySource::File { file, path } => read_halves(file, path, dst)?,
+        }
+        self.left -= n as u64;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update_rayon(dst);
         }
         Ok(())
     }
@@ -1128,8 +1185,10 @@ fn stream_v3(r: &mut BodyReader<'_>) -> Result<StreamedV3, SnapshotError> {
     let (ends, text) = rayon::join(
         || decode_ends(&lengths),
         || -> Result<Vec<u8>, SnapshotError> {
-            let mut text = Vec::with_capacity(len);
-            r.take_into(&mut text, len)?;
+            // Zeroed by the allocator, not written: its pages are first
+            // touched by the read.
+            let mut text = vec![0; len];
+            r.take_exact(&mut text)?;
             Ok(text)
         },
     );

@@ -94,14 +94,20 @@ struct Counts {
 }
 
 fn counts(model: &Model) -> Counts {
-    let mut by_kind = BTreeMap::new();
-    // Counted by symbol, then by text: a string per entity was most of the
-    // time `import` spent after loading a snapshot.
+    // Counted by kind index and by symbol, then keyed by kind and text: a
+    // string per entity was most of the time `import` spent after loading
+    // a snapshot.
+    let mut kinds = [0u64; Kind::ALL.len()];
     let mut by_sym = rustc_hash::FxHashMap::default();
     for e in &model.entities {
-        *by_kind.entry(e.kind).or_insert(0) += 1;
+        kinds[e.kind as usize] += 1;
         *by_sym.entry(e.source_type).or_insert(0) += 1;
     }
+    let by_kind: BTreeMap<Kind, u64> = Kind::ALL
+        .into_iter()
+        .map(|k| (k, kinds[k as usize]))
+        .filter(|&(_, n)| n > 0)
+        .collect();
     let mut by_source_type = BTreeMap::new();
     for (sym, n) in by_sym {
         *by_source_type
