@@ -210,6 +210,24 @@ impl Interner {
         index
     }
 
+    /// The concatenated text and each string's end offset, as a snapshot
+    /// stores them.
+    pub(crate) fn raw_parts(&self) -> (&str, &[u64]) {
+        (&self.text, &self.ends)
+    }
+
+    /// A table from stored parts, checked like a deserialised one (see
+    /// [`Interner::check`]); the lookup index is built on first use.
+    pub(crate) fn from_raw_parts(text: String, ends: Vec<u64>) -> Result<Interner, String> {
+        let interner = Interner {
+            text,
+            ends,
+            index: std::sync::OnceLock::new(),
+        };
+        interner.check()?;
+        Ok(interner)
+    }
+
     /// Checks a deserialised table: offsets must rise, stay inside the text
     /// and fall on character boundaries, and the first string must be `""`.
     /// The lookup index is built on first use (see [`Interner::get`]).

@@ -1,7 +1,7 @@
 //! Snapshots: the imported [`Model`] and its [`ImportReport`] saved to one
 //! verifiable file, and loaded back much faster than re-importing the CSVs.
 //!
-//! # File layout (format version 2)
+//! # File layout (format version 3)
 //!
 //! ```text
 //! offset  size  field
@@ -9,34 +9,66 @@
 //!      8     4  format version  u32, little-endian
 //!     12     8  body length     u64, little-endian
 //!     20    32  body checksum   blake3 of the body
-//!     52     …  body            five sections, each a u64 little-endian
-//!                               length followed by that many bytes of
-//!                               bincode 2 (standard config, serde):
-//!                               0 Metadata
-//!                               1 the string table (model.strings)
-//!                               2 sources, entities, edges, conflicts
-//!                               3 ImportReport (rejected rows included)
-//!                               4 HRIS employees, typed properties and
+//!     52     …  body            eight sections, each a u64 little-endian
+//!                               length followed by that many bytes:
+//!                               0 Metadata                      bincode
+//!                               1 sources and conflicts         bincode
+//!                               2 string lengths: u64 count, then each
+//!                                 string's byte length, LEB128
+//!                               3 string text: every string, concatenated
+//!                                 (UTF-8)
+//!                               4 entities, 66 bytes each       fixed
+//!                               5 edges, 25 bytes each          fixed
+//!                               6 ImportReport                  bincode
+//!                               7 HRIS employees, typed properties and
 //!                                 the identity-to-employee people map
+//!                                                               bincode
 //! ```
 //!
-//! Version 1 (whocan before HRIS employees and properties were kept) has the
-//! first four sections only; it is still read, with no employees and no
-//! properties. Any other version is refused.
+//! bincode sections are bincode 2 (standard config, serde). The fixed
+//! records are little-endian: an entity is source, id, name, source type,
+//! origin file, origin line (u32 each), its type (0 identity, 1 connection,
+//! 2 resource), a flags byte (bit 0 attributes present, bit 1 last login
+//! present, bit 2 password change present, bits 3–4 MFA: 0 none, 1 false,
+//! 2 true) and the attributes: project, username, email, status, first and
+//! last name (u32 each), last login and password change (i64 each), zero
+//! when absent. An edge is from, to, permission, origin file, origin line,
+//! rows (u32 each) and granted (0 or 1).
 //!
-//! The sections are separate so they decode in parallel. The string table's
-//! lookup index is not stored and not rebuilt on load: it is built on the
-//! first lookup by text (a query), so reports from a snapshot never pay for
-//! it. `snapshot info` decodes section 0 only.
+//! Format 3 exists for load speed: the records and strings, nearly all of
+//! the body, are read by a few loads and stores per field, in parallel,
+//! straight into the model's vectors, instead of field by field through
+//! serde; the text is checked as UTF-8 once, not per string.
+//!
+//! Versions 1 and 2 are still read. Their body is all bincode: version 2 has
+//! five sections (0 Metadata, 1 the string table, 2 sources, entities,
+//! edges and conflicts, 3 ImportReport, 4 employees, properties and people
+//! map); version 1 (whocan before HRIS employees and properties were kept)
+//! has the first four only and loads with no employees and no properties.
+//! Any other version is refused.
+//!
+//! The string table's lookup index is not stored and not rebuilt on load:
+//! it is built on the first lookup by text (a query), so reports from a
+//! snapshot never pay for it. `snapshot info` decodes section 0 only.
 //!
 //! Loading refuses a file, with a [`SnapshotError`] naming the problem, when
 //! the magic is wrong (a foreign file), the version is not one this build
 //! reads, the body length disagrees with the file size (checked before
-//! anything is allocated), the checksum does not match (checked before
-//! decoding), or the body does not decode into a consistent model. Decoding
-//! runs with a bincode byte limit as a second guard, so even a crafted body
-//! with a valid checksum cannot make a length field allocate more than a small
-//! multiple of the body's real size. Nothing in here panics on bad input.
+//! anything is allocated), the checksum does not match, or the body does not
+//! decode into a consistent model. A format-3 file is streamed: it is read
+//! in chunks of a few MiB, each hashed, then its fixed records decoded into
+//! the model's vectors, so the file is never held whole in memory (at the
+//! medium benchmark size, allocating that copy cost as much as decoding).
+//! The checksum is compared once the whole body is read, before anything
+//! decoded is returned and before any bincode section is decoded; a
+//! mismatch is reported as such even when the damage also broke the
+//! structure. Fixed records are decoded by bounds-checked code whose
+//! allocations are sized by section lengths already checked against the
+//! file size, so decoding a damaged chunk before its checksum is known costs
+//! nothing but the work. bincode decoding runs with a byte limit as a second
+//! guard, so even a crafted body with a valid checksum cannot make a length
+//! field allocate more than a small multiple of the body's real size. Every
+//! index is checked after decoding. Nothing in here panics on bad input.
 //!
 //! Writes are atomic: a temporary file beside the target is written, synced
 //! and renamed over it, so an existing snapshot is never left half-written.
@@ -48,20 +80,22 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::import::ImportReport;
 use crate::model::{
-    Attributes, Conflict, Edge, Employee, Entity, Interner, Model, PeopleMap, Property, Provenance,
-    SourceFile, Sym, Value,
+    Attributes, Conflict, Edge, Employee, Entity, Interner, Kind, Model, PeopleMap, Property,
+    Provenance, SourceFile, Sym, Value,
 };
 
 /// The eight bytes every snapshot starts with.
 pub const MAGIC: [u8; 8] = *b"WHOCAN\0S";
 
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
@@ -256,16 +290,8 @@ impl Snapshot {
     }
 }
 
-/// Section 2 as written: the model without its string table, borrowed.
-#[derive(Serialize)]
-struct RecordsRef<'a> {
-    sources: &'a [SourceFile],
-    entities: &'a [Entity],
-    edges: &'a [Edge],
-    conflicts: &'a [Conflict],
-}
-
-/// Section 2 as read. Field order must match [`RecordsRef`].
+/// Section 2 of a format-1 or format-2 body: the model without its string
+/// table. Field order is the file's.
 #[derive(Deserialize)]
 struct Records {
     sources: Vec<SourceFile>,
@@ -274,13 +300,46 @@ struct Records {
     conflicts: Vec<Conflict>,
 }
 
-/// Number of sections in a body of the current format.
-const SECTIONS: usize = 5;
+/// Section 1 of a format-3 body as written: sources and conflicts.
+#[derive(Serialize)]
+struct SourcesRef<'a> {
+    sources: &'a [SourceFile],
+    conflicts: &'a [Conflict],
+}
 
-/// Number of sections in a format-1 body: no section 4.
-const SECTIONS_V1: usize = 4;
+/// Section 1 of a format-3 body as read. Field order must match
+/// [`SourcesRef`].
+#[derive(Deserialize)]
+struct Sources {
+    sources: Vec<SourceFile>,
+    conflicts: Vec<Conflict>,
+}
 
-/// Section 4 as written: HRIS employees, typed properties, people map.
+/// Most sections in a body (format 3).
+const SECTIONS: usize = 8;
+
+/// Number of sections in a body of `version`.
+fn section_count(version: u32) -> usize {
+    match version {
+        1 => 4,
+        2 => 5,
+        _ => SECTIONS,
+    }
+}
+
+/// Bytes of one entity in a format-3 body.
+const ENTITY_BYTES: usize = 66;
+
+/// Bytes of one edge in a format-3 body.
+const EDGE_BYTES: usize = 25;
+
+/// Bytes read, hashed and decoded at a time when a format-3 file is
+/// streamed: small enough to stay in cache from the read to the decode,
+/// large enough for a parallel decode to split well.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// The people section (4 in format 2, 7 in format 3) as written: HRIS
+/// employees, typed properties, people map.
 #[derive(Serialize)]
 struct PeopleRef<'a> {
     employees: &'a [Employee],
@@ -288,7 +347,7 @@ struct PeopleRef<'a> {
     people_map: &'a PeopleMap,
 }
 
-/// Section 4 as read. Field order must match [`PeopleRef`].
+/// The people section as read. Field order must match [`PeopleRef`].
 #[derive(Deserialize, Default)]
 struct People {
     employees: Vec<Employee>,
@@ -344,42 +403,248 @@ pub fn is_snapshot_file(path: &Path) -> io::Result<bool> {
     Ok(looks_like_snapshot(&prefix[..filled]))
 }
 
-fn encode_section<T: Serialize>(value: T, body: &mut Vec<u8>) -> Result<(), SnapshotError> {
-    let bytes = bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .map_err(|e| SnapshotError::Encode(e.to_string()))?;
-    body.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-    body.extend_from_slice(&bytes);
+/// Appends one section: its length, then what `write` puts after it.
+fn section(
+    body: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), SnapshotError>,
+) -> Result<(), SnapshotError> {
+    let at = body.len();
+    body.extend_from_slice(&[0; 8]);
+    write(body)?;
+    let len = (body.len() - at - 8) as u64;
+    body[at..at + 8].copy_from_slice(&len.to_le_bytes());
     Ok(())
+}
+
+/// Appends one bincode section.
+fn bincode_section<T: Serialize>(body: &mut Vec<u8>, value: T) -> Result<(), SnapshotError> {
+    section(body, |out| {
+        bincode::serde::encode_into_std_write(value, out, bincode::config::standard())
+            .map(|_| ())
+            .map_err(|e| SnapshotError::Encode(e.to_string()))
+    })
+}
+
+#[inline]
+fn le32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+#[inline]
+fn le64(bytes: &[u8], at: usize) -> i64 {
+    i64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn put_leb128(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// One LEB128 number and the bytes after it; `None` when the bytes end
+/// first or it runs past ten bytes.
+#[inline]
+fn get_leb128(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+/// Appends one entity record (see the module documentation).
+fn put_entity(out: &mut Vec<u8>, e: &Entity) {
+    for v in [
+        e.source.0,
+        e.id.0,
+        e.name.0,
+        e.source_type.0,
+        e.origin.file,
+        e.origin.line,
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.push(match e.kind {
+        Kind::Identity => 0,
+        Kind::Connection => 1,
+        Kind::Resource => 2,
+    });
+    let Some(a) = &e.attributes else {
+        // Flags 0 and zeroed attributes.
+        out.extend_from_slice(&[0; ENTITY_BYTES - 25]);
+        return;
+    };
+    let mfa: u8 = match a.mfa {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    };
+    out.push(
+        1 | (u8::from(a.last_login.is_some()) << 1)
+            | (u8::from(a.password_changed.is_some()) << 2)
+            | (mfa << 3),
+    );
+    for s in [
+        a.project,
+        a.username,
+        a.email,
+        a.status,
+        a.first_name,
+        a.last_name,
+    ] {
+        out.extend_from_slice(&s.0.to_le_bytes());
+    }
+    for t in [a.last_login, a.password_changed] {
+        out.extend_from_slice(&t.unwrap_or(0).to_le_bytes());
+    }
+}
+
+/// One entity record: the entity, the largest string index it names, and
+/// whether its type and flags bytes are ones whocan writes.
+#[inline]
+fn get_entity(r: &[u8; ENTITY_BYTES]) -> (Entity, u32, bool) {
+    let r = &r[..];
+    let sym = |at| Sym(le32(r, at));
+    let (kind, kind_ok) = match r[24] {
+        0 => (Kind::Identity, true),
+        1 => (Kind::Connection, true),
+        2 => (Kind::Resource, true),
+        _ => (Kind::Identity, false),
+    };
+    let flags = r[25];
+    let mut max = le32(r, 0).max(le32(r, 4)).max(le32(r, 8)).max(le32(r, 12));
+    let (attributes, flags_ok) = if flags & 1 == 0 {
+        (None, flags == 0)
+    } else {
+        for at in [26, 30, 34, 38, 42, 46] {
+            max = max.max(le32(r, at));
+        }
+        let attributes = Attributes {
+            project: sym(26),
+            username: sym(30),
+            email: sym(34),
+            status: sym(38),
+            first_name: sym(42),
+            last_name: sym(46),
+            last_login: (flags & 2 != 0).then(|| le64(r, 50)),
+            password_changed: (flags & 4 != 0).then(|| le64(r, 58)),
+            mfa: match (flags >> 3) & 3 {
+                1 => Some(false),
+                2 => Some(true),
+                _ => None,
+            },
+        };
+        (Some(attributes), flags >> 3 <= 2)
+    };
+    let entity = Entity {
+        source: sym(0),
+        id: sym(4),
+        name: sym(8),
+        kind,
+        source_type: sym(12),
+        attributes,
+        origin: Provenance {
+            file: le32(r, 16),
+            line: le32(r, 20),
+        },
+    };
+    (entity, max, kind_ok && flags_ok)
+}
+
+/// Appends one edge record (see the module documentation).
+fn put_edge(out: &mut Vec<u8>, e: &Edge) {
+    for v in [
+        e.from,
+        e.to,
+        e.permission.0,
+        e.origin.file,
+        e.origin.line,
+        e.rows,
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.push(u8::from(e.granted));
+}
+
+/// One edge record, and whether its granted byte is 0 or 1.
+#[inline]
+fn get_edge(r: &[u8; EDGE_BYTES]) -> (Edge, bool) {
+    let r = &r[..];
+    let edge = Edge {
+        from: le32(r, 0),
+        to: le32(r, 4),
+        permission: Sym(le32(r, 8)),
+        granted: r[24] == 1,
+        origin: Provenance {
+            file: le32(r, 12),
+            line: le32(r, 16),
+        },
+        rows: le32(r, 20),
+    };
+    (edge, r[24] <= 1)
 }
 
 /// Encodes a snapshot: header followed by body.
 pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
     let model = &snapshot.model;
-    let mut body = Vec::new();
-    encode_section(&snapshot.metadata, &mut body)?;
-    encode_section(&model.strings, &mut body)?;
-    encode_section(
-        RecordsRef {
+    let (text, ends) = model.strings.raw_parts();
+    let mut body = Vec::with_capacity(
+        text.len()
+            + 2 * ends.len()
+            + model.entities.len() * ENTITY_BYTES
+            + model.edges.len() * EDGE_BYTES
+            + 4096,
+    );
+    bincode_section(&mut body, &snapshot.metadata)?;
+    bincode_section(
+        &mut body,
+        SourcesRef {
             sources: &model.sources,
-            entities: &model.entities,
-            edges: &model.edges,
             conflicts: &model.conflicts,
         },
-        &mut body,
     )?;
-    encode_section(&snapshot.report, &mut body)?;
-    encode_section(
+    section(&mut body, |out| {
+        out.extend_from_slice(&(ends.len() as u64).to_le_bytes());
+        let mut start = 0;
+        for &end in ends {
+            put_leb128(out, end - start);
+            start = end;
+        }
+        Ok(())
+    })?;
+    section(&mut body, |out| {
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    })?;
+    section(&mut body, |out| {
+        model.entities.iter().for_each(|e| put_entity(out, e));
+        Ok(())
+    })?;
+    section(&mut body, |out| {
+        model.edges.iter().for_each(|e| put_edge(out, e));
+        Ok(())
+    })?;
+    bincode_section(&mut body, &snapshot.report)?;
+    bincode_section(
+        &mut body,
         PeopleRef {
             employees: &model.employees,
             properties: &model.properties,
             people_map: &model.people_map,
         },
-        &mut body,
     )?;
     let header = Header {
         version: FORMAT_VERSION,
         body_len: body.len() as u64,
-        checksum: *blake3::hash(&body).as_bytes(),
+        checksum: *blake3::Hasher::new()
+            .update_rayon(&body)
+            .finalize()
+            .as_bytes(),
     };
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&header.to_bytes());
@@ -492,7 +757,11 @@ fn verify_header(bytes: &[u8]) -> Result<(Header, &[u8]), SnapshotError> {
 
 fn check_checksum(header: &Header, body: &[u8]) -> Result<(), SnapshotError> {
     // Hashed on every core: the checksum is on the load's critical path.
-    let actual = blake3::Hasher::new().update_rayon(body).finalize();
+    check_checksum_of(header, blake3::Hasher::new().update_rayon(body).finalize())
+}
+
+/// Compares a body's digest with the header's.
+fn check_checksum_of(header: &Header, actual: blake3::Hash) -> Result<(), SnapshotError> {
     // blake3::Hash compares in constant time; the speed is irrelevant here,
     // but it is the type's equality.
     if actual != blake3::Hash::from_bytes(header.checksum) {
@@ -509,7 +778,41 @@ fn check_checksum(header: &Header, body: &[u8]) -> Result<(), SnapshotError> {
 /// Decodes a snapshot held in memory, verifying everything.
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let (header, body) = verify_header(bytes)?;
-    decode_body(header.version, body)
+    check_body_version(header.version, body)?;
+    if header.version < 3 {
+        return decode_body(header.version, body);
+    }
+    // Verified whole above: nothing to hash while decoding.
+    let mut reader = BodyReader {
+        source: BodySource::Memory(body),
+        left: body.len() as u64,
+        hasher: None,
+        buf: Vec::new(),
+    };
+    finish_v3(stream_v3(&mut reader)?)
+}
+
+/// Section 0, the metadata, comes first in every version and names the
+/// format version too. The checksum covers the body, not the header, so a
+/// header whose version was damaged into another readable one is caught
+/// here with a message that says so, not by whatever the other version's
+/// decoder makes of the body.
+fn check_body_version(version: u32, body: &[u8]) -> Result<(), SnapshotError> {
+    let Some((len, rest)) = body.split_first_chunk::<8>() else {
+        return Ok(());
+    };
+    let len = u64::from_le_bytes(*len);
+    if len > rest.len() as u64 {
+        return Ok(());
+    }
+    match decode_section::<Metadata>(&rest[..len as usize], 0) {
+        Ok(meta) if meta.format_version != version => Err(SnapshotError::Invalid(format!(
+            "body says format version {} but the header says {version}",
+            meta.format_version
+        ))),
+        // Other problems are the decoder's to report.
+        _ => Ok(()),
+    }
 }
 
 /// Decodes only the metadata of a snapshot held in memory (after verifying
@@ -554,9 +857,10 @@ fn decode_limited<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, usi
 
 /// Splits a body into its sections, checking every length against what is
 /// left before slicing.
-/// A version-1 body has no section 4: it comes back empty.
+/// Sections a version does not have (4 and up in version 1, 5 and up in
+/// version 2) come back empty.
 fn split_sections(version: u32, body: &[u8]) -> Result<[&[u8]; SECTIONS], SnapshotError> {
-    let count = if version == 1 { SECTIONS_V1 } else { SECTIONS };
+    let count = section_count(version);
     let mut sections = [&body[..0]; SECTIONS];
     let mut rest = body;
     for (i, section) in sections.iter_mut().take(count).enumerate() {
@@ -602,8 +906,9 @@ fn decode_section<T: serde::de::DeserializeOwned>(
     Ok(value)
 }
 
+/// Decodes a format-1 or format-2 body.
 fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
-    let [meta, strings, records, report, people] = split_sections(version, body)?;
+    let [meta, strings, records, report, people, ..] = split_sections(version, body)?;
     // Sections decode in parallel; the string table's lookup index is built
     // later, on first use, so a load that only reports never pays for it.
     let (strings, (records, (metadata, report, people))) = rayon::join(
@@ -649,7 +954,7 @@ fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
         people_map: people.people_map,
     };
     let report = report?;
-    validate(&model)?;
+    validate(&model, true)?;
     Ok(Snapshot {
         metadata,
         model,
@@ -657,8 +962,482 @@ fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
     })
 }
 
-/// Reads a snapshot file whole, after checking its header against its size.
-fn read_verified(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+/// A format-3 body being decoded: in memory (its checksum already
+/// verified) or streamed from a file and hashed as it is read.
+struct BodyReader<'a> {
+    source: BodySource<'a>,
+    /// Body bytes not read yet.
+    left: u64,
+    /// The hash of the body read so far, when it is verified as it streams.
+    hasher: Option<blake3::Hasher>,
+    /// The last chunk read from a file, reused for the next.
+    buf: Vec<u8>,
+}
+
+/// Where a [`BodyReader`]'s bytes come from.
+enum BodySource<'a> {
+    /// The rest of a body in memory.
+    Memory(&'a [u8]),
+    /// A file positioned at the rest of the body.
+    File { file: std::fs::File, path: &'a Path },
+}
+
+/// Appends exactly `n` bytes of `file` to `buf`; a file that ends first has
+/// shrunk since its size was checked.
+fn read_exactly(
+    file: &mut std::fs::File,
+    path: &Path,
+    buf: &mut Vec<u8>,
+    n: usize,
+) -> Result<(), SnapshotError> {
+    let start = buf.len();
+    buf.reserve_exact(n);
+    Read::by_ref(file)
+        .take(n as u64)
+        .read_to_end(buf)
+        .map_err(|e| SnapshotError::io(path, "cannot read", e))?;
+    let got = buf.len() - start;
+    if got < n {
+        return Err(SnapshotError::Truncated(format!(
+            "the file ended {} bytes early while being read (it shrank after its size was checked)",
+            n - got
+        )));
+    }
+    Ok(())
+}
+
+/// Fills `dst` from the file's position on, two halves at once where the
+/// platform reads at an offset, and moves the position past them.
+fn read_halves(file: &mut std::fs::File, path: &Path, dst: &mut [u8]) -> Result<(), SnapshotError> {
+    let read_err = |e: io::Error| match e.kind() {
+        io::ErrorKind::UnexpectedEof => SnapshotError::Truncated(
+            "the file ended early while being read (it shrank after its size was checked)".into(),
+        ),
+        _ => SnapshotError::io(path, "cannot read", e),
+    };
+    #[cfg(unix)]
+    {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::FileExt;
+        let at = file.stream_position().map_err(read_err)?;
+        let half = dst.len() / 2;
+        let (a, b) = dst.split_at_mut(half);
+        let file_ref = &*file;
+        let (ra, rb) = rayon::join(
+            || file_ref.read_exact_at(a, at),
+            || file_ref.read_exact_at(b, at + half as u64),
+        );
+        ra.map_err(read_err)?;
+        rb.map_err(read_err)?;
+        file.seek(SeekFrom::Current(dst.len() as i64))
+            .map_err(read_err)?;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        file.read_exact(dst).map_err(read_err)
+    }
+}
+
+impl BodyReader<'_> {
+    /// Refuses to read past the body.
+    fn check_left(&self, n: usize) -> Result<(), SnapshotError> {
+        if n as u64 > self.left {
+            return Err(SnapshotError::Decode(format!(
+                "{n} bytes wanted but only {} remain",
+                self.left
+            )));
+        }
+        Ok(())
+    }
+
+    /// The next `n` bytes of the body, hashed when streaming.
+    fn take(&mut self, n: usize) -> Result<&[u8], SnapshotError> {
+        self.check_left(n)?;
+        let bytes: &[u8] = match &mut self.source {
+            BodySource::Memory(rest) => {
+                let whole: &[u8] = rest;
+                let (head, tail) = whole.split_at(n);
+                *rest = tail;
+                head
+            }
+            BodySource::File { file, path } => {
+                self.buf.clear();
+                read_exactly(file, path, &mut self.buf, n)?;
+                &self.buf
+            }
+        };
+        self.left -= n as u64;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update_rayon(bytes);
+        }
+        Ok(bytes)
+    }
+
+    /// Appends the next `n` bytes of the body to `dst` (read straight
+    /// into it from a file), hashed when streaming.
+    fn take_into(&mut self, dst: &mut Vec<u8>, n: usize) -> Result<(), SnapshotError> {
+        self.check_left(n)?;
+        let start = dst.len();
+        match &mut self.source {
+            BodySource::Memory(rest) => {
+                let whole: &[u8] = rest;
+                let (head, tail) = whole.split_at(n);
+                *rest = tail;
+                dst.extend_from_slice(head);
+            }
+            BodySource::File { file, path } => read_exactly(file, path, dst, n)?,
+        }
+        self.left -= n as u64;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update_rayon(&dst[start..]);
+        }
+        Ok(())
+    }
+
+    /// Fills `dst` with the next bytes of the body, hashed when streaming.
+    /// From a file, the two halves are read at once, on two cores: the
+    /// copy is what first touches `dst`'s pages, and faulting them in is
+    /// most of its cost.
+    fn take_exact(&mut self, dst: &mut [u8]) -> Result<(), SnapshotError> {
+        let n = dst.len();
+        self.check_left(n)?;
+        match &mut self.source {
+            BodySource::Memory(rest) => {
+                let whole: &[u8] = rest;
+                let (head, tail) = whole.split_at(n);
+                *rest = tail;
+                dst.copy_from_slice(head);
+            }
+            BodySource::File { file, path } => read_halves(file, path, dst)?,
+        }
+        self.left -= n as u64;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update_rayon(dst);
+        }
+        Ok(())
+    }
+
+    /// The length of section `index`, checked against what is left.
+    fn section(&mut self, index: usize) -> Result<usize, SnapshotError> {
+        if self.left < 8 {
+            return Err(SnapshotError::Decode(format!(
+                "section {index} is missing: {} bytes left where an 8-byte length belongs",
+                self.left
+            )));
+        }
+        let len = u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"));
+        if len > self.left {
+            return Err(SnapshotError::Decode(format!(
+                "section {index} claims {len} bytes but only {} remain",
+                self.left
+            )));
+        }
+        // At most the body's length, which is the file's: it fits.
+        Ok(len as usize)
+    }
+
+    /// Section `index`, copied out whole.
+    fn section_bytes(&mut self, index: usize) -> Result<Vec<u8>, SnapshotError> {
+        let len = self.section(index)?;
+        let mut bytes = Vec::with_capacity(len);
+        self.take_into(&mut bytes, len)?;
+        Ok(bytes)
+    }
+}
+
+/// A format-3 body as read: the bincode sections still encoded (they are
+/// decoded once the checksum is known to match), the rest decoded.
+struct StreamedV3 {
+    meta: Vec<u8>,
+    sources: Vec<u8>,
+    strings: Interner,
+    entities: Vec<Entity>,
+    edges: Vec<Edge>,
+    report: Vec<u8>,
+    people: Vec<u8>,
+    checks: RecordChecks,
+}
+
+/// The string count at the start of section 2.
+fn string_count(lengths: &[u8]) -> Result<u64, SnapshotError> {
+    match lengths.first_chunk::<8>() {
+        Some(count) => Ok(u64::from_le_bytes(*count)),
+        None => Err(SnapshotError::Decode(format!(
+            "section 2: {} bytes, too short for the string count",
+            lengths.len()
+        ))),
+    }
+}
+
+/// Reads a format-3 body section by section, decoding the fixed records
+/// chunk by chunk as they arrive (in parallel within a chunk) straight into
+/// the model's vectors.
+fn stream_v3(r: &mut BodyReader<'_>) -> Result<StreamedV3, SnapshotError> {
+    let meta = r.section_bytes(0)?;
+    let sources = r.section_bytes(1)?;
+    let lengths = r.section_bytes(2)?;
+    let strings = string_count(&lengths)?;
+    let len = r.section(3)?;
+    // The offsets are worked out on one core while the text is read on the
+    // other; the text is checked while the records stream in.
+    let (ends, text) = rayon::join(
+        || decode_ends(&lengths),
+        || -> Result<Vec<u8>, SnapshotError> {
+            // Zeroed by the allocator, not written: its pages are first
+            // touched by the read.
+            let mut text = vec![0; len];
+            r.take_exact(&mut text)?;
+            Ok(text)
+        },
+    );
+    let text = text?;
+    let (table, records) =
+        rayon::join(|| decode_strings(ends, text), || stream_records(r, strings));
+    let (entities, edges, checks) = records?;
+    let table = table?;
+
+    let report = r.section_bytes(6)?;
+    let people = r.section_bytes(7)?;
+    if r.left > 0 {
+        return Err(SnapshotError::Decode(format!(
+            "{} bytes left over after the last section",
+            r.left
+        )));
+    }
+    Ok(StreamedV3 {
+        meta,
+        sources,
+        strings: table,
+        entities,
+        edges,
+        report,
+        people,
+        checks,
+    })
+}
+
+/// What decoding the fixed records noticed, for [`finish_v3`] to report.
+struct RecordChecks {
+    /// Some entity or edge names a string or an entity past the end:
+    /// [`validate`] then checks every record, to say which.
+    dangling: bool,
+    /// The largest origin file index of any entity or edge.
+    max_file: u32,
+    /// The first entity whose type or flags byte whocan does not write.
+    bad_entity: Option<usize>,
+    /// The first edge whose granted byte is neither 0 nor 1.
+    bad_edge: Option<usize>,
+}
+
+/// Streams sections 4 and 5, the entities and edges, chunk by chunk, each
+/// decoded in parallel straight into its vector.
+fn stream_records(
+    r: &mut BodyReader<'_>,
+    strings: u64,
+) -> Result<(Vec<Entity>, Vec<Edge>, RecordChecks), SnapshotError> {
+    let dangling = AtomicBool::new(false);
+    let mut max_file = 0u32;
+    let first_bad = AtomicUsize::new(usize::MAX);
+    let len = r.section(4)?;
+    if len % ENTITY_BYTES != 0 {
+        return Err(SnapshotError::Decode(format!(
+            "section 4: {len} bytes is not a whole number of {ENTITY_BYTES}-byte entities"
+        )));
+    }
+    let count = len / ENTITY_BYTES;
+    // At most 96 bytes per 66 read: bounded by the file's size.
+    let mut entities = Vec::with_capacity(count);
+    while entities.len() < count {
+        let base = entities.len();
+        let n = (CHUNK_BYTES / ENTITY_BYTES).min(count - base);
+        let bytes = r.take(n * ENTITY_BYTES)?;
+        max_file = bytes
+            .chunks_exact(ENTITY_BYTES)
+            .map(|rec| le32(rec, 16))
+            .fold(max_file, u32::max);
+        entities.par_extend(
+            bytes
+                .par_chunks_exact(ENTITY_BYTES)
+                .enumerate()
+                .map(|(j, rec)| {
+                    let (entity, max_sym, ok) = get_entity(rec.try_into().expect("a whole entity"));
+                    if u64::from(max_sym) >= strings {
+                        dangling.store(true, Ordering::Relaxed);
+                    }
+                    if !ok {
+                        first_bad.fetch_min(base + j, Ordering::Relaxed);
+                    }
+                    entity
+                }),
+        );
+    }
+    let bad_entity =
+        Some(first_bad.swap(usize::MAX, Ordering::Relaxed)).filter(|&i| i != usize::MAX);
+
+    let len = r.section(5)?;
+    if len % EDGE_BYTES != 0 {
+        return Err(SnapshotError::Decode(format!(
+            "section 5: {len} bytes is not a whole number of {EDGE_BYTES}-byte edges"
+        )));
+    }
+    let entity_count = count as u64;
+    let count = len / EDGE_BYTES;
+    let mut edges = Vec::with_capacity(count);
+    while edges.len() < count {
+        let base = edges.len();
+        let n = (CHUNK_BYTES / EDGE_BYTES).min(count - base);
+        let bytes = r.take(n * EDGE_BYTES)?;
+        max_file = bytes
+            .chunks_exact(EDGE_BYTES)
+            .map(|rec| le32(rec, 12))
+            .fold(max_file, u32::max);
+        edges.par_extend(
+            bytes
+                .par_chunks_exact(EDGE_BYTES)
+                .enumerate()
+                .map(|(j, rec)| {
+                    let (edge, ok) = get_edge(rec.try_into().expect("a whole edge"));
+                    if u64::from(edge.from.max(edge.to)) >= entity_count
+                        || u64::from(edge.permission.0) >= strings
+                    {
+                        dangling.store(true, Ordering::Relaxed);
+                    }
+                    if !ok {
+                        first_bad.fetch_min(base + j, Ordering::Relaxed);
+                    }
+                    edge
+                }),
+        );
+    }
+    let bad_edge = Some(first_bad.into_inner()).filter(|&i| i != usize::MAX);
+
+    Ok((
+        entities,
+        edges,
+        RecordChecks {
+            dangling: dangling.into_inner(),
+            max_file,
+            bad_entity,
+            bad_edge,
+        },
+    ))
+}
+
+/// Each string's end offset, from section 2: the count, then each length.
+fn decode_ends(bytes: &[u8]) -> Result<Vec<u64>, SnapshotError> {
+    let bad = |what: String| SnapshotError::Decode(format!("section 2: {what}"));
+    let count = string_count(bytes)?;
+    let mut rest = &bytes[8..];
+    // Each length takes a byte at least: a larger count is refused before
+    // anything is allocated.
+    if count > rest.len() as u64 {
+        return Err(bad(format!(
+            "{count} strings claimed in {} bytes of lengths",
+            rest.len()
+        )));
+    }
+    let mut ends = Vec::with_capacity(count as usize);
+    let mut end = 0u64;
+    for i in 0..count {
+        let Some((len, tail)) = get_leb128(rest) else {
+            return Err(bad(format!("the length of string {i} is cut short")));
+        };
+        rest = tail;
+        // Past the text, it is refused by the table's check.
+        end = end.saturating_add(len);
+        ends.push(end);
+    }
+    if !rest.is_empty() {
+        return Err(bad(format!(
+            "{} bytes left over after the lengths",
+            rest.len()
+        )));
+    }
+    Ok(ends)
+}
+
+/// The string table from sections 2 (decoded) and 3.
+fn decode_strings(
+    ends: Result<Vec<u64>, SnapshotError>,
+    text: Vec<u8>,
+) -> Result<Interner, SnapshotError> {
+    let ends = ends?;
+    let text = String::from_utf8(text).map_err(|e| {
+        SnapshotError::Decode(format!(
+            "section 3: the string text is not UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Interner::from_raw_parts(text, ends).map_err(SnapshotError::Invalid)
+}
+
+/// Decodes what [`stream_v3`] left encoded, once the checksum is known to
+/// match, and checks the model.
+fn finish_v3(s: StreamedV3) -> Result<Snapshot, SnapshotError> {
+    let StreamedV3 {
+        meta,
+        sources,
+        strings,
+        entities,
+        edges,
+        report,
+        people,
+        checks,
+    } = s;
+    let (metadata, sources, report, people) = (
+        decode_section::<Metadata>(&meta, 0),
+        decode_section::<Sources>(&sources, 1),
+        decode_section::<ImportReport>(&report, 6),
+        decode_section::<People>(&people, 7),
+    );
+    let metadata = metadata?;
+    if metadata.format_version != 3 {
+        return Err(SnapshotError::Invalid(format!(
+            "body says format version {} but the header says 3",
+            metadata.format_version
+        )));
+    }
+    let sources = sources?;
+    if let Some(i) = checks.bad_entity {
+        return Err(SnapshotError::Decode(format!(
+            "section 4: entity {i} has a type or flags byte whocan does not write"
+        )));
+    }
+    if let Some(i) = checks.bad_edge {
+        return Err(SnapshotError::Decode(format!(
+            "section 5: edge {i} has a granted byte other than 0 or 1"
+        )));
+    }
+    let report = report?;
+    let people = people?;
+    let model = Model {
+        strings,
+        sources: sources.sources,
+        entities,
+        edges,
+        conflicts: sources.conflicts,
+        employees: people.employees,
+        properties: people.properties,
+        people_map: people.people_map,
+    };
+    // Records were checked against the string and entity counts as they
+    // were decoded; only a problem found there, or an origin past the
+    // sources, needs the record-by-record pass that names the first.
+    let records = checks.dangling || checks.max_file as usize >= model.sources.len();
+    validate(&model, records)?;
+    Ok(Snapshot {
+        metadata,
+        model,
+        report,
+    })
+}
+
+/// Opens a snapshot file and checks its header against its size, before
+/// anything sized by the header is allocated. Returns the file, positioned
+/// after the header, the header bytes, the header and the file's size.
+fn open_checked(path: &Path) -> Result<(std::fs::File, Vec<u8>, Header, u64), SnapshotError> {
     let read_err = |e| SnapshotError::io(path, "cannot read", e);
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     let file_len = file.metadata().map_err(read_err)?.len();
@@ -668,20 +1447,76 @@ fn read_verified(path: &Path) -> Result<Vec<u8>, SnapshotError> {
         .read_to_end(&mut prefix)
         .map_err(read_err)?;
     // A file that shrank since `metadata` is refused by the length checks.
-    check_header(&prefix, file_len.max(prefix.len() as u64))?;
+    let header = check_header(&prefix, file_len.max(prefix.len() as u64))?;
+    Ok((file, prefix, header, file_len))
+}
+
+/// Reads a snapshot file whole, after checking its header against its size.
+fn read_verified(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+    let (file, prefix, _, file_len) = open_checked(path)?;
     // The header's length now equals the file's real size, which bounds the
     // allocation; read one byte more to notice a file that grew meanwhile.
     let mut bytes = Vec::with_capacity(file_len as usize + 1);
     bytes.extend_from_slice(&prefix);
     file.take(file_len - HEADER_LEN as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+        .map_err(|e| SnapshotError::io(path, "cannot read", e))?;
     Ok(bytes)
 }
 
-/// Loads and verifies a snapshot file.
+/// Loads and verifies a snapshot file. A format-3 file is streamed (see
+/// the module documentation); older ones are read whole and decoded.
 pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-    decode(&read_verified(path)?)
+    let (file, _, header, _) = open_checked(path)?;
+    if header.version < 3 {
+        return decode(&read_verified(path)?);
+    }
+    let mut reader = BodyReader {
+        source: BodySource::File { file, path },
+        left: header.body_len,
+        hasher: Some(blake3::Hasher::new()),
+        buf: Vec::with_capacity(CHUNK_BYTES),
+    };
+    let streamed = stream_v3(&mut reader);
+    if streamed.is_err() {
+        // A damaged body is reported as damaged, as when the checksum came
+        // first: hash what is left, then compare.
+        while reader.left > 0 {
+            let n = CHUNK_BYTES.min(reader.left as usize);
+            if reader.take(n).is_err() {
+                break;
+            }
+        }
+    }
+    if let (0, Some(hasher)) = (reader.left, &reader.hasher) {
+        check_checksum_of(&header, hasher.finalize())?;
+    }
+    let streamed = match streamed {
+        Ok(streamed) => streamed,
+        // The body matches its checksum but does not decode: the file is
+        // read whole and decoded in memory (the rare path), so the message
+        // is the one `decode` gives, whatever the damage.
+        Err(e) => {
+            return match decode(&read_verified(path)?) {
+                Err(canonical) => Err(canonical),
+                Ok(_) => Err(e),
+            };
+        }
+    };
+    // A file that grew while being read holds bytes past the body.
+    if let BodySource::File { mut file, .. } = reader.source {
+        let read_err = |e| SnapshotError::io(path, "cannot read", e);
+        if file.read(&mut [0u8; 1]).map_err(read_err)? > 0 {
+            let len = file.metadata().map_err(read_err)?.len();
+            return Err(SnapshotError::TrailingBytes {
+                extra: len
+                    .saturating_sub(HEADER_LEN as u64 + header.body_len)
+                    .max(1),
+                body: header.body_len,
+            });
+        }
+    }
+    finish_v3(streamed)
 }
 
 /// Loads only a snapshot's metadata (the file is still verified whole).
@@ -690,8 +1525,9 @@ pub fn load_metadata(path: &Path) -> Result<Metadata, SnapshotError> {
 }
 
 /// Refuses a model whose indices point nowhere, so nothing downstream can
-/// index out of bounds.
-fn validate(model: &Model) -> Result<(), SnapshotError> {
+/// index out of bounds. Entities and edges are checked one by one when
+/// `records` is set; a format-3 load checks them while decoding instead.
+fn validate(model: &Model, records: bool) -> Result<(), SnapshotError> {
     let strings = model.strings.len();
     let entities = model.entities.len();
     let edges = model.edges.len();
@@ -718,7 +1554,9 @@ fn validate(model: &Model) -> Result<(), SnapshotError> {
         .into_iter()
         .all(sym_ok)
     };
-    for (i, e) in model.entities.iter().enumerate() {
+    let entities_to_check = if records { &model.entities[..] } else { &[] };
+    let edges_to_check = if records { &model.edges[..] } else { &[] };
+    for (i, e) in entities_to_check.iter().enumerate() {
         let syms = [e.source, e.id, e.name, e.source_type];
         if !syms.into_iter().all(sym_ok) || !e.attributes.as_ref().is_none_or(attrs_ok) {
             return bad(format!("entity {i} names an unknown string"));
@@ -727,7 +1565,7 @@ fn validate(model: &Model) -> Result<(), SnapshotError> {
             return bad(format!("entity {i} comes from an unknown file"));
         }
     }
-    for (i, e) in model.edges.iter().enumerate() {
+    for (i, e) in edges_to_check.iter().enumerate() {
         if e.from as usize >= entities || e.to as usize >= entities {
             return bad(format!("edge {i} joins an unknown entity"));
         }
@@ -841,7 +1679,10 @@ mod tests {
     fn header_is_magic_version_length_checksum() {
         let bytes = encode(&sample()).unwrap();
         assert_eq!(&bytes[..8], b"WHOCAN\0S");
-        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
+        assert_eq!(
+            u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
+            FORMAT_VERSION
+        );
         let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
         assert_eq!(len as usize, bytes.len() - HEADER_LEN);
         assert_eq!(&bytes[20..52], blake3::hash(&bytes[52..]).as_bytes());

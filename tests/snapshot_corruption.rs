@@ -61,11 +61,15 @@ fn issue_5_every_single_byte_flip_in_the_header_is_refused() {
             let text = err.to_string();
             match i {
                 0..8 => assert!(matches!(err, SnapshotError::Foreign(_)), "byte {i}: {text}"),
+                // A version damaged into another readable one: the body's
+                // metadata names the real one.
                 8..12 => assert!(
                     matches!(
                         err,
                         SnapshotError::NewerVersion { .. }
                             | SnapshotError::UnsupportedVersion { .. }
+                    ) || text.starts_with(
+                        "inconsistent snapshot: body says format version 3 but the header says "
                     ),
                     "byte {i}: {text}"
                 ),
@@ -177,15 +181,15 @@ fn issue_5_length_field_claiming_2_pow_60_bytes_is_refused() {
 #[test]
 fn newer_format_version_asks_for_an_upgrade() {
     let mut bad = good_bytes();
-    bad[8..12].copy_from_slice(&3u32.to_le_bytes());
+    bad[8..12].copy_from_slice(&4u32.to_le_bytes());
     assert_eq!(
         refused(&bad).to_string(),
-        "snapshot format version 3 is newer than this whocan reads (versions 1 to 2); upgrade whocan"
+        "snapshot format version 4 is newer than this whocan reads (versions 1 to 3); upgrade whocan"
     );
     bad[8..12].copy_from_slice(&0u32.to_le_bytes());
     assert_eq!(
         refused(&bad).to_string(),
-        "unsupported snapshot format version 0 (this whocan reads versions 1 to 2)"
+        "unsupported snapshot format version 0 (this whocan reads versions 1 to 3)"
     );
 }
 
@@ -211,10 +215,10 @@ fn join_sections(sections: &[Vec<u8>]) -> Vec<u8> {
 }
 
 #[test]
-fn body_is_five_length_prefixed_sections() {
+fn body_is_eight_length_prefixed_sections() {
     let good = good_bytes();
     let parts = sections(&good[HEADER_LEN..]);
-    assert_eq!(parts.len(), 5);
+    assert_eq!(parts.len(), 8);
     assert_eq!(join_sections(&parts), good[HEADER_LEN..]);
 }
 
@@ -222,13 +226,13 @@ fn body_is_five_length_prefixed_sections() {
 fn crafted_body_with_valid_checksum_cannot_claim_2_pow_60_bytes() {
     let good = good_bytes();
     let mut parts = sections(&good[HEADER_LEN..]);
-    // Section 1 is the string table: a varint count, then each string as a
-    // varint length and its bytes; 0xfd means "u64 follows". One string
-    // claiming 2^60 bytes:
-    let mut strings = vec![1u8, 0xfd];
-    strings.extend_from_slice(&(1u64 << 60).to_le_bytes());
-    strings.extend_from_slice(b"x");
-    parts[1] = strings;
+    // Section 1 is bincode: sources, then conflicts. A varint count, then
+    // each source, whose path is a varint length and its bytes; 0xfd means
+    // "u64 follows". One path claiming 2^60 bytes:
+    let mut sources = vec![1u8, 0xfd];
+    sources.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    sources.extend_from_slice(b"x");
+    parts[1] = sources;
     let err = refused(&with_valid_header(&join_sections(&parts)));
     assert!(matches!(err, SnapshotError::Decode(_)), "{err}");
     assert!(
@@ -236,6 +240,23 @@ fn crafted_body_with_valid_checksum_cannot_claim_2_pow_60_bytes() {
             .starts_with("corrupt snapshot body: section 1: "),
         "{err}"
     );
+    // Section 2 is the string lengths: a u64 count, then one LEB128 length
+    // per string. A count of 2^60 is refused before anything is allocated.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    parts[2][..8].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert!(
+        err.to_string().starts_with(
+            "corrupt snapshot body: section 2: 1152921504606846976 strings claimed in "
+        ),
+        "{err}"
+    );
+    // A length running past the text is refused by the table's check.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    let last = parts[2].len() - 1;
+    parts[2][last] = 0x7f;
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert!(matches!(err, SnapshotError::Invalid(_)), "{err}");
     // A section length claiming 2^60 bytes is checked against what is left.
     let mut body = join_sections(&parts[..1]);
     body.extend_from_slice(&(1u64 << 60).to_le_bytes());
@@ -277,6 +298,122 @@ fn garbage_body_with_valid_checksum_is_refused() {
         err.to_string(),
         "corrupt snapshot body: section 0: 1 bytes left over after decoding"
     );
+}
+
+#[test]
+fn fixed_records_with_bytes_whocan_never_writes_are_refused() {
+    let good = good_bytes();
+    // Section 4: 66-byte entities, the type byte at 24, flags at 25.
+    for (at, value, message) in [
+        (
+            24,
+            3,
+            "corrupt snapshot body: section 4: entity 0 has a type or flags byte whocan does not write",
+        ),
+        (
+            25,
+            0x80,
+            "corrupt snapshot body: section 4: entity 0 has a type or flags byte whocan does not write",
+        ),
+    ] {
+        let mut parts = sections(&good[HEADER_LEN..]);
+        parts[4][at] = value;
+        assert_eq!(
+            refused(&with_valid_header(&join_sections(&parts))).to_string(),
+            message
+        );
+    }
+    // Section 5: 25-byte edges, granted last.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    parts[5][24] = 2;
+    assert_eq!(
+        refused(&with_valid_header(&join_sections(&parts))).to_string(),
+        "corrupt snapshot body: section 5: edge 0 has a granted byte other than 0 or 1"
+    );
+    // Not a whole number of records.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    parts[5].pop();
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert!(
+        err.to_string()
+            .contains("is not a whole number of 25-byte edges"),
+        "{err}"
+    );
+    // Text that is not UTF-8.
+    let mut parts = sections(&good[HEADER_LEN..]);
+    parts[3][1] = 0xff;
+    let err = refused(&with_valid_header(&join_sections(&parts)));
+    assert!(
+        err.to_string()
+            .starts_with("corrupt snapshot body: section 3: the string text is not UTF-8"),
+        "{err}"
+    );
+}
+
+/// Loads `bytes` from a file: a format-3 file is streamed, not decoded in
+/// memory, so it takes the other path.
+fn load_bytes(dir: &Path, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    let path = dir.join("s.wcs");
+    std::fs::write(&path, bytes).unwrap();
+    snapshot::load(&path)
+}
+
+#[test]
+fn a_streamed_load_refuses_what_an_in_memory_decode_refuses_with_the_same_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_bytes();
+    assert!(load_bytes(dir.path(), &good).is_ok());
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    // Bit flips all over the body, some in each section.
+    for i in (HEADER_LEN..good.len()).step_by(37) {
+        let mut bad = good.clone();
+        bad[i] ^= 1 << (i % 8);
+        cases.push(bad);
+    }
+    // Truncations, and a byte too many.
+    for len in (0..good.len()).step_by(41) {
+        cases.push(good[..len].to_vec());
+    }
+    let mut longer = good.clone();
+    longer.push(0);
+    cases.push(longer);
+    // Crafted bodies with a valid checksum: damage only decoding finds.
+    let parts = sections(&good[HEADER_LEN..]);
+    for (section, at, value) in [
+        (0, 0, 0xff),
+        (1, 0, 0xfd),
+        (2, 0, 0xff),
+        (2, 8, 0xff),
+        (3, 1, 0xff),
+        (4, 24, 7),
+        (4, 8, 0xff),
+        (4, 19, 0x01),
+        (5, 4, 0xff),
+        (5, 24, 9),
+        (6, 0, 0xfd),
+        (7, 0, 0xfd),
+    ] {
+        let mut parts = parts.clone();
+        parts[section][at] = value;
+        cases.push(with_valid_header(&join_sections(&parts)));
+    }
+    for garbage in [&b""[..], b"\0", b"\xff\xff\xff\xff\xff\xff\xff\xff"] {
+        cases.push(with_valid_header(garbage));
+    }
+    // A header naming an older version than the body's.
+    for version in [1u32, 2] {
+        let mut older = good.clone();
+        older[8..12].copy_from_slice(&version.to_le_bytes());
+        cases.push(older);
+    }
+    for (i, bytes) in cases.iter().enumerate() {
+        let in_memory = refused(bytes).to_string();
+        let streamed = match load_bytes(dir.path(), bytes) {
+            Ok(_) => panic!("case {i}: a streamed load accepted it"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(streamed, in_memory, "case {i}");
+    }
 }
 
 #[test]

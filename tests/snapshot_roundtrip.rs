@@ -132,6 +132,53 @@ fn a_format_1_snapshot_is_still_read() {
     }
 }
 
+/// The inputs `fixtures/snapshots/format_v2.wcs` was written from (by
+/// whocan before format 3), as command-line arguments: a mapped app with
+/// properties, HRIS employees, three 19-column sources (a rejected row, a
+/// conflict) and a people map with rejected rows.
+const FORMAT_V2_INPUTS: [&str; 7] = [
+    "fixtures/mapped/app.csv:fixtures/mapped/app.toml",
+    "fixtures/people/hr.csv:fixtures/people/hr.toml",
+    "fixtures/people/okta.csv",
+    "fixtures/people/github.csv",
+    "fixtures/people/aws.csv",
+    "--people-map",
+    "fixtures/people/map.csv",
+];
+
+#[test]
+fn a_format_2_snapshot_is_still_read() {
+    let bytes = std::fs::read(root().join("fixtures/snapshots/format_v2.wcs")).unwrap();
+    assert_eq!(bytes[8..12], 2u32.to_le_bytes());
+    let old = snapshot::decode(&bytes).unwrap();
+    assert_eq!(old.metadata.format_version, 2);
+    assert_eq!(old.metadata.sources.len(), 5);
+    assert_eq!(old.model.employees.len(), 7);
+    assert_eq!(old.model.properties.len(), 23);
+    assert_eq!(old.model.people_map.rows.len(), 6);
+    assert_eq!(old.model.people_map.rejections.len(), 5);
+    assert_eq!(old.model.conflicts.len(), 1);
+    assert_eq!(old.report.rejections.len(), 1);
+    // Everything a command shows from it is what the CSVs give today.
+    let snap = "fixtures/snapshots/format_v2.wcs";
+    for command in [
+        &["report", "access", "--format", "csv"][..],
+        &["report", "access", "--format", "json"],
+        &["import"],
+        &["import", "--format", "json"],
+        &["stats"],
+        &["people", "unmapped"],
+    ] {
+        let mut from_csv: Vec<&str> = command.to_vec();
+        from_csv.extend_from_slice(&FORMAT_V2_INPUTS);
+        let mut from_snap: Vec<&str> = command.to_vec();
+        from_snap.push(snap);
+        let (out, err, code) = whocan(&from_snap);
+        assert_eq!(code, 0, "{command:?}: {err}");
+        assert_eq!((out, err, code), whocan(&from_csv), "{command:?}");
+    }
+}
+
 #[test]
 fn issue_5_rejected_rows_and_conflicts_survive_the_snapshot() {
     let csv = "Entity Name,Entity Type,Entity Source Type,Entity Source ID,Entity - Has Access To Name,Entity - Has Access To Source ID,Entity - Has Access To Entity Type,Entity - Has Access To Source Type,Entity - Has Access To Permission Value\n\
@@ -334,7 +381,7 @@ fn snapshot_info_prints_the_metadata() {
     let (out, err, code) = whocan(&["snapshot", "info", snap, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["format_version"], 2);
+    assert_eq!(v["format_version"], 3);
     assert_eq!(v["whocan_version"], env!("CARGO_PKG_VERSION"));
     assert!(v["created"].as_str().unwrap().ends_with('Z'));
     let sources = v["sources"].as_array().unwrap();
@@ -350,7 +397,7 @@ fn snapshot_info_prints_the_metadata() {
     assert_eq!(code, 0);
     let text = String::from_utf8(out).unwrap();
     for needle in [
-        "format version: 2",
+        "format version: 3",
         "whocan version: ",
         "created: ",
         "fixtures/github_alicegh.csv",

@@ -94,7 +94,9 @@ struct Counts {
 }
 
 fn counts(model: &Model) -> Counts {
-    // Counted by symbol, named once per distinct symbol.
+    // Counted by kind index and by symbol, then keyed by kind and text: a
+    // string per entity was most of the time `import` spent after loading
+    // a snapshot.
     let by_text = |syms: &mut dyn Iterator<Item = Sym>| {
         let mut counts = rustc_hash::FxHashMap::<Sym, u64>::default();
         for sym in syms {
@@ -106,10 +108,15 @@ fn counts(model: &Model) -> Counts {
         }
         named
     };
-    let mut by_kind = BTreeMap::new();
+    let mut kinds = [0u64; Kind::ALL.len()];
     for e in &model.entities {
-        *by_kind.entry(e.kind).or_insert(0) += 1;
+        kinds[e.kind as usize] += 1;
     }
+    let by_kind: BTreeMap<Kind, u64> = Kind::ALL
+        .into_iter()
+        .map(|k| (k, kinds[k as usize]))
+        .filter(|&(_, n)| n > 0)
+        .collect();
     let by_source_type = by_text(&mut model.entities.iter().map(|e| e.source_type));
     let edges_granted = model.edges.iter().filter(|e| e.granted).count() as u64;
     let properties = by_text(&mut model.properties.iter().map(|p| p.name));
