@@ -131,6 +131,20 @@ impl BufferPool {
         buf
     }
 
+    /// A buffer of at least `len` bytes of unspecified content.
+    fn take_full(&self, len: usize) -> Vec<u8> {
+        let mut buf = self
+            .0
+            .lock()
+            .expect("buffer pool")
+            .pop()
+            .unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf
+    }
+
     fn give(&self, buf: Vec<u8>) {
         self.0.lock().expect("buffer pool").push(buf);
     }
@@ -186,42 +200,186 @@ fn write_json(
     Ok(rows)
 }
 
-/// Per-entity CSV fragments rendered once: `source,identity_id,identity_name,`,
-/// `target_id,target_name,target_type,` and `,provider_id,provider_name`.
+/// Spare bytes after every fragment arena and after the rendered bytes of a
+/// batch: a fragment of at most this many bytes is copied as one fixed-size
+/// block (a few vector moves, no call into `memcpy` with its length
+/// dispatch), and the bytes it writes past the fragment's end are
+/// overwritten by the next fragment or never handed out.
+const PAD: usize = 64;
+
+/// CSV fragments rendered once, one per index, in one arena padded with
+/// [`PAD`] bytes: the identity prefixes (hot: an identity's rows are
+/// adjacent) and the permission cells (few).
 struct Fragments {
     bytes: Vec<u8>,
     start: Vec<usize>,
 }
 
 impl Fragments {
-    fn build(m: &Model, render: impl Fn(EntityIdx, &mut Vec<u8>) + Sync) -> Fragments {
-        const CHUNK: usize = 16 * 1024;
-        let n = m.entities.len();
-        let pieces: Vec<(Vec<u8>, Vec<usize>)> = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|c| {
-                let mut bytes = Vec::new();
-                let mut ends = Vec::new();
-                for e in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                    render(e as EntityIdx, &mut bytes);
-                    ends.push(bytes.len());
-                }
-                (bytes, ends)
-            })
-            .collect();
-        let mut bytes = Vec::with_capacity(pieces.iter().map(|p| p.0.len()).sum());
-        let mut start = Vec::with_capacity(n + 1);
-        start.push(0);
-        for (b, ends) in pieces {
-            let base = bytes.len();
-            start.extend(ends.iter().map(|e| base + e));
-            bytes.extend_from_slice(&b);
+    /// Fragments of the given byte strings, in order.
+    fn of(items: impl IntoIterator<Item = Vec<u8>>) -> Fragments {
+        let mut bytes = Vec::new();
+        let mut start = vec![0];
+        for item in items {
+            bytes.extend_from_slice(&item);
+            start.push(bytes.len());
         }
+        bytes.resize(bytes.len() + PAD, 0);
         Fragments { bytes, start }
     }
 
-    fn get(&self, i: usize) -> &[u8] {
-        &self.bytes[self.start[i]..self.start[i + 1]]
+    /// Where fragment `i` lies in the arena.
+    #[inline(always)]
+    fn span(&self, i: usize) -> (usize, usize) {
+        (self.start[i], self.start[i + 1])
+    }
+
+    /// Copies the fragment at `span` to `out[at..]`, returning where it
+    /// ends. `out` must have [`PAD`] bytes to spare past that end.
+    #[inline(always)]
+    fn copy(&self, (start, end): (usize, usize), out: &mut [u8], at: usize) -> usize {
+        let len = end - start;
+        if len <= PAD {
+            let block: &[u8; PAD] = self.bytes[start..start + PAD]
+                .try_into()
+                .expect("PAD bytes");
+            let to: &mut [u8; PAD] = (&mut out[at..at + PAD]).try_into().expect("PAD bytes");
+            *to = *block;
+        } else {
+            out[at..at + len].copy_from_slice(&self.bytes[start..end]);
+        }
+        at + len
+    }
+}
+
+/// One entity's `target_id,target_name,target_type,` in one cache line:
+/// up to [`SHORT`] bytes of the fragment, its length at [`LEN`] and the
+/// length of its `target_id,target_name` part at [`NAME_END`]. Targets and
+/// providers are scattered over the whole organisation, so each row's two
+/// lookups are cache misses; a slot costs one miss each (an offset array
+/// and an arena cost two), and a provider's cells are read from its target
+/// fragment, so there is one table, not two.
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct Slot([u8; 64]);
+
+/// Fragment bytes a slot holds.
+const SHORT: usize = 62;
+/// Where a slot keeps its fragment's length, or [`LONG`].
+const LEN: usize = 62;
+/// Where a slot keeps the length of `id,name`.
+const NAME_END: usize = 63;
+/// The length of a fragment over [`SHORT`] bytes: it is in
+/// [`Targets::long`], and the slot's first 8 bytes index [`Targets::spans`].
+const LONG: u8 = u8::MAX;
+
+/// Every entity's target fragment (a provider's `,provider_id,provider_name`
+/// is `,` and the start of it), one [`Slot`] per entity.
+struct Targets {
+    slots: Vec<Slot>,
+    /// Fragments over [`SHORT`] bytes, padded with [`PAD`] bytes.
+    long: Vec<u8>,
+    /// Each long fragment's start, end and `id,name` end in `long`.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl Targets {
+    fn build(m: &Model) -> Targets {
+        const CHUNK: usize = 16 * 1024;
+        let n = m.entities.len();
+        let pieces: Vec<Targets> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut slots = Vec::with_capacity(CHUNK);
+                let mut long = Vec::new();
+                let mut spans = Vec::new();
+                let mut b = Vec::new();
+                for e in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    let e = m.entity(e as EntityIdx);
+                    b.clear();
+                    csv_cell(&mut b, m.str(e.id));
+                    b.push(b',');
+                    csv_cell(&mut b, m.str(e.name));
+                    let name_end = b.len();
+                    b.push(b',');
+                    b.extend_from_slice(e.kind.as_str().as_bytes());
+                    b.push(b',');
+                    let mut slot = Slot([0; 64]);
+                    if b.len() <= SHORT {
+                        slot.0[..b.len()].copy_from_slice(&b);
+                        slot.0[LEN] = b.len() as u8;
+                        slot.0[NAME_END] = name_end as u8;
+                    } else {
+                        let start = long.len();
+                        long.extend_from_slice(&b);
+                        slot.0[..8].copy_from_slice(&(spans.len() as u64).to_le_bytes());
+                        slot.0[LEN] = LONG;
+                        spans.push((start, long.len(), start + name_end));
+                    }
+                    slots.push(slot);
+                }
+                Targets { slots, long, spans }
+            })
+            .collect();
+        let mut targets = Targets {
+            slots: Vec::with_capacity(n),
+            long: Vec::new(),
+            spans: Vec::new(),
+        };
+        // Chunk-local long fragment indices and offsets, made global.
+        for Targets { slots, long, spans } in pieces {
+            let (base, count) = (targets.long.len(), targets.spans.len() as u64);
+            targets.slots.extend(slots.into_iter().map(|mut slot| {
+                if slot.0[LEN] == LONG {
+                    let i = u64::from_le_bytes(slot.0[..8].try_into().expect("8 bytes"));
+                    slot.0[..8].copy_from_slice(&(i + count).to_le_bytes());
+                }
+                slot
+            }));
+            targets.long.extend_from_slice(&long);
+            targets.spans.extend(
+                spans
+                    .iter()
+                    .map(|&(s, e, n)| (base + s, base + e, base + n)),
+            );
+        }
+        targets.long.resize(targets.long.len() + PAD, 0);
+        targets
+    }
+
+    /// The long fragment a slot stands for.
+    #[cold]
+    fn long_span(&self, slot: &Slot) -> (usize, usize, usize) {
+        let i = u64::from_le_bytes(slot.0[..8].try_into().expect("8 bytes"));
+        self.spans[i as usize]
+    }
+
+    /// The length of `e`'s whole fragment and of its `id,name` part.
+    #[inline(always)]
+    fn lens(&self, e: EntityIdx) -> (usize, usize) {
+        let slot = &self.slots[e as usize];
+        if slot.0[LEN] != LONG {
+            (slot.0[LEN] as usize, slot.0[NAME_END] as usize)
+        } else {
+            let (start, end, name_end) = self.long_span(slot);
+            (end - start, name_end - start)
+        }
+    }
+
+    /// Copies the first `len` bytes of `e`'s fragment to `out[at..]`,
+    /// returning where they end; `out` must have [`PAD`] bytes to spare
+    /// past that end.
+    #[inline(always)]
+    fn copy(&self, e: EntityIdx, len: usize, out: &mut [u8], at: usize) -> usize {
+        let slot = &self.slots[e as usize];
+        if slot.0[LEN] != LONG {
+            let to: &mut [u8; 64] = (&mut out[at..at + 64]).try_into().expect("64 bytes");
+            *to = slot.0;
+        } else {
+            let (start, _, _) = self.long_span(slot);
+            out[at..at + len].copy_from_slice(&self.long[start..start + len]);
+        }
+        at + len
     }
 }
 
@@ -231,53 +389,37 @@ fn write_csv(
     progress: &mut dyn FnMut(StreamProgress),
 ) -> io::Result<u64> {
     let m = expansion.model();
-    // Only identities hold grants and only connections provide them (the
-    // contract: every intermediate node is a connection); other entities
-    // get an empty fragment there, which is never used.
-    let identity = Fragments::build(m, |e, b| {
-        let e = m.entity(e);
-        if e.kind != Kind::Identity {
-            return;
-        }
-        csv_cell(b, m.str(e.source));
-        b.push(b',');
-        csv_cell(b, m.str(e.id));
-        b.push(b',');
-        csv_cell(b, m.str(e.name));
-        b.push(b',');
-    });
-    let target = Fragments::build(m, |e, b| {
-        let e = m.entity(e);
-        csv_cell(b, m.str(e.id));
-        b.push(b',');
-        csv_cell(b, m.str(e.name));
-        b.push(b',');
-        b.extend_from_slice(e.kind.as_str().as_bytes());
-        b.push(b',');
-    });
-    let provider = Fragments::build(m, |e, b| {
-        let e = m.entity(e);
-        if e.kind != Kind::Connection {
-            return;
-        }
-        b.push(b',');
-        csv_cell(b, m.str(e.id));
-        b.push(b',');
-        csv_cell(b, m.str(e.name));
-    });
+    // Only identities hold grants (the contract: every intermediate node is
+    // a connection); other entities get an empty prefix, which is never used.
+    let identity = Fragments::of(
+        (0..m.entities.len())
+            .into_par_iter()
+            .map(|e| {
+                let e = m.entity(e as EntityIdx);
+                let mut b = Vec::new();
+                if e.kind == Kind::Identity {
+                    csv_cell(&mut b, m.str(e.source));
+                    b.push(b',');
+                    csv_cell(&mut b, m.str(e.id));
+                    b.push(b',');
+                    csv_cell(&mut b, m.str(e.name));
+                    b.push(b',');
+                }
+                b
+            })
+            .collect::<Vec<_>>(),
+    );
+    let target = Targets::build(m);
     let mut header = Vec::new();
     csv_row(&mut header, COLUMNS);
     out.write_all(&header)?;
     let mut rows = 0u64;
     // Permission cells by permission rank: an index, not a hash, per row.
-    let mut permission = Fragments {
-        bytes: Vec::new(),
-        start: vec![0],
-    };
-    for &p in expansion.permissions() {
-        csv_cell(&mut permission.bytes, m.str(p));
-        permission.start.push(permission.bytes.len());
-    }
+    let permission = Fragments::of(expansion.permissions().iter().map(|&p| {
+        let mut cell = Vec::new();
+        csv_cell(&mut cell, m.str(p));
+        cell
+    }));
     let permission_rank = |p| {
         expansion
             .permission_rank(p)
@@ -286,22 +428,42 @@ fn write_csv(
     let pool = BufferPool::default();
     expansion.stream_with_progress(
         |grants| {
-            let mut buf = pool.take(grants.len() * 128);
+            // Buffers come back from the pool at full length: the bytes
+            // past what a batch renders are never read, so they are never
+            // cleared either.
+            let mut buf = pool.take_full(grants.len() * 128 + PAD);
+            let mut at = 0;
             for g in grants {
-                buf.extend_from_slice(identity.get(g.identity as usize));
-                buf.extend_from_slice(target.get(g.target as usize));
-                buf.extend_from_slice(permission.get(permission_rank(g.permission)));
-                match g.provider {
-                    Some(p) => buf.extend_from_slice(provider.get(p as usize)),
-                    None => buf.extend_from_slice(b",,"),
+                let i = identity.span(g.identity as usize);
+                let (t, _) = target.lens(g.target);
+                let p = permission.span(permission_rank(g.permission));
+                // `,provider_id,provider_name\n`, or `,,\n` for a direct grant.
+                let d = g.provider.map(|d| target.lens(d).1);
+                let len = (i.1 - i.0) + t + (p.1 - p.0) + d.map_or(3, |d| d + 2);
+                if at + len + PAD > buf.len() {
+                    buf.resize((at + len + PAD).max(buf.len() * 2), 0);
                 }
-                buf.push(b'\n');
+                at = identity.copy(i, &mut buf, at);
+                at = target.copy(g.target, t, &mut buf, at);
+                at = permission.copy(p, &mut buf, at);
+                match (g.provider, d) {
+                    (Some(provider), Some(d)) => {
+                        buf[at] = b',';
+                        at = target.copy(provider, d, &mut buf, at + 1);
+                        buf[at] = b'\n';
+                        at += 1;
+                    }
+                    _ => {
+                        buf[at..at + 3].copy_from_slice(b",,\n");
+                        at += 3;
+                    }
+                }
             }
-            (buf, grants.len() as u64)
+            (buf, at, grants.len() as u64)
         },
-        |(buf, n)| -> io::Result<()> {
+        |(buf, len, n)| -> io::Result<()> {
             rows += n;
-            out.write_all(&buf)?;
+            out.write_all(&buf[..len])?;
             pool.give(buf);
             Ok(())
         },
@@ -338,6 +500,128 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    /// The CSV report rendered cell by cell from [`Row`]s, without
+    /// fragments: what the fast path must reproduce byte for byte.
+    fn reference_csv(expansion: &Expansion) -> Vec<u8> {
+        let m = expansion.model();
+        let mut out = Vec::new();
+        csv_row(&mut out, COLUMNS);
+        let _ = expansion.stream(
+            |grants| grants.to_vec(),
+            |grants| -> Result<(), ()> {
+                for g in grants {
+                    let r = Row::new(m, &g);
+                    csv_row(
+                        &mut out,
+                        [
+                            r.source,
+                            r.identity_id,
+                            r.identity_name,
+                            r.target_id,
+                            r.target_name,
+                            r.target_type,
+                            r.permission,
+                            r.provider_id.unwrap_or(""),
+                            r.provider_name.unwrap_or(""),
+                        ],
+                    );
+                }
+                Ok(())
+            },
+        );
+        out
+    }
+
+    #[test]
+    fn csv_rows_equal_cell_by_cell_rendering() {
+        let graph = org(20_000);
+        let expansion = Expansion::new(&graph);
+        let mut out = Vec::new();
+        write(&expansion, Format::Csv, &mut out).unwrap();
+        assert!(out == reference_csv(&expansion));
+    }
+
+    /// Fragments around and past the fixed-size copies (a target fragment
+    /// of 62 bytes fits a slot, 63 does not; identity and permission cells
+    /// past 64 bytes), with quoting, formula neutralisation and multi-byte
+    /// characters in every column.
+    #[test]
+    fn csv_rows_are_exact_for_fragments_of_every_length() {
+        use crate::import::{FileOptions, Importer};
+        let mut csv = String::from(
+            "Project,Entity Name,Entity Type,Entity Source Type,Entity Source ID,\
+             Entity Username,Entity Email,Entity - Has Access To Name,\
+             Entity - Has Access To Source ID,Entity - Has Access To Permission Name,\
+             Entity - Has Access To Permission Value,Entity Status,Entity First Name,\
+             Entity Last Name,Entity LastLoginTime,LastPasswordChangedTime,\
+             Entity MfaEnabled,Entity - Has Access To Entity Type,\
+             Entity - Has Access To Source Type\n",
+        );
+        let long = "x".repeat(90);
+        let users = [
+            "Alice".to_string(),
+            format!("\"=Ü, \"\"{long}\"\"\""),
+            format!("Bob {long}"),
+        ];
+        for (u, user) in users.iter().enumerate() {
+            for k in 0..80 {
+                // A target fragment `ID,NAME,connection,` is 13 bytes + ID + NAME:
+                // NAME grows past the 62 bytes of a slot.
+                let pad = "é".repeat(k % 3) + &"n".repeat(k);
+                let group = if k % 7 == 0 {
+                    format!("\"Team, \"\"{pad}\"\"\"")
+                } else {
+                    format!("G{pad}")
+                };
+                let permission = match k % 5 {
+                    0 => String::new(),
+                    1 => format!("perm-{long}"),
+                    2 => "+write".to_string(),
+                    _ => "read".to_string(),
+                };
+                let id = if k % 11 == 0 {
+                    format!("-g{k}")
+                } else {
+                    format!("g{k}")
+                };
+                if u == 0 || k % (u + 1) == 0 {
+                    csv.push_str(&format!(
+                        "P,{user},identity,user,u-{u},,,{group},{id},,,,,,,,,connection,group\n"
+                    ));
+                }
+                if u == 0 {
+                    csv.push_str(&format!(
+                        "P,{group},connection,group,{id},,,{group}-bucket,r{k},{permission},,,,,,,,resource,bucket\n"
+                    ));
+                    csv.push_str(&format!(
+                        "P,{group},connection,group,{id},,,{user},u-{},,,,,,,,,identity,user\n",
+                        k % 3
+                    ));
+                }
+            }
+        }
+        let mut importer = Importer::new();
+        importer
+            .import_reader(
+                std::path::Path::new("edges.csv"),
+                csv.as_bytes(),
+                &FileOptions::default(),
+            )
+            .unwrap();
+        let (model, report) = importer.finish();
+        assert_eq!(report.rows_rejected(), 0);
+        let graph = AccessGraph::new(model);
+        let expansion = Expansion::new(&graph);
+        let mut out = Vec::new();
+        let rows = write(&expansion, Format::Csv, &mut out).unwrap();
+        assert!(rows > 300, "{rows} rows");
+        let expected = reference_csv(&expansion);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 
     #[test]
