@@ -20,6 +20,7 @@ pub mod findings;
 pub mod generate;
 pub mod graph;
 pub mod import;
+pub mod memory;
 pub mod model;
 pub mod people;
 pub mod query;
