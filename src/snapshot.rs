@@ -1237,92 +1237,89 @@ fn stream_records(
     r: &mut BodyReader<'_>,
     strings: u64,
 ) -> Result<(Vec<Entity>, Vec<Edge>, RecordChecks), SnapshotError> {
-    let dangling = AtomicBool::new(false);
-    let mut max_file = 0u32;
-    let first_bad = AtomicUsize::new(usize::MAX);
-    let len = r.section(4)?;
-    if len % ENTITY_BYTES != 0 {
-        return Err(SnapshotError::Decode(format!(
-            "section 4: {len} bytes is not a whole number of {ENTITY_BYTES}-byte entities"
-        )));
-    }
-    let count = len / ENTITY_BYTES;
-    // At most 96 bytes per 66 read: bounded by the file's size.
-    let mut entities = Vec::with_capacity(count);
-    while entities.len() < count {
-        let base = entities.len();
-        let n = (CHUNK_BYTES / ENTITY_BYTES).min(count - base);
-        let bytes = r.take(n * ENTITY_BYTES)?;
-        max_file = bytes
-            .chunks_exact(ENTITY_BYTES)
-            .map(|rec| le32(rec, 16))
-            .fold(max_file, u32::max);
-        entities.par_extend(
-            bytes
-                .par_chunks_exact(ENTITY_BYTES)
-                .enumerate()
-                .map(|(j, rec)| {
-                    let (entity, max_sym, ok) = get_entity(rec.try_into().expect("a whole entity"));
-                    if u64::from(max_sym) >= strings {
-                        dangling.store(true, Ordering::Relaxed);
-                    }
-                    if !ok {
-                        first_bad.fetch_min(base + j, Ordering::Relaxed);
-                    }
-                    entity
-                }),
-        );
-    }
-    let bad_entity =
-        Some(first_bad.swap(usize::MAX, Ordering::Relaxed)).filter(|&i| i != usize::MAX);
-
-    let len = r.section(5)?;
-    if len % EDGE_BYTES != 0 {
-        return Err(SnapshotError::Decode(format!(
-            "section 5: {len} bytes is not a whole number of {EDGE_BYTES}-byte edges"
-        )));
-    }
-    let entity_count = count as u64;
-    let count = len / EDGE_BYTES;
-    let mut edges = Vec::with_capacity(count);
-    while edges.len() < count {
-        let base = edges.len();
-        let n = (CHUNK_BYTES / EDGE_BYTES).min(count - base);
-        let bytes = r.take(n * EDGE_BYTES)?;
-        max_file = bytes
-            .chunks_exact(EDGE_BYTES)
-            .map(|rec| le32(rec, 12))
-            .fold(max_file, u32::max);
-        edges.par_extend(
-            bytes
-                .par_chunks_exact(EDGE_BYTES)
-                .enumerate()
-                .map(|(j, rec)| {
-                    let (edge, ok) = get_edge(rec.try_into().expect("a whole edge"));
-                    if u64::from(edge.from.max(edge.to)) >= entity_count
-                        || u64::from(edge.permission.0) >= strings
-                    {
-                        dangling.store(true, Ordering::Relaxed);
-                    }
-                    if !ok {
-                        first_bad.fetch_min(base + j, Ordering::Relaxed);
-                    }
-                    edge
-                }),
-        );
-    }
-    let bad_edge = Some(first_bad.into_inner()).filter(|&i| i != usize::MAX);
-
+    let entities = stream_section::<_, ENTITY_BYTES>(r, 4, "entities", 16, |rec| {
+        let (entity, max_sym, ok) = get_entity(rec);
+        let dangling = u64::from(max_sym) >= strings;
+        (entity, dangling, ok)
+    })?;
+    let entity_count = entities.values.len() as u64;
+    let edges = stream_section::<_, EDGE_BYTES>(r, 5, "edges", 12, |rec| {
+        let (edge, ok) = get_edge(rec);
+        let dangling = u64::from(edge.from.max(edge.to)) >= entity_count
+            || u64::from(edge.permission.0) >= strings;
+        (edge, dangling, ok)
+    })?;
     Ok((
-        entities,
-        edges,
+        entities.values,
+        edges.values,
         RecordChecks {
-            dangling: dangling.into_inner(),
-            max_file,
-            bad_entity,
-            bad_edge,
+            dangling: entities.dangling || edges.dangling,
+            max_file: entities.max_file.max(edges.max_file),
+            bad_entity: entities.first_bad,
+            bad_edge: edges.first_bad,
         },
     ))
+}
+
+/// One section of fixed records, decoded, and what decoding noticed.
+struct Streamed<T> {
+    values: Vec<T>,
+    /// Some record names a string or an entity past the end.
+    dangling: bool,
+    /// The largest origin file index of any record.
+    max_file: u32,
+    /// The first record whose bytes whocan does not write.
+    first_bad: Option<usize>,
+}
+
+/// Streams section `section` of `N`-byte records (`what`, for messages),
+/// chunk by chunk, decoding each chunk's records in parallel with `decode`
+/// (the value, whether it dangles, whether its bytes are valid). The origin
+/// file index of a record is the u32 at byte `file_at`.
+fn stream_section<T: Send, const N: usize>(
+    r: &mut BodyReader<'_>,
+    section: usize,
+    what: &str,
+    file_at: usize,
+    decode: impl Fn(&[u8; N]) -> (T, bool, bool) + Sync,
+) -> Result<Streamed<T>, SnapshotError> {
+    let len = r.section(section)?;
+    if len % N != 0 {
+        return Err(SnapshotError::Decode(format!(
+            "section {section}: {len} bytes is not a whole number of {N}-byte {what}"
+        )));
+    }
+    let count = len / N;
+    let dangling = AtomicBool::new(false);
+    let first_bad = AtomicUsize::new(usize::MAX);
+    let mut max_file = 0u32;
+    // At most a small multiple of the bytes read: bounded by the file's size.
+    let mut values = Vec::with_capacity(count);
+    while values.len() < count {
+        let base = values.len();
+        let n = (CHUNK_BYTES / N).min(count - base);
+        let bytes = r.take(n * N)?;
+        max_file = bytes
+            .chunks_exact(N)
+            .map(|rec| le32(rec, file_at))
+            .fold(max_file, u32::max);
+        values.par_extend(bytes.par_chunks_exact(N).enumerate().map(|(j, rec)| {
+            let (value, dangles, ok) = decode(rec.try_into().expect("a whole record"));
+            if dangles {
+                dangling.store(true, Ordering::Relaxed);
+            }
+            if !ok {
+                first_bad.fetch_min(base + j, Ordering::Relaxed);
+            }
+            value
+        }));
+    }
+    Ok(Streamed {
+        values,
+        dangling: dangling.into_inner(),
+        max_file,
+        first_bad: Some(first_bad.into_inner()).filter(|&i| i != usize::MAX),
+    })
 }
 
 /// Each string's end offset, from section 2: the count, then each length.
