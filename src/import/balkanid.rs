@@ -608,9 +608,7 @@ impl Batch {
         }
         Ok(true)
     }
-}
 
-impl Batch {
     /// Copies a row's cells into the batch's text and returns their ranges:
     /// the whole record in one copy when it is valid UTF-8 and not huge
     /// (the cells are slices of it), else cell by cell.
