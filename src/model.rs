@@ -336,6 +336,21 @@ pub struct Attributes {
     pub mfa: Option<bool>,
 }
 
+impl Attributes {
+    /// The six string attributes, in column order: project, username,
+    /// email, status, first name, last name.
+    pub fn strings(&self) -> [Sym; 6] {
+        [
+            self.project,
+            self.username,
+            self.email,
+            self.status,
+            self.first_name,
+            self.last_name,
+        ]
+    }
+}
+
 /// One entity: an identity, a connection or a resource of one source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entity {

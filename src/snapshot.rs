@@ -489,14 +489,7 @@ fn put_entity(out: &mut Vec<u8>, e: &Entity) {
             | (u8::from(a.password_changed.is_some()) << 2)
             | (mfa << 3),
     );
-    for s in [
-        a.project,
-        a.username,
-        a.email,
-        a.status,
-        a.first_name,
-        a.last_name,
-    ] {
+    for s in a.strings() {
         out.extend_from_slice(&s.0.to_le_bytes());
     }
     for t in [a.last_login, a.password_changed] {
@@ -1539,18 +1532,7 @@ fn validate(model: &Model, records: bool) -> Result<(), SnapshotError> {
             return bad(format!("source file {i} names an unknown string"));
         }
     }
-    let attrs_ok = |a: &Attributes| {
-        [
-            a.project,
-            a.username,
-            a.email,
-            a.status,
-            a.first_name,
-            a.last_name,
-        ]
-        .into_iter()
-        .all(sym_ok)
-    };
+    let attrs_ok = |a: &Attributes| a.strings().into_iter().all(sym_ok);
     let entities_to_check = if records { &model.entities[..] } else { &[] };
     let edges_to_check = if records { &model.edges[..] } else { &[] };
     for (i, e) in entities_to_check.iter().enumerate() {
