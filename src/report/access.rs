@@ -119,13 +119,17 @@ impl<'a> Row<'a> {
 struct BufferPool(Mutex<Vec<Vec<u8>>>);
 
 impl BufferPool {
-    fn take(&self, capacity: usize) -> Vec<u8> {
-        let mut buf = self
-            .0
+    /// A returned buffer, or a new empty one.
+    fn pop(&self) -> Vec<u8> {
+        self.0
             .lock()
             .expect("buffer pool")
             .pop()
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut buf = self.pop();
         buf.clear();
         buf.reserve(capacity);
         buf
@@ -133,12 +137,7 @@ impl BufferPool {
 
     /// A buffer of at least `len` bytes of unspecified content.
     fn take_full(&self, len: usize) -> Vec<u8> {
-        let mut buf = self
-            .0
-            .lock()
-            .expect("buffer pool")
-            .pop()
-            .unwrap_or_default();
+        let mut buf = self.pop();
         if buf.len() < len {
             buf.resize(len, 0);
         }
