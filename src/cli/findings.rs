@@ -24,9 +24,10 @@ pub struct FindingsArgs {
     #[arg(long, value_name = "N", default_value_t = 90)]
     dormant_days: u64,
     /// Permission patterns that count as privileged (case-insensitive
-    /// substrings); replaces the default list: admin, owner, write, *:*,
-    /// assumerole, root, superuser, full, manage, delete.
-    #[arg(long, value_name = "PATTERN", num_args = 1..)]
+    /// substrings), comma-separated or repeated (`--privileged write,*:*`);
+    /// replaces the default list: admin, owner, write, *:*, assumerole,
+    /// root, superuser, full, manage, delete.
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     privileged: Vec<String>,
     /// "Now" for dormancy and termination dates (a date or timestamp;
     /// default: the current time, UTC).

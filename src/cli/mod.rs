@@ -5,6 +5,7 @@
 //! 1 findings / failed assertions, 2 bad usage or bad input.
 
 mod bench_queries;
+mod completions;
 mod diff;
 mod findings;
 mod generate;
@@ -13,10 +14,12 @@ mod map;
 mod people;
 mod query;
 mod report;
+mod results;
 mod run;
 mod shell;
 mod snapshot;
 mod stats;
+mod stdin;
 mod why;
 
 use std::io::{self, IsTerminal, Write};
@@ -78,6 +81,12 @@ enum Command {
     /// without MFA, disabled connections, data quality) with evidence and a
     /// fix hint; `--fail-on SEVERITY` exits 1 when one is found.
     Findings(findings::FindingsArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or
+    /// powershell.
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with
+    /// `--dir`.
+    Man(completions::ManArgs),
 }
 
 /// Input files shared by every command that takes data.
@@ -205,6 +214,8 @@ pub fn run() -> u8 {
         Command::Map(cmd) => map::run(cmd),
         Command::People(cmd) => people::run(cmd),
         Command::Findings(args) => findings::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match outcome {
         Ok(code) => code,
@@ -429,15 +440,38 @@ enum SnapshotInput {
     Base(crate::model::Model, ImportReport, Vec<PathBuf>),
 }
 
-/// Loads the snapshot among `data.files`, if there is one. Two snapshots, or
+/// Loads the snapshot among `data.files`, if there is one (`-` included: a
+/// snapshot on stdin is recognised by content too). Two snapshots, or
 /// `--source` with a snapshot alone, are refused.
 fn load_snapshot_input(data: &DataArgs) -> SnapshotInput {
+    let stdin = Path::new("-");
+    let spooled = match data.files.iter().any(|p| p.as_path() == stdin) {
+        true => stdin::spool_snapshot(),
+        false => Ok(None),
+    };
+    let spooled = match spooled {
+        Ok(spooled) => spooled,
+        Err(e) => {
+            let report = ImportReport {
+                files: vec![crate::import::FileReport {
+                    path: stdin.to_path_buf(),
+                    source: crate::import::default_source(stdin),
+                    refused: Some(format!("-: cannot read stdin: {e}")),
+                    ..Default::default()
+                }],
+                rejections: Vec::new(),
+            };
+            return SnapshotInput::Only(crate::model::Model::default(), report);
+        }
+    };
     // A file that cannot be opened is left to the importer, which reports it.
     let snapshots: Vec<&PathBuf> = data
         .files
         .iter()
-        .filter(|p| p.as_path() != Path::new("-"))
-        .filter(|p| crate::snapshot::is_snapshot_file(p).unwrap_or(false))
+        .filter(|p| match p.as_path() == stdin {
+            true => spooled.is_some(),
+            false => crate::snapshot::is_snapshot_file(p).unwrap_or(false),
+        })
         .collect();
     let Some(first) = snapshots.first() else {
         return SnapshotInput::None;
@@ -474,17 +508,24 @@ fn load_snapshot_input(data: &DataArgs) -> SnapshotInput {
         );
     }
     let progress = Progress::start(format!("loading {}", first.display()));
-    let loaded = crate::snapshot::load(first);
+    let loaded = match &spooled {
+        Some(spooled) if first.as_path() == stdin => crate::snapshot::load(spooled),
+        _ => crate::snapshot::load(first),
+    };
     drop(progress);
     match loaded {
         Ok(snapshot) if others.is_empty() => SnapshotInput::Only(snapshot.model, snapshot.report),
         Ok(snapshot) => SnapshotInput::Base(snapshot.model, snapshot.report, others),
         Err(e) => {
-            let message = match e {
+            let mut message = match e {
                 // An I/O error already names the path.
                 crate::snapshot::SnapshotError::Io { .. } => Failure::from(e).message,
                 e => format!("{}: {}", first.display(), Failure::from(e).message),
             };
+            if let Some(spooled) = &spooled {
+                // Name stdin as given, not the temporary copy.
+                message = message.replace(&spooled.display().to_string(), "-");
+            }
             refuse(first, message)
         }
     }

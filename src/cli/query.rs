@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::results::{Document, Shape};
 use super::{DataArgs, Failure, Outcome, Output, load, written};
 use crate::query::Engine;
 use crate::query::ast::{Located, OutputFormat};
@@ -32,7 +33,9 @@ pub struct QueryOutputArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// The query (repeatable; see `whocan shell` and `help` for the language).
+    /// The query (repeat for several; see `whocan shell` and `help` for the
+    /// language). With `--format json` the run prints one JSON array of
+    /// `{statement, line, answer}`; with `jsonl`, one such object per line.
     #[arg(short = 'e', long = "expr", value_name = "QUERY", required = true)]
     expr: Vec<String>,
     #[command(flatten)]
@@ -50,52 +53,70 @@ pub fn run(args: QueryArgs) -> Outcome {
     }
     let (graph, _) = load(&args.data)?;
     let engine = Engine::new(&graph);
-    run_statements(&engine, &parsed, &args.output)
+    run_statements(&engine, &parsed, &args.output, false)
 }
 
 /// Runs parsed statements, printing answers; shared with `whocan why`.
+///
+/// With `--format json` the whole run is one JSON document, an array of
+/// `{statement, line, answer}` (an `expect` gives `passed` and `detail`
+/// instead of `answer`); with `jsonl`, one such object per line. `why`, one
+/// question by construction, prints its answer alone (`single`).
 pub fn run_statements(
     engine: &Engine,
     parsed: &[(String, Vec<Located>)],
     output: &QueryOutputArgs,
+    single: bool,
 ) -> Outcome {
     let mut out = Output::open(output.output.as_deref())?;
     let mut format = output.format;
+    let mut doc = Document::new(Shape::Items);
     let mut code = 0;
     let mut first = true;
-    for (source, statements) in parsed {
+    'run: for (source, statements) in parsed {
         for st in statements {
             if !first && format == OutputFormat::Table {
                 written(out.writer().write_all(b"\n"))?;
             }
             first = false;
-            let executed = execute(engine, st, &mut format, out.writer(), &mut io::stderr());
+            let executed = if single {
+                execute(engine, st, &mut format, out.writer(), &mut io::stderr())
+            } else {
+                doc.execute(engine, st, &mut format, out.writer())
+            };
             match executed {
                 Err(e) => return Err(Failure::input(format!("cannot write output: {e}"))),
                 Ok(Executed::Done) => {}
                 Ok(Executed::Expect(v)) => {
+                    code = code.max(if v.passed { 0 } else { 1 });
                     let w = out.writer();
-                    if v.passed {
+                    if Document::frames(format) && !single {
+                        written(doc.verdict(w, format, st, v.passed, &v.detail))?;
+                    } else if v.passed {
                         written(writeln!(w, "ok: {}", st.text))?;
                     } else {
                         written(writeln!(w, "FAILED: {}\n  {}", st.text, v.detail))?;
-                        code = code.max(1);
                     }
                 }
                 Ok(Executed::Error(e)) => {
+                    written(doc.finish(out.writer(), format, None))?;
                     out.finish()?;
                     return Err(Failure::input(e.render("query", source)));
                 }
                 Ok(Executed::Load(_) | Executed::Save(_)) => {
+                    written(doc.finish(out.writer(), format, None))?;
                     out.finish()?;
                     return Err(Failure::input(format!(
                         "query:{}:{}: `{}` is only available at the prompt (`whocan shell`)",
                         st.pos.line, st.pos.column, st.text
                     )));
                 }
-                Ok(Executed::Quit) => break,
+                Ok(Executed::Quit) => break 'run,
             }
         }
+    }
+    if !single {
+        written(doc.finish(out.writer(), format, None))?;
     }
     out.finish()?;
     Ok(code)

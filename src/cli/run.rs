@@ -1,22 +1,24 @@
-//! `whocan run QUERYFILE --data FILES…`: run a query file in CI.
+//! `whocan run QUERYFILE --data FILE…`: run a query file in CI.
 //!
 //! Queries print their answers under a `# FILE:LINE: query` heading;
 //! expectations print only when they fail, with file and line. Ends with
-//! `N passed, N failed`. Exit 0 when every expectation holds, 1 when one
+//! `N passed, N failed`. `--format json` prints one document instead
+//! (`{file, results, passed, failed}`), `jsonl` one result per line and the
+//! counts last; `--junit FILE` also writes JUnit XML. Exit 0 when every expectation holds, 1 when one
 //! fails (or cannot be evaluated: an unknown or ambiguous entity), 2 on a
 //! syntax error or bad input, before anything runs.
 
-use std::io;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::query::QueryOutputArgs;
+use super::results::{Document, JUnit, Shape};
 use super::{DataArgs, DataOptions, Failure, Outcome, Output, load, written};
 use crate::query::Engine;
 use crate::query::ast::{OutputFormat, Statement};
 use crate::query::parse::parse_script;
-use crate::repl::{Executed, execute};
+use crate::repl::Executed;
 
 /// Arguments of `whocan run`.
 #[derive(Args, Debug)]
@@ -24,14 +26,20 @@ pub struct RunArgs {
     /// The query file (`queries/*.wq`).
     #[arg(value_name = "QUERYFILE")]
     query_file: PathBuf,
-    /// Input files, as for every other command: 19-column CSV (`-` for
-    /// stdin), `FILE.csv:MAPPING.toml` pairs, or a snapshot.
-    #[arg(long, required = true, num_args = 1.., value_name = "FILES")]
+    /// An input file, as for every other command: 19-column CSV (`-` for
+    /// stdin), a `FILE.csv:MAPPING.toml` pair, or a snapshot. Repeat for
+    /// several files: `--data okta.csv --data github.csv`.
+    #[arg(long, required = true, value_name = "FILE")]
     data: Vec<PathBuf>,
     #[command(flatten)]
     options: DataOptions,
     #[command(flatten)]
     output: QueryOutputArgs,
+    /// Also write the results as JUnit XML to FILE, for CI systems: one
+    /// testcase per `expect` (and per query that cannot be answered), each
+    /// failure with file:line.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
@@ -54,9 +62,12 @@ pub fn run(args: RunArgs) -> Outcome {
     let engine = Engine::new(&graph);
     let mut out = Output::open(args.output.output.as_deref())?;
     let mut format = args.output.format;
+    let mut doc = Document::new(Shape::Run { file: name.clone() });
+    let mut junit = args.junit.as_ref().map(|_| JUnit::new(&name));
     let (mut passed, mut failed) = (0u64, 0u64);
     for st in &statements {
-        if matches!(st.statement, Statement::Ask(_)) && format == OutputFormat::Table {
+        let heading = matches!(st.statement, Statement::Ask(_)) && format == OutputFormat::Table;
+        if heading {
             written(writeln!(
                 out.writer(),
                 "# {name}:{}: {}",
@@ -64,33 +75,63 @@ pub fn run(args: RunArgs) -> Outcome {
                 st.text
             ))?;
         }
-        let executed = execute(&engine, st, &mut format, out.writer(), &mut io::stderr())
+        let executed = doc
+            .execute(&engine, st, &mut format, out.writer())
             .map_err(|e| Failure::input(format!("cannot write output: {e}")))?;
         let w = out.writer();
+        let framed = Document::frames(format);
         match executed {
             Executed::Done => {
-                if matches!(st.statement, Statement::Ask(_)) && format == OutputFormat::Table {
+                if heading {
                     written(writeln!(w))?;
                 }
             }
-            Executed::Expect(v) if v.passed => passed += 1,
             Executed::Expect(v) => {
-                failed += 1;
-                written(writeln!(
-                    w,
-                    "{name}:{}: FAILED: {}\n    {}",
-                    st.pos.line, st.text, v.detail
-                ))?;
+                if v.passed {
+                    passed += 1;
+                } else {
+                    failed += 1;
+                }
+                if let Some(j) = &mut junit {
+                    j.verdict(st, v.passed, &v.detail);
+                }
+                if framed {
+                    written(doc.verdict(w, format, st, v.passed, &v.detail))?;
+                } else if !v.passed {
+                    written(writeln!(
+                        w,
+                        "{name}:{}: FAILED: {}\n    {}",
+                        st.pos.line, st.text, v.detail
+                    ))?;
+                }
             }
             Executed::Error(e) => {
                 failed += 1;
-                written(writeln!(w, "{}", e.render(&name, &text)))?;
+                let rendered = e.render(&name, &text);
+                if let Some(j) = &mut junit {
+                    j.error(st, &rendered);
+                }
+                if framed {
+                    written(doc.error(w, format, st, &rendered))?;
+                } else {
+                    written(writeln!(w, "{rendered}"))?;
+                }
             }
             Executed::Load(_) | Executed::Save(_) => unreachable!("refused above"),
             Executed::Quit => break,
         }
     }
-    written(writeln!(out.writer(), "{passed} passed, {failed} failed"))?;
+    if Document::frames(format) {
+        written(doc.finish(out.writer(), format, Some((passed, failed))))?;
+    } else {
+        written(doc.finish(out.writer(), format, None))?;
+        written(writeln!(out.writer(), "{passed} passed, {failed} failed"))?;
+    }
     out.finish()?;
+    if let (Some(path), Some(j)) = (&args.junit, &junit) {
+        let mut xml = Output::open(Some(path))?;
+        written(j.write(xml.writer()))?;
+        xml.finish()?;
+    }
     Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -23,7 +23,7 @@ included) and metadata: format and whocan versions, creation time, each source f
 size, blake3 digest and row counts. Every command that takes data accepts a snapshot in place \
 of its CSV files; it is recognised by content, not by name.\n\nExamples:\n  whocan snapshot \
 okta.csv github.csv -o review-2026Q4.wcs\n  whocan snapshot verify review-2026Q4.wcs --sources \
-okta.csv github.csv\n  whocan snapshot info review-2026Q4.wcs"
+okta.csv --sources github.csv\n  whocan snapshot info review-2026Q4.wcs"
 )]
 pub struct SnapshotArgs {
     #[command(subcommand)]
@@ -53,10 +53,11 @@ enum SnapshotCommand {
 struct VerifyArgs {
     /// The snapshot.
     file: PathBuf,
-    /// Source files to compare with the recorded digests. Each is matched
+    /// A source file to compare with the recorded digests (repeat for
+    /// several: `--sources okta.csv --sources github.csv`). Each is matched
     /// with the recorded source of the same path, else of the same file
     /// name, else of the same content.
-    #[arg(long, num_args = 1.., value_name = "FILES")]
+    #[arg(long = "sources", value_name = "FILE")]
     sources: Vec<PathBuf>,
 }
 

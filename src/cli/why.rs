@@ -11,11 +11,31 @@ use crate::query::Engine;
 use crate::query::ast::{Ask, EntityRef, Located, Pos, Query, RefForm, Statement, Word};
 
 /// Arguments of `whocan why`.
+///
+/// Clap cannot place a list before two single positional arguments, so the
+/// files, the identity and the target are one list split here; the usage
+/// line and the help's argument list say what the split is.
 #[derive(Args, Debug)]
+#[command(
+    override_usage = "whocan why [OPTIONS] <FILES>... <IDENTITY> <TARGET>",
+    help_template = "\
+{about-with-newline}
+{usage-heading} {usage}
+
+Arguments:
+  <FILES>...  Input files, as for every command that takes data: 19-column CSV (`-` for stdin),
+              `FILE.csv:MAPPING.toml` pairs, or one snapshot
+  <IDENTITY>  The identity (id, name, username, email, `source/id` or `id:VALUE`)
+  <TARGET>    The target, in the same forms; the last two arguments are always the identity
+              and the target
+
+{all-args}{after-help}"
+)]
 pub struct WhyArgs {
-    /// Input files, then the identity, then the target (each an id, name,
-    /// username, email, `source/id` or `id:VALUE`).
-    #[arg(required = true, num_args = 3.., value_name = "FILES… IDENTITY TARGET")]
+    /// Input files, then the identity, then the target (listed by the help
+    /// template above); fewer than three is refused in [`run`], naming all
+    /// three parts.
+    #[arg(value_name = "FILES", hide = true)]
     args: Vec<String>,
     #[command(flatten)]
     data: DataOptions,
@@ -52,14 +72,39 @@ fn reference(text: &str, column: usize) -> EntityRef {
     }
 }
 
+/// True when `arg` can name an input: stdin, an existing path, or a
+/// `FILE.csv:MAPPING.toml` pair (whose missing parts the loader reports).
+fn looks_like_input(arg: &str) -> bool {
+    let path = std::path::Path::new(arg);
+    arg == "-" || path.exists() || arg.contains(':') || path.extension().is_some()
+}
+
 pub fn run(args: WhyArgs) -> Outcome {
     let n = args.args.len();
+    if n < 3 {
+        return Err(Failure::input(
+            "`whocan why` needs at least one input file, then the identity, then the target\n\n\
+             Usage: whocan why [OPTIONS] <FILES>... <IDENTITY> <TARGET>\n\n\
+             For more information, try '--help'.",
+        ));
+    }
     let (y, x) = (&args.args[n - 2], &args.args[n - 1]);
     if y.contains('\n') || x.contains('\n') {
         return Err(Failure::input("an entity reference cannot span lines"));
     }
+    let files = &args.args[..n - 2];
+    // An extra word (`why okta.csv alice prod-db extra`) shifts every
+    // argument by one: say how the arguments were read rather than that
+    // `alice` cannot be read as a file.
+    if let Some(word) = files.iter().find(|f| !looks_like_input(f)) {
+        return Err(Failure::input(format!(
+            "`{word}` is not a file: `whocan why FILES… IDENTITY TARGET` reads its last two \
+             arguments as IDENTITY `{y}` and TARGET `{x}`, and every argument before them as an \
+             input file"
+        )));
+    }
     let data = DataArgs {
-        files: args.args[..n - 2].iter().map(Into::into).collect(),
+        files: files.iter().map(Into::into).collect(),
         options: args.data.clone(),
     };
     // The answer's errors point into this text, as if typed at the prompt.
@@ -94,5 +139,5 @@ pub fn run(args: WhyArgs) -> Outcome {
     };
     let (graph, _) = load(&data)?;
     let engine = Engine::new(&graph);
-    run_statements(&engine, &[(text, vec![statement])], &args.output)
+    run_statements(&engine, &[(text, vec![statement])], &args.output, true)
 }

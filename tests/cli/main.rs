@@ -7,7 +7,9 @@
 
 mod harness;
 
+mod completions;
 mod diff;
+mod documents;
 mod generate;
 mod import;
 mod mapped;
@@ -15,3 +17,5 @@ mod people;
 mod query;
 mod report;
 mod stats;
+mod stdin_snapshot;
+mod usage;

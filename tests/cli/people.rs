@@ -55,7 +55,7 @@ golden_cases! { "people":
     // Before Cy's termination date and Bob's 90 days: fewer findings.
     findings_earlier_as_of => ["findings", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "--as-of", "2025-07-01", "--format", "csv", "--dormant-days", "365"],
     // Replacing the privileged patterns: `admin` no longer counts.
-    findings_privileged_patterns => ["findings", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "--as-of", AS_OF, "--privileged", "write", "*:*", "--format", "csv"],
+    findings_privileged_patterns => ["findings", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "--as-of", AS_OF, "--privileged", "write,*:*", "--format", "csv"],
     findings_bad_as_of => ["findings", OKTA, "--as-of", "last tuesday"],
     query_person_what => ["query", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "-e", "what can person dee@acme.test reach"],
     query_person_what_owns => ["query", HR, OKTA, GITHUB, AWS, "--people-map", MAP, "-e", "what can person \"Eve Ops\" reach", "--format", "csv"],
@@ -204,8 +204,11 @@ fn run_takes_the_people_map() {
         "fixtures/people/queries.wq",
         "--data",
         HR,
+        "--data",
         OKTA,
+        "--data",
         GITHUB,
+        "--data",
         AWS,
     ];
     let with_map = whocan(&[&args[..], &["--people-map", MAP]].concat());
