@@ -1,35 +1,375 @@
-//! Atomic file replacement: write a temporary file beside the target, sync
-//! it, rename it over the target. A reader never sees a half-written report
-//! or snapshot, and an existing file survives a failed write intact.
+//! Output files: the one way whocan writes a file (`-o`, `--rejects`,
+//! snapshots, the prompt's `save`), through [`Destination`].
+//!
+//! - A regular file, or a path where nothing exists yet, is replaced
+//!   atomically: a temporary file beside it is written, synced and renamed
+//!   over it, so a reader never sees half a report and a failed write leaves
+//!   the old file intact.
+//! - A symlink is followed: its final target is replaced, beside the
+//!   target; the link itself stays as it was.
+//! - Anything else (a character device such as `/dev/null`, a FIFO) is
+//!   written through, never replaced by a regular file.
+//! - A path that is one of the run's inputs ([`note_input`]: the same device
+//!   and inode, or the same canonical path) is refused with
+//!   [`OutputError::SameAsInput`].
+//! - Temporary files are named after their target and the writing process
+//!   (`.NAME.whocan-PID-XXXXXX`). They are removed on error, by a handler
+//!   for SIGINT, SIGTERM, SIGHUP and SIGABRT (installed only where the
+//!   signal has its default action), and by the next write to the same
+//!   target when the process that left one is gone.
+//!
 //! [`FileWriter`] writes large outputs around the page cache (`O_DIRECT`).
 
+use std::ffi::OsString;
+use std::fs::{File, Metadata};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
 
-/// A temporary file in `path`'s directory, to be filled and then
-/// [`commit`]ted over `path`. It gets the permissions of the file it will
-/// replace, or 0644 for a new file (tempfile's own default is 0600).
-pub fn temp_beside(path: &Path) -> io::Result<NamedTempFile> {
-    let permissions = std::fs::metadata(path)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| default_permissions());
-    tempfile::Builder::new()
-        .prefix(".whocan-")
-        .permissions(permissions)
-        .tempfile_in(directory(path))
+/// Why an output file cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The output is one of the inputs: writing it would destroy the data
+    /// being read.
+    #[error("refusing to write {output}: it is the input {input}; choose another output file")]
+    SameAsInput {
+        /// The output path as given.
+        output: PathBuf,
+        /// The input it is, as given.
+        input: PathBuf,
+    },
+    /// The output path is a directory.
+    #[error("cannot write {path}: it is a directory")]
+    Directory {
+        /// The output path as given.
+        path: PathBuf,
+    },
+    /// Creating, writing, syncing or renaming failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The output path as given.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
 }
 
-/// Syncs `tmp` and renames it over `path`, then syncs the directory so the
-/// rename itself survives a crash (where the platform allows).
-pub fn commit(tmp: NamedTempFile, path: &Path) -> io::Result<()> {
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(dir) = std::fs::File::open(directory(path)) {
-        let _ = dir.sync_all();
+impl OutputError {
+    fn io(path: &Path, source: io::Error) -> OutputError {
+        OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
-    Ok(())
+}
+
+/// One input file of this run, as recorded by [`note_input`].
+struct Input {
+    /// As given (for messages).
+    given: PathBuf,
+    /// Device and inode.
+    id: Option<(u64, u64)>,
+    /// The canonical path.
+    canonical: Option<PathBuf>,
+}
+
+/// Every input of this process: outputs are checked against them.
+static INPUTS: Mutex<Vec<Input>> = Mutex::new(Vec::new());
+
+/// Records `path` as an input of this run (`-` is standard input), so that
+/// no [`Destination`] replaces it. Only regular files are recorded: writing
+/// through a device or FIFO destroys nothing, and a path that does not
+/// exist holds nothing to lose.
+pub fn note_input(path: &Path) {
+    let (given, at) = if path == Path::new("-") {
+        // Standard input redirected from a file: that file.
+        (PathBuf::from("- (standard input)"), Path::new("/dev/stdin"))
+    } else {
+        (path.to_path_buf(), path)
+    };
+    let Ok(meta) = std::fs::metadata(at) else {
+        return;
+    };
+    if !meta.is_file() {
+        return;
+    }
+    let input = Input {
+        given,
+        id: file_id(&meta),
+        canonical: std::fs::canonicalize(at).ok(),
+    };
+    INPUTS.lock().unwrap_or_else(|e| e.into_inner()).push(input);
+}
+
+/// The input that `target` (a resolved path, no symlink at its end) is, if
+/// any: same device and inode, or same canonical path.
+fn input_at(target: &Path, meta: Option<&Metadata>) -> Option<PathBuf> {
+    let id = meta.and_then(file_id);
+    let canonical = canonical_of(target);
+    let inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+    inputs
+        .iter()
+        .find(|i| (id.is_some() && i.id == id) || (canonical.is_some() && i.canonical == canonical))
+        .map(|i| i.given.clone())
+}
+
+/// The canonical path of `path`, or of its directory joined with its name
+/// when it does not exist yet.
+fn canonical_of(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let dir = std::fs::canonicalize(directory(path)).ok()?;
+        Some(dir.join(path.file_name()?))
+    })
+}
+
+#[cfg(unix)]
+fn file_id(meta: &Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// What is at an output path once symlinks are followed.
+enum Resolved {
+    /// A regular file, to replace.
+    File(PathBuf, Metadata),
+    /// Nothing yet: a file to create.
+    New(PathBuf),
+    /// A device, FIFO or socket: written through.
+    Special(PathBuf),
+}
+
+/// Follows symlinks from `path` (at most 40, like the kernel) to what the
+/// output will write: a dangling link resolves to the path it names.
+fn resolve(path: &Path) -> Result<Resolved, OutputError> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        let meta = match std::fs::symlink_metadata(&at) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Resolved::New(at)),
+            Err(e) => return Err(OutputError::io(path, e)),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let link = std::fs::read_link(&at).map_err(|e| OutputError::io(path, e))?;
+            at = if link.is_absolute() {
+                link
+            } else {
+                directory(&at).join(link)
+            };
+        } else if kind.is_file() {
+            return Ok(Resolved::File(at, meta));
+        } else if kind.is_dir() {
+            return Err(OutputError::Directory {
+                path: path.to_path_buf(),
+            });
+        } else {
+            return Ok(Resolved::Special(at));
+        }
+    }
+    Err(OutputError::io(
+        path,
+        io::Error::other("too many levels of symbolic links"),
+    ))
+}
+
+/// Where one output goes: a temporary file to rename over its target on
+/// [`commit`](Destination::commit), or a device or FIFO written through.
+/// Dropped without a commit, the temporary file is removed and the target
+/// is left as it was.
+pub struct Destination {
+    /// The path as given, for messages.
+    path: PathBuf,
+    /// The file the bytes end up in (a symlink's target).
+    target: PathBuf,
+    /// The temporary file, unless the target is written through.
+    temp: Option<Temp>,
+}
+
+impl Destination {
+    /// Opens the output `path` (see the module documentation for what each
+    /// kind of path gets) and returns it with the file to write the bytes
+    /// into, at offset 0.
+    pub fn open(path: &Path) -> Result<(Destination, File), OutputError> {
+        let (target, meta) = match resolve(path)? {
+            Resolved::Special(target) => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .map_err(|e| OutputError::io(path, e))?;
+                let dest = Destination {
+                    path: path.to_path_buf(),
+                    target,
+                    temp: None,
+                };
+                return Ok((dest, file));
+            }
+            Resolved::File(target, meta) => (target, Some(meta)),
+            Resolved::New(target) => (target, None),
+        };
+        if let Some(input) = input_at(&target, meta.as_ref()) {
+            return Err(OutputError::SameAsInput {
+                output: path.to_path_buf(),
+                input,
+            });
+        }
+        remove_stale_temps(&target);
+        let permissions = meta
+            .map(|m| m.permissions())
+            .unwrap_or_else(default_permissions);
+        let file = tempfile::Builder::new()
+            .prefix(&temp_prefix(&target, std::process::id()))
+            .permissions(permissions)
+            .tempfile_in(directory(&target))
+            .map_err(|e| OutputError::io(path, e))?;
+        let temp = Temp::new(file);
+        let writer = temp.file().reopen().map_err(|e| OutputError::io(path, e))?;
+        let dest = Destination {
+            path: path.to_path_buf(),
+            target,
+            temp: Some(temp),
+        };
+        Ok((dest, writer))
+    }
+
+    /// The file the bytes end up in: the path given, or its symlink's
+    /// target.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// The temporary file being written, if the target is replaced.
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.temp.as_ref().map(|t| t.file().path())
+    }
+
+    /// Syncs the temporary file and renames it over the target, then syncs
+    /// the directory so the rename itself survives a crash (where the
+    /// platform allows). A device or FIFO needs nothing more.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        let Some(mut temp) = self.temp.take() else {
+            return Ok(());
+        };
+        let path = &self.path;
+        temp.file()
+            .as_file()
+            .sync_all()
+            .map_err(|e| OutputError::io(path, e))?;
+        let file = temp.file.take().expect("a temporary file until committed");
+        file.persist(&self.target)
+            .map_err(|e| OutputError::io(path, e.error))?;
+        if let Ok(dir) = File::open(directory(&self.target)) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// A temporary file registered for removal on a fatal signal.
+struct Temp {
+    /// `None` once persisted.
+    file: Option<NamedTempFile>,
+    /// Its slot in the signal handler's list, if it got one.
+    slot: Option<usize>,
+}
+
+impl Temp {
+    fn new(file: NamedTempFile) -> Temp {
+        let slot = std::path::absolute(file.path())
+            .ok()
+            .and_then(|p| signals::register(&p));
+        Temp {
+            file: Some(file),
+            slot,
+        }
+    }
+
+    fn file(&self) -> &NamedTempFile {
+        self.file
+            .as_ref()
+            .expect("a temporary file until committed")
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        // Removed (or renamed) first, then forgotten: a signal in between
+        // only unlinks a name that no longer exists.
+        drop(self.file.take());
+        if let Some(slot) = self.slot {
+            signals::unregister(slot);
+        }
+    }
+}
+
+/// The temporary-file prefix for `target` written by process `pid`:
+/// `.NAME.whocan-PID-` (NAME cut to 64 bytes), so a later write can find
+/// the ones a killed process left.
+fn temp_prefix(target: &Path, pid: u32) -> OsString {
+    let mut prefix = stale_prefix(target);
+    prefix.push(format!("{pid}-"));
+    prefix
+}
+
+/// `.NAME.whocan-`: what every temporary file of `target` starts with.
+fn stale_prefix(target: &Path) -> OsString {
+    let name = target.file_name().unwrap_or_default();
+    let mut prefix = OsString::from(".");
+    prefix.push(cut_name(name));
+    prefix.push(".whocan-");
+    prefix
+}
+
+#[cfg(unix)]
+fn cut_name(name: &std::ffi::OsStr) -> OsString {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    std::ffi::OsStr::from_bytes(&bytes[..bytes.len().min(64)]).to_os_string()
+}
+
+#[cfg(not(unix))]
+fn cut_name(name: &std::ffi::OsStr) -> OsString {
+    name.to_string_lossy()
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .into()
+}
+
+/// Removes the temporary files of `target` left by processes that no
+/// longer exist (killed by a signal that could not be handled, or before
+/// the handler was installed). A live writer's files are left alone.
+fn remove_stale_temps(target: &Path) {
+    let prefix = stale_prefix(target);
+    let Ok(entries) = std::fs::read_dir(directory(target)) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = strip_prefix(&name, &prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| p != own && !signals::process_exists(p)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The rest of `name` after `prefix`, when it starts with it (lossy).
+fn strip_prefix(name: &std::ffi::OsStr, prefix: &std::ffi::OsStr) -> Option<String> {
+    let name = name.as_encoded_bytes();
+    let prefix = prefix.as_encoded_bytes();
+    let rest = name.strip_prefix(prefix)?;
+    Some(String::from_utf8_lossy(rest).into_owned())
 }
 
 fn directory(path: &Path) -> &Path {
@@ -54,6 +394,121 @@ fn default_permissions() -> std::fs::Permissions {
     p
 }
 
+/// Removal of temporary files on fatal signals. The handler only reads
+/// atomics and calls `unlink` and `raise`, which are async-signal-safe.
+#[cfg(unix)]
+mod signals {
+    use std::ffi::{CString, c_char, c_int};
+    use std::path::Path;
+    use std::ptr::null_mut;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    /// Temporary files open at once (a process writes one or two).
+    const SLOTS: usize = 64;
+
+    /// NUL-terminated paths of the temporary files to unlink on a signal.
+    static PATHS: [AtomicPtr<c_char>; SLOTS] = [const { AtomicPtr::new(null_mut()) }; SLOTS];
+
+    static INSTALL: Once = Once::new();
+
+    /// The signals whose default action ends the process and that a user or
+    /// supervisor sends to stop one (SIGABRT: a failed allocation).
+    const SIGNALS: [c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGABRT];
+
+    /// Registers `path` for removal on a fatal signal, installing the
+    /// handler on first use; `None` when every slot is taken (the next
+    /// write to the same target still removes a file left behind).
+    pub fn register(path: &Path) -> Option<usize> {
+        use std::os::unix::ffi::OsStrExt;
+        INSTALL.call_once(install);
+        let ptr = CString::new(path.as_os_str().as_bytes()).ok()?.into_raw();
+        for (i, slot) in PATHS.iter().enumerate() {
+            if slot
+                .compare_exchange(null_mut(), ptr, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return Some(i);
+            }
+        }
+        // SAFETY: `ptr` came from `into_raw` above and was never shared.
+        drop(unsafe { CString::from_raw(ptr) });
+        None
+    }
+
+    /// Forgets a registered path. Its bytes are never freed: a handler
+    /// running on another thread may be reading them (a few dozen bytes per
+    /// output file).
+    pub fn unregister(slot: usize) {
+        PATHS[slot].store(null_mut(), Ordering::SeqCst);
+    }
+
+    extern "C" fn on_signal(signal: c_int) {
+        for slot in &PATHS {
+            let path = slot.load(Ordering::SeqCst);
+            if !path.is_null() {
+                // SAFETY: a NUL-terminated string that is never freed.
+                unsafe { libc::unlink(path) };
+            }
+        }
+        // SA_RESETHAND restored the default action: the signal ends the
+        // process as it would have, once this handler returns.
+        // SAFETY: raise is async-signal-safe.
+        unsafe { libc::raise(signal) };
+    }
+
+    /// Installs the handler for each signal still at its default action (a
+    /// signal ignored, as under `nohup`, or handled by someone else, is left
+    /// so).
+    fn install() {
+        for signal in SIGNALS {
+            // SAFETY: plain sigaction calls on zeroed, then filled, structs.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
+                    || old.sa_sigaction != libc::SIG_DFL
+                {
+                    continue;
+                }
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_signal as extern "C" fn(c_int) as libc::sighandler_t;
+                action.sa_flags = libc::SA_RESETHAND;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+    }
+
+    /// Whether process `pid` exists (a process of another user counts).
+    pub fn process_exists(pid: u32) -> bool {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks for existence.
+        if unsafe { libc::kill(pid, 0) } == 0 {
+            return true;
+        }
+        std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+}
+
+/// Without Unix signals: nothing to register; a temporary file is never
+/// taken for stale.
+#[cfg(not(unix))]
+mod signals {
+    use std::path::Path;
+
+    pub fn register(_path: &Path) -> Option<usize> {
+        None
+    }
+
+    pub fn unregister(_slot: usize) {}
+
+    pub fn process_exists(_pid: u32) -> bool {
+        true
+    }
+}
+
 /// Bytes per write once output is large: a multiple of any block size.
 const CHUNK: usize = 8 << 20;
 
@@ -61,7 +516,8 @@ const CHUNK: usize = 8 << 20;
 const ALIGN: usize = 4096;
 
 /// A buffered writer for a file written from start to end: `-o FILE`
-/// output in its temporary file (`cli::Output`). Output of at least one 8 MiB chunk is
+/// output in its temporary file (`cli::Output`), or the device it writes
+/// through. Output of at least one 8 MiB chunk is
 /// written with `O_DIRECT` where the platform and file system allow, in
 /// whole aligned chunks: the bytes go from this buffer to the disk without
 /// being copied into and tracked by the page cache, which for a report of
@@ -84,15 +540,18 @@ pub struct FileWriter {
 }
 
 impl FileWriter {
-    /// Wraps a file opened for writing at offset 0.
+    /// Wraps a file opened for writing at offset 0. Only a regular file
+    /// is ever written with `O_DIRECT` (on a pipe it would mean packet
+    /// mode).
     pub fn new(file: std::fs::File) -> FileWriter {
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
         FileWriter {
             file,
             buf: Vec::new(),
             offset: 0,
             len: 0,
             direct: false,
-            aligned: true,
+            aligned: regular,
         }
     }
 

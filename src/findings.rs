@@ -533,10 +533,13 @@ pub fn findings(
         // Dormant: active (or status unknown) with access, no recent login.
         if ent.attributes.is_some() && status(m, i) != Status::Inactive && !g.is_empty() {
             let last = ent.attributes.as_ref().and_then(|a| a.last_login);
-            let limit = opts.dormant_days as i64 * 86_400;
+            // Saturating: no number of days can wrap into the past.
+            let limit = i64::try_from(opts.dormant_days)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(86_400);
             let stale = match last {
                 None => Some("has never logged in".to_string()),
-                Some(t) if opts.now - t > limit => Some(format!(
+                Some(t) if opts.now.saturating_sub(t) > limit => Some(format!(
                     "last logged in {} ({} days before {})",
                     format_timestamp(t),
                     (opts.now - t) / 86_400,

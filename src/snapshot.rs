@@ -110,6 +110,10 @@ pub const MAX_BODY_BYTES: u64 = 1 << 40;
 /// A snapshot that cannot be written or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// The output cannot be written there (an input, a directory) or its
+    /// temporary file could not be created, synced or renamed.
+    #[error(transparent)]
+    Output(#[from] crate::atomic::OutputError),
     /// The file could not be opened, read or written.
     #[error("{path}: {action}: {source}")]
     Io {
@@ -645,15 +649,17 @@ pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
     Ok(out)
 }
 
-/// Writes a snapshot to `path` atomically: a temporary file in the same
-/// directory is written, synced and renamed over `path`. Returns the file
-/// size.
+/// Writes a snapshot to `path` through [`crate::atomic::Destination`]: a
+/// temporary file beside it is written, synced and renamed over it. Returns
+/// the file size.
 pub fn save(path: &Path, snapshot: &Snapshot) -> Result<u64, SnapshotError> {
     let bytes = encode(snapshot)?;
-    let write_err = |e| SnapshotError::io(path, "cannot write", e);
-    let mut tmp = crate::atomic::temp_beside(path).map_err(write_err)?;
-    tmp.write_all(&bytes).map_err(write_err)?;
-    crate::atomic::commit(tmp, path).map_err(write_err)?;
+    // The one output mechanism: refuses an input, writes a device through,
+    // replaces a symlink's target (see `crate::atomic`).
+    let (destination, mut file) = crate::atomic::Destination::open(path)?;
+    file.write_all(&bytes)
+        .map_err(|e| SnapshotError::io(path, "cannot write", e))?;
+    destination.commit()?;
     Ok(bytes.len() as u64)
 }
 

@@ -22,10 +22,14 @@ use crate::query::ast::{Ask, EntityRef, Pos, Query, RefForm, Route};
 pub struct BenchArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Questions of each kind.
-    #[arg(long, default_value_t = 1000)]
+    /// Questions of each kind (1 to 1,000,000).
+    #[arg(
+        long,
+        default_value_t = 1000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000)
+    )]
     count: usize,
-    /// Seed for picking identities and targets.
+    /// Seed for picking identities and targets (any 64-bit unsigned number).
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::{DataArgs, Failure, Outcome, Output, OutputArgs, load, written};
+use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
 use crate::diff::{ChangeKind, Diff};
 use crate::report::Table;
 
@@ -97,7 +97,7 @@ pub fn run(args: DiffArgs) -> Outcome {
     let changes = crate::diff::diff(&old, &new);
     drop(progress);
     let mut out = Output::open(args.output.output.as_deref())?;
-    written(table(&changes).write(args.output.format, out.writer()))?;
+    written(table(&changes).write(args.output.format(Shape::Report), out.writer()))?;
     out.finish()?;
     let failed = args.fail_on.iter().any(|&k| changes.count(k) > 0);
     Ok(if failed { 1 } else { 0 })

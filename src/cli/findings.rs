@@ -3,11 +3,14 @@
 
 use clap::Args;
 
-use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Progress, load, written};
+use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Progress, Shape, load, written};
 use crate::expand::Expansion;
 use crate::findings::{DEFAULT_PRIVILEGED, Options, Severity, findings, table};
 use crate::people::People;
 use crate::report::Format;
+
+/// The longest `--dormant-days`: a century.
+const MAX_DORMANT_DAYS: u64 = 36_500;
 
 /// Arguments of `whocan findings`.
 #[derive(Args, Debug)]
@@ -21,7 +24,12 @@ pub struct FindingsArgs {
     fail_on: Option<Severity>,
     /// An active account with access and no login for this many days is
     /// dormant.
-    #[arg(long, value_name = "N", default_value_t = 90)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 90,
+        value_parser = clap::value_parser!(u64).range(0..=MAX_DORMANT_DAYS)
+    )]
     dormant_days: u64,
     /// Permission patterns that count as privileged (case-insensitive
     /// substrings), comma-separated or repeated (`--privileged write,*:*`);
@@ -64,7 +72,7 @@ pub fn run(args: FindingsArgs) -> Outcome {
         },
     );
     drop(progress);
-    let format = args.output.format;
+    let format = args.output.format(Shape::Report);
     let t = table(&found, matches!(format, Format::Json | Format::Jsonl));
     let mut out = Output::open(args.output.output.as_deref())?;
     written(t.write(format, out.writer()))?;

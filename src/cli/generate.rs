@@ -12,10 +12,12 @@ pub struct GenerateArgs {
     /// Size preset: tiny, small, medium (~1M rows), large (~5M rows).
     #[arg(long, default_value = "small", conflicts_with = "rows")]
     scale: String,
-    /// Approximate number of rows (scales the medium shape).
-    #[arg(long)]
+    /// Approximate number of rows (scales the medium shape; 1 to
+    /// 1,000,000,000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     rows: Option<u64>,
-    /// Seed: the same seed gives byte-identical output.
+    /// Seed: the same seed gives byte-identical output (any 64-bit
+    /// unsigned number).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Write to FILE instead of stdout.

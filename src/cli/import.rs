@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::{DataArgs, Outcome, Output, OutputArgs, import_replacing, written};
+use super::{DataArgs, Outcome, Output, OutputArgs, Shape, import_replacing, written};
 use crate::import::ImportReport;
 use crate::model::{Conflict, Kind, Model, Sym};
 use crate::replace::Replacement;
@@ -53,7 +53,7 @@ pub fn run(args: ImportArgs) -> Outcome {
     }
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();
-    match args.output.format {
+    match args.output.format(Shape::Answer) {
         Format::Table => written(w.write_all(human(&model, &report, &replaced).as_bytes()))?,
         Format::Json => {
             written(

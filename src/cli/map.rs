@@ -40,6 +40,7 @@ enum TemplateArg {
 
 pub fn run(cmd: MapCommand) -> Outcome {
     let MapCommand::Suggest(args) = cmd;
+    crate::atomic::note_input(&args.file);
     let headers = read_header(&args.file)?;
     let text = suggest(&args.file, &headers, args.template);
     let mut out = Output::open(args.output.as_deref())?;

@@ -37,8 +37,86 @@ use crate::report::Format;
 #[derive(Parser, Debug)]
 #[command(name = "whocan", version, about, long_about = None)]
 pub struct Cli {
+    /// When to colour messages: auto (stderr is a terminal and none of
+    /// NO_COLOR, CLICOLOR=0, TERM=dumb is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto
+    )]
+    color: ColorWhen,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--color`: when messages are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb says not
+    /// (CLICOLOR_FORCE=1 colours even off a terminal).
+    Auto,
+    /// Always, whatever the environment.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// This run's `--color` (0 auto, 1 always, 2 never).
+static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Whether messages on stderr are coloured in this run.
+fn stderr_colored() -> bool {
+    let when = match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => ColorWhen::Always,
+        2 => ColorWhen::Never,
+        _ => ColorWhen::Auto,
+    };
+    color_allowed(when, io::stderr().is_terminal(), |k| std::env::var_os(k))
+}
+
+/// Whether to colour, given `--color`, whether the stream is a terminal and
+/// the environment (`var`): NO_COLOR (any non-empty value) turns colour
+/// off, CLICOLOR_FORCE (not `0`) on, CLICOLOR=0 and TERM=dumb off. The
+/// flag, when not `auto`, wins over all of them.
+pub fn color_allowed(
+    when: ColorWhen,
+    terminal: bool,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    let set = |key: &str| var(key).filter(|v| !v.is_empty());
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto if set("NO_COLOR").is_some() => false,
+        ColorWhen::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorWhen::Auto if set("CLICOLOR").is_some_and(|v| v == "0") => false,
+        ColorWhen::Auto if set("TERM").is_some_and(|v| v == "dumb") => false,
+        ColorWhen::Auto => terminal,
+    }
+}
+
+/// `--color` read from the raw arguments, for clap's own messages (printed
+/// before the arguments are parsed): the last one given before `--`.
+fn color_in_args() -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let value = match arg.to_str() {
+            Some("--") => break,
+            Some("--color") => args.next(),
+            Some(a) => a.strip_prefix("--color=").map(Into::into),
+            None => None,
+        };
+        match value.as_ref().and_then(|v| v.to_str()) {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some("auto") => choice = clap::ColorChoice::Auto,
+            _ => {}
+        }
+    }
+    choice
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,12 +222,76 @@ pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
 /// Output options shared by every command that prints results.
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write to FILE instead of stdout (replaced atomically).
+    /// Output format (default: from -o FILE's extension: .csv, .json,
+    /// .jsonl / .ndjson, .txt for table; else table, and csv for reports
+    /// written anywhere but a terminal).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write to FILE instead of stdout (replaced atomically; never an input).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The format to write: `--format`, else what [`chosen_format`] picks
+    /// for `shape`.
+    pub fn format(&self, shape: Shape) -> Format {
+        chosen_format(self.format, self.output.as_deref(), shape)
+    }
+}
+
+/// What a command writes, for the format it gets without `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Rows for other programs (`report access`, `findings`, `diff`): a
+    /// table on a terminal, CSV anywhere else.
+    Report,
+    /// Answers and summaries to read (`import`, `stats`, `query`, `why`,
+    /// `run`, `snapshot info`): a table unless `-o FILE`'s extension names
+    /// another format.
+    Answer,
+}
+
+/// The format of one output: `explicit` (`--format`) when given, else the
+/// one `-o FILE`'s extension names (`.csv`, `.json`, `.jsonl` / `.ndjson`,
+/// `.txt` for table, `.dot` / `.gv`, `.mmd` / `.mermaid` where `F` has
+/// them), else the default for `shape`. An extension that names no format
+/// of `F` gets the default, with a note on stderr.
+pub fn chosen_format<F: clap::ValueEnum>(
+    explicit: Option<F>,
+    output: Option<&Path>,
+    shape: Shape,
+) -> F {
+    if let Some(format) = explicit {
+        return format;
+    }
+    let file = output.filter(|p| *p != Path::new("-"));
+    let default = match shape {
+        Shape::Answer => "table",
+        Shape::Report if file.is_none() && io::stdout().is_terminal() => "table",
+        Shape::Report => "csv",
+    };
+    let named = |name: &str| F::from_str(name, true).ok();
+    if let Some((path, ext)) = file.and_then(|p| Some((p, p.extension()?))) {
+        let ext = ext.to_string_lossy().to_ascii_lowercase();
+        let name = match ext.as_str() {
+            "csv" => "csv",
+            "json" => "json",
+            "jsonl" | "ndjson" => "jsonl",
+            "txt" => "table",
+            "dot" | "gv" => "dot",
+            "mmd" | "mermaid" => "mermaid",
+            _ => "",
+        };
+        if let Some(format) = named(name) {
+            return format;
+        }
+        note(&format!(
+            "{}: .{ext} names no output format; writing {default} (--format chooses one)",
+            path.display()
+        ));
+    }
+    named(default).expect("every format has table and csv")
 }
 
 /// A failure with its exit code; the message goes to stderr.
@@ -192,13 +334,25 @@ pub type Outcome = Result<u8, Failure>;
 
 /// Parses arguments, runs the command, prints errors, returns the exit code.
 pub fn run() -> u8 {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command().color(color_in_args());
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
+            let e = e.format(&mut command);
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let color = match cli.color {
+        ColorWhen::Auto => 0,
+        ColorWhen::Always => 1,
+        ColorWhen::Never => 2,
+    };
+    COLOR.store(color, std::sync::atomic::Ordering::Relaxed);
     let outcome = match cli.command {
         Command::Import(args) => import::run(args),
         Command::Report(cmd) => report::run(cmd),
@@ -227,11 +381,10 @@ pub fn run() -> u8 {
     }
 }
 
-/// Prints `whocan: error: …` to stderr, in red on a terminal unless
-/// `NO_COLOR` is set.
+/// Prints `whocan: error: …` to stderr, the label in red when colour is on
+/// (`--color`, see [`color_allowed`]).
 pub fn error(message: &str) {
-    let color =
-        io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = stderr_colored();
     let label = if color {
         "\x1b[1;31merror\x1b[0m"
     } else {
@@ -245,10 +398,10 @@ pub fn note(message: &str) {
     let _ = writeln!(io::stderr(), "whocan: {message}");
 }
 
-/// Prints `whocan: warning: …` to stderr.
+/// Prints `whocan: warning: …` to stderr, the label in yellow when colour
+/// is on.
 pub fn warn(message: &str) {
-    let color =
-        io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = stderr_colored();
     let label = if color {
         "\x1b[1;33mwarning\x1b[0m"
     } else {
@@ -359,6 +512,7 @@ pub fn import_replacing(
     ImportReport,
     Vec<crate::replace::Replacement>,
 ) {
+    note_inputs(data);
     let (mut model, mut report, replaced) = match load_snapshot_input(data) {
         SnapshotInput::None => {
             let (model, report) = import_csv(data);
@@ -556,29 +710,28 @@ pub fn load(data: &DataArgs) -> Result<(AccessGraph, ImportReport), Failure> {
     Ok((AccessGraph::new(model), report))
 }
 
-/// Where output goes: stdout, or a file replaced atomically on success.
+/// Where output goes: stdout, or a file through the one output mechanism,
+/// [`crate::atomic::Destination`] (replaced atomically on success, never
+/// an input, a device or FIFO written through, a symlink's target replaced).
 pub struct Output {
-    target: Option<(PathBuf, tempfile::NamedTempFile)>,
+    destination: Option<crate::atomic::Destination>,
     writer: Box<dyn Write>,
 }
 
 impl Output {
-    /// Opens `-o FILE` (a temporary file beside it) or stdout.
+    /// Opens `-o FILE` (a temporary file beside it, or the device itself)
+    /// or stdout.
     pub fn open(path: Option<&Path>) -> Result<Output, Failure> {
         match path {
             None => Ok(Output {
-                target: None,
+                destination: None,
                 writer: Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
             }),
             Some(path) if path == Path::new("-") => Output::open(None),
             Some(path) => {
-                let tmp = crate::atomic::temp_beside(path)
-                    .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-                let file = tmp
-                    .reopen()
-                    .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+                let (destination, file) = crate::atomic::Destination::open(path)?;
                 Ok(Output {
-                    target: Some((path.to_path_buf(), tmp)),
+                    destination: Some(destination),
                     writer: Box::new(crate::atomic::FileWriter::new(file)),
                 })
             }
@@ -591,7 +744,7 @@ impl Output {
     }
 
     /// Flushes and, for a file, syncs and renames it into place. A closed
-    /// pipe on stdout (`| head`) is not an error.
+    /// pipe on stdout (`| head`) or on a FIFO is not an error.
     pub fn finish(mut self) -> Result<(), Failure> {
         match self.writer.flush() {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
@@ -599,11 +752,29 @@ impl Output {
             Ok(()) => {}
         }
         drop(self.writer);
-        if let Some((path, tmp)) = self.target.take() {
-            crate::atomic::commit(tmp, &path)
-                .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+        if let Some(destination) = self.destination.take() {
+            destination.commit()?;
         }
         Ok(())
+    }
+}
+
+/// Records every file `data` reads (CSV files, `FILE.csv:MAPPING.toml`
+/// pairs, `--mapping`, `--people-map`, stdin) as an input, so that no
+/// output of this run replaces one (see [`crate::atomic::note_input`]).
+pub fn note_inputs(data: &DataArgs) {
+    for path in &data.files {
+        match split_mapped(path) {
+            Some((csv, mapping)) => {
+                crate::atomic::note_input(&csv);
+                crate::atomic::note_input(&mapping);
+            }
+            None => crate::atomic::note_input(path),
+        }
+    }
+    let options = &data.options;
+    for path in options.mapping.iter().chain(&options.people_map) {
+        crate::atomic::note_input(path);
     }
 }
 
@@ -613,5 +784,44 @@ pub fn written(result: io::Result<impl Sized>) -> Result<(), Failure> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure::input(format!("cannot write output: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `color_allowed` with the environment `vars`.
+    fn allowed(when: ColorWhen, terminal: bool, vars: &[(&str, &str)]) -> bool {
+        color_allowed(when, terminal, |key| {
+            vars.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| std::ffi::OsString::from(v))
+        })
+    }
+
+    #[test]
+    fn issue_14_colour_respects_no_color_term_dumb_and_clicolor() {
+        use ColorWhen::*;
+        assert!(allowed(Auto, true, &[]));
+        assert!(allowed(Auto, true, &[("TERM", "xterm-256color")]));
+        assert!(!allowed(Auto, false, &[]), "not a terminal");
+        for off in [("NO_COLOR", "1"), ("TERM", "dumb"), ("CLICOLOR", "0")] {
+            assert!(!allowed(Auto, true, &[off]), "{off:?}");
+            assert!(
+                allowed(Always, false, &[off]),
+                "--color always wins over {off:?}"
+            );
+        }
+        // An empty NO_COLOR does not count.
+        assert!(allowed(Auto, true, &[("NO_COLOR", "")]));
+        assert!(allowed(Auto, false, &[("CLICOLOR_FORCE", "1")]));
+        assert!(!allowed(Auto, false, &[("CLICOLOR_FORCE", "0")]));
+        assert!(!allowed(
+            Auto,
+            true,
+            &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+        ));
+        assert!(!allowed(Never, true, &[("CLICOLOR_FORCE", "1")]));
     }
 }

@@ -20,12 +20,22 @@ use crate::repl::{Executed, execute};
 /// Output options of the query commands: the table formats plus pictures.
 #[derive(Args, Debug, Clone)]
 pub struct QueryOutputArgs {
-    /// Output format; dot and mermaid draw `why` and `members`.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-    /// Write to FILE instead of stdout (replaced atomically).
+    /// Output format; dot and mermaid draw `why` and `members` (default:
+    /// from -o FILE's extension: .csv, .json, .jsonl / .ndjson, .txt, .dot /
+    /// .gv, .mmd / .mermaid; else table).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Write to FILE instead of stdout (replaced atomically; never an input).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+impl QueryOutputArgs {
+    /// The starting format: `--format`, else the one `-o FILE`'s extension
+    /// names, else table (see [`super::chosen_format`]).
+    pub fn format(&self) -> OutputFormat {
+        super::chosen_format(self.format, self.output.as_deref(), super::Shape::Answer)
+    }
 }
 
 /// Arguments of `whocan query`.
@@ -69,7 +79,7 @@ pub fn run_statements(
     single: bool,
 ) -> Outcome {
     let mut out = Output::open(output.output.as_deref())?;
-    let mut format = output.format;
+    let mut format = output.format();
     let mut doc = Document::new(Shape::Items);
     let mut code = 0;
     let mut first = true;

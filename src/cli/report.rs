@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{DataArgs, Outcome, Output, OutputArgs, Progress, load, written};
+use super::{DataArgs, Outcome, Output, OutputArgs, Progress, Shape, load, written};
 use crate::expand::Expansion;
 use crate::people::People;
 
@@ -48,13 +48,14 @@ pub fn run(cmd: ReportCommand) -> Outcome {
             let progress = Progress::start("expanding");
             let expansion = Expansion::new(&graph);
             progress.set("expanding and writing");
+            let format = args.output.format(Shape::Report);
             let mut out = Output::open(args.output.output.as_deref())?;
             match args.by {
                 By::Identity => {
                     progress.bar(expansion.identities().len() as u64, "identities");
                     written(crate::report::access::write_with_progress(
                         &expansion,
-                        args.output.format,
+                        format,
                         out.writer(),
                         &mut |p| {
                             progress.advance(p.identities, || {
@@ -70,7 +71,7 @@ pub fn run(cmd: ReportCommand) -> Outcome {
                     } else {
                         crate::report::people::write_by_manager
                     };
-                    written(write(&expansion, &people, args.output.format, out.writer()))?
+                    written(write(&expansion, &people, format, out.writer()))?
                 }
             }
             out.finish()?;

@@ -44,6 +44,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Outcome {
     let name = args.query_file.display().to_string();
+    crate::atomic::note_input(&args.query_file);
     let text = std::fs::read_to_string(&args.query_file)
         .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
     let statements = parse_script(&text).map_err(|e| Failure::input(e.render(&name, &text)))?;
@@ -61,7 +62,7 @@ pub fn run(args: RunArgs) -> Outcome {
     })?;
     let engine = Engine::new(&graph);
     let mut out = Output::open(args.output.output.as_deref())?;
-    let mut format = args.output.format;
+    let mut format = args.output.format();
     let mut doc = Document::new(Shape::Run { file: name.clone() });
     let mut junit = args.junit.as_ref().map(|_| JUnit::new(&name));
     let (mut passed, mut failed) = (0u64, 0u64);

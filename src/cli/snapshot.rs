@@ -237,9 +237,11 @@ fn info(args: InfoArgs) -> Outcome {
         ..load_failure(e, &args.file)
     })?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    crate::atomic::note_input(&args.file);
+    let format = args.output.format(super::Shape::Answer);
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();
-    match args.output.format {
+    match format {
         Format::Table => {
             let text = format!(
                 "file: {} ({})\n{meta}",
@@ -261,7 +263,7 @@ fn info(args: InfoArgs) -> Outcome {
                 "conflicts": meta.conflicts,
                 "sources": meta.sources,
             });
-            let r = if args.output.format == Format::Json {
+            let r = if format == Format::Json {
                 serde_json::to_writer_pretty(&mut *w, &value)
             } else {
                 serde_json::to_writer(&mut *w, &value)

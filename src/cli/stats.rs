@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
-use super::{DataArgs, Outcome, Output, OutputArgs, load, written};
+use super::{DataArgs, Outcome, Output, OutputArgs, Shape, load, written};
 use crate::expand::Expansion;
 use crate::model::Kind;
 use crate::report::Table;
@@ -56,7 +56,7 @@ pub fn run(args: StatsArgs) -> Outcome {
         row("effective grants", json!(expansion.count()));
     }
     let mut out = Output::open(args.output.output.as_deref())?;
-    written(t.write(args.output.format, out.writer()))?;
+    written(t.write(args.output.format(Shape::Answer), out.writer()))?;
     out.finish()?;
     Ok(0)
 }

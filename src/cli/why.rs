@@ -45,8 +45,12 @@ pub struct WhyArgs {
     /// Explain why the identity does not have the access (`why not`).
     #[arg(long)]
     not: bool,
-    /// Show at most N paths (default 20).
-    #[arg(long, value_name = "N")]
+    /// Show at most N paths (default 20; 1 to 1,000,000).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000)
+    )]
     limit: Option<usize>,
     #[command(flatten)]
     output: QueryOutputArgs,

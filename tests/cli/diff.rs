@@ -12,7 +12,7 @@ use crate::golden_cases;
 use crate::harness::{Run, whocan};
 
 golden_cases! { "diff":
-    every_kind_table => ["diff", "--source", "acme", "fixtures/diff/old.csv", "fixtures/diff/new.csv"],
+    every_kind_table => ["diff", "--source", "acme", "fixtures/diff/old.csv", "fixtures/diff/new.csv", "--format", "table"],
     every_kind_csv => ["diff", "--source", "acme", "fixtures/diff/old.csv", "fixtures/diff/new.csv", "--format", "csv"],
     every_kind_json => ["diff", "--source", "acme", "fixtures/diff/old.csv", "fixtures/diff/new.csv", "--format", "json"],
     every_kind_jsonl => ["diff", "--source", "acme", "fixtures/diff/old.csv", "fixtures/diff/new.csv", "--format", "jsonl"],

@@ -29,7 +29,7 @@ use crate::golden_cases;
 // - dave: member of Admins directly, write on vault via Admins.
 golden_cases! { "report":
     alicegh_csv => ["report", "access", "fixtures/github_alicegh.csv", "--format", "csv"],
-    alicegh_table => ["report", "access", "fixtures/github_alicegh.csv"],
+    alicegh_table => ["report", "access", "fixtures/github_alicegh.csv", "--format", "table"],
     alicegh_json => ["report", "access", "fixtures/github_alicegh.csv", "--format", "json"],
     alicegh_jsonl => ["report", "access", "fixtures/github_alicegh.csv", "--format", "jsonl"],
     reference_example_csv => ["report", "access", "fixtures/reference_example.csv", "--format", "csv"],
