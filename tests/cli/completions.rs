@@ -50,6 +50,7 @@ fn issue_14_every_shell_gets_a_completion_script() {
         ("zsh", "#compdef whocan"),
         ("fish", "complete -c whocan"),
         ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[whocan]"),
     ] {
         let run = whocan(&["completions", shell]);
         assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
@@ -89,4 +90,31 @@ fn issue_14_man_page_renders_with_man() {
         assert!(text.contains(section), "no {section}:\n{text}");
     }
     assert!(text.contains("whocan-report"), "{text}");
+}
+
+#[test]
+fn issue_14_man_dir_writes_a_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = whocan(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for page in [
+        "whocan.1",
+        "whocan-report-access.1",
+        "whocan-run.1",
+        "whocan-why.1",
+    ] {
+        let path = dir.path().join(page);
+        assert!(path.is_file(), "no {page}");
+        let out = Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .expect("`man` is installed (.ci/run installs man-db and groff)");
+        assert!(out.status.success(), "{page}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("SYNOPSIS"), "{page}:\n{text}");
+    }
 }
