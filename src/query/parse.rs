@@ -284,33 +284,140 @@ fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
     Ok(tokens)
 }
 
-/// True when `text` is an unfinished statement: an open `{`, an open quote
-/// or a trailing `\`. The prompt keeps reading lines until it is complete.
+/// True when `text` is an unfinished statement: an open `{` or a trailing
+/// `\` (see [`Continuation`], which the prompt feeds line by line).
 pub fn is_incomplete(text: &str) -> bool {
-    let trimmed = text.trim_end();
-    if trimmed.ends_with('\\') {
-        return true;
+    let mut c = Continuation::default();
+    for line in text.split('\n') {
+        c.feed(line.as_bytes());
+        c.end_line();
     }
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut comment = false;
-    for c in text.chars() {
-        match (quote, c) {
-            (_, '\n') => {
-                quote = None;
-                comment = false;
+    c.is_incomplete()
+}
+
+/// Whether a statement typed line by line goes on: the lexer's rules for
+/// where a newline does not end a statement (inside `{…}`, after a trailing
+/// `\`; quotes and `#` comments end at the line's end), kept as state so
+/// that each byte is looked at once however many lines a statement spans.
+///
+/// Works on bytes, in pieces of a line if need be: every character that
+/// matters is ASCII, and UTF-8 never repeats an ASCII byte inside another
+/// character, so a line need not be valid UTF-8 to be followed.
+///
+/// ```
+/// use whocan::query::parse::Continuation;
+/// let mut c = Continuation::default();
+/// c.feed(b"expect members of DBA = {alice,");
+/// c.end_line();
+/// assert!(c.is_incomplete());
+/// c.feed(b"  bob}");
+/// c.end_line();
+/// assert!(!c.is_incomplete());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Continuation {
+    depth: u32,
+    /// The outermost `{` still open.
+    open: Option<Pos>,
+    /// The last line's trailing `\`.
+    backslash: Option<Pos>,
+    /// Where the line being fed stands.
+    line: u32,
+    column: u32,
+    quote: Option<u8>,
+    /// After a `\` inside quotes: the next byte is escaped.
+    escaped: bool,
+    comment: bool,
+    /// The last byte of this line that is not a space, tab or CR, outside
+    /// comments: a `\` there continues the statement.
+    last: Option<(u8, Pos)>,
+    /// Bytes looked at, for tests that count work.
+    scanned: u64,
+}
+
+impl Continuation {
+    /// Follows a piece of the current line (no `\n` in it).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.scanned += bytes.len() as u64;
+        for &b in bytes {
+            // Columns count characters: skip UTF-8 continuation bytes.
+            if b & 0xC0 != 0x80 {
+                self.column += 1;
             }
-            _ if comment => {}
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '#') => comment = true,
-            (None, '{') => depth += 1,
-            (None, '}') => depth -= 1,
-            _ => {}
+            if self.comment {
+                continue;
+            }
+            let pos = Pos {
+                line: self.line + 1,
+                column: self.column,
+            };
+            if !matches!(b, b' ' | b'\t' | b'\r') {
+                self.last = Some((if self.quote.is_some() { 0 } else { b }, pos));
+            }
+            if let Some(q) = self.quote {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == q {
+                    self.quote = None;
+                }
+                continue;
+            }
+            match b {
+                b'"' | b'\'' => self.quote = Some(b),
+                b'#' => self.comment = true,
+                b'{' => {
+                    if self.depth == 0 {
+                        self.open = Some(pos);
+                    }
+                    self.depth += 1;
+                }
+                b'}' => {
+                    // As the lexer: a stray `}` does not open anything.
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        self.open = None;
+                    }
+                }
+                _ => {}
+            }
         }
     }
-    depth > 0
+
+    /// Ends the current line.
+    pub fn end_line(&mut self) {
+        self.backslash = match self.last {
+            Some((b'\\', pos)) => Some(pos),
+            _ => None,
+        };
+        self.line += 1;
+        self.column = 0;
+        self.quote = None;
+        self.escaped = false;
+        self.comment = false;
+        self.last = None;
+    }
+
+    /// True when the statement goes on to the next line.
+    pub fn is_incomplete(&self) -> bool {
+        self.depth > 0 || self.backslash.is_some()
+    }
+
+    /// The outermost `{` not yet closed (line 1 = the first line fed).
+    pub fn open_brace(&self) -> Option<Pos> {
+        self.open.filter(|_| self.depth > 0)
+    }
+
+    /// The trailing `\` of the last line, if it has one.
+    pub fn trailing_backslash(&self) -> Option<Pos> {
+        self.backslash
+    }
+
+    /// How many bytes were looked at.
+    pub fn scanned(&self) -> u64 {
+        self.scanned
+    }
 }
 
 /// Parses a whole text (a query file, a prompt entry, a `-e` argument) into
@@ -332,6 +439,7 @@ pub fn parse_script(text: &str) -> Result<Vec<Located>, QueryError> {
                 let mut p = Parser {
                     tokens: slice,
                     at: 0,
+                    slots: None,
                 };
                 let statement = p.statement()?;
                 let end = t.offset.min(text.len());
@@ -406,9 +514,70 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c.to_string())
 }
 
+/// What the grammar takes at some point of a statement: the answer of
+/// [`expected_after`], for Tab completion.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// This keyword (or a format name, a statement word, …).
+    Keyword(String),
+    /// An entity: a name, an id, `source/id` or `id:VALUE`.
+    Entity,
+    /// An HRIS employee: an id, email or name.
+    Person,
+    /// A permission name (`with P`).
+    Permission,
+    /// A project name (`in project Q`).
+    Project,
+    /// A kind or source type (`of type T`).
+    Type,
+    /// A file name (`load`, `save`).
+    File,
+    /// A `help` topic.
+    HelpTopic,
+    /// Free text (`find TEXT`).
+    Text,
+}
+
+/// What may come at the end of `text`, by position in the grammar: the
+/// parser runs over the last statement of `text` and notes what it looks for
+/// where the text stops. Empty when the text already fails to parse.
+///
+/// ```
+/// use whocan::query::parse::{Slot, expected_after};
+/// assert_eq!(expected_after("who can reach prod-db with "), [
+///     Slot::Keyword("permission".into()),
+///     Slot::Permission,
+/// ]);
+/// assert!(expected_after("what can alice reach ").contains(&Slot::Keyword("of".into())));
+/// ```
+pub fn expected_after(text: &str) -> Vec<Slot> {
+    let Ok(tokens) = lex(text) else {
+        return Vec::new();
+    };
+    // The last statement: after the last end before the final one.
+    let start = tokens[..tokens.len() - 1]
+        .iter()
+        .rposition(|t| t.tok == Tok::End)
+        .map_or(0, |i| i + 1);
+    let mut p = Parser {
+        tokens: &tokens[start..],
+        at: 0,
+        slots: Some(std::cell::RefCell::new(Vec::new())),
+    };
+    let _ = p.statement();
+    let mut slots = p.slots.map(|s| s.into_inner()).unwrap_or_default();
+    // Keywords in the order the grammar tries them, then values; each once.
+    let mut seen = std::collections::HashSet::new();
+    slots.retain(|s| seen.insert(s.clone()));
+    slots.sort_by_key(|s| !matches!(s, Slot::Keyword(_)));
+    slots
+}
+
 struct Parser<'t> {
     tokens: &'t [Token],
     at: usize,
+    /// When completing: what was looked for at the last token.
+    slots: Option<std::cell::RefCell<Vec<Slot>>>,
 }
 
 impl<'t> Parser<'t> {
@@ -424,6 +593,15 @@ impl<'t> Parser<'t> {
         t
     }
 
+    /// Notes that `slot` is looked for, when completing and at the end.
+    fn offer(&self, slot: Slot) {
+        if let Some(slots) = &self.slots {
+            if self.at + 1 >= self.tokens.len() {
+                slots.borrow_mut().push(slot);
+            }
+        }
+    }
+
     fn peek_word(&self) -> Option<String> {
         match &self.peek().tok {
             Tok::Word(w) => Some(w.to_lowercase()),
@@ -432,6 +610,7 @@ impl<'t> Parser<'t> {
     }
 
     fn peek_is(&self, kw: &str) -> bool {
+        self.offer(Slot::Keyword(kw.to_string()));
         self.peek_word().as_deref() == Some(kw)
     }
 
@@ -445,6 +624,9 @@ impl<'t> Parser<'t> {
     }
 
     fn error_here(&self, expected: &str, choices: &[&str]) -> QueryError {
+        for c in choices {
+            self.offer(Slot::Keyword(c.to_string()));
+        }
         let t = self.peek();
         let suggestion = match &t.tok {
             Tok::Word(w) => suggest(w, choices.iter().copied()),
@@ -487,6 +669,16 @@ impl<'t> Parser<'t> {
     }
 
     fn entity(&mut self) -> Result<EntityRef, QueryError> {
+        self.reference(Slot::Entity)
+    }
+
+    fn person(&mut self) -> Result<EntityRef, QueryError> {
+        self.reference(Slot::Person)
+    }
+
+    /// An entity or person reference (`slot` says which, for completion).
+    fn reference(&mut self, slot: Slot) -> Result<EntityRef, QueryError> {
+        self.offer(slot);
         let t = self.peek();
         let r = match &t.tok {
             Tok::Word(w) => {
@@ -523,7 +715,8 @@ impl<'t> Parser<'t> {
         Ok(r)
     }
 
-    fn word(&mut self, what: &str) -> Result<Word, QueryError> {
+    fn word(&mut self, slot: Slot, what: &str) -> Result<Word, QueryError> {
+        self.offer(slot);
         let t = self.peek();
         match &t.tok {
             Tok::Word(w) | Tok::Str(w) => {
@@ -559,6 +752,7 @@ impl<'t> Parser<'t> {
             }
             "help" => {
                 self.next();
+                self.offer(Slot::HelpTopic);
                 let topic = match &self.peek().tok {
                     Tok::Word(w) | Tok::Str(w) => {
                         let w = w.to_lowercase();
@@ -588,7 +782,11 @@ impl<'t> Parser<'t> {
             "load" => {
                 self.next();
                 let mut files = Vec::new();
-                while let Tok::Word(w) | Tok::Str(w) = &self.peek().tok {
+                loop {
+                    self.offer(Slot::File);
+                    let (Tok::Word(w) | Tok::Str(w)) = &self.peek().tok else {
+                        break;
+                    };
                     files.push(w.clone());
                     self.next();
                 }
@@ -599,7 +797,7 @@ impl<'t> Parser<'t> {
             }
             "save" => {
                 self.next();
-                Statement::Save(self.word("a snapshot file name")?.text)
+                Statement::Save(self.word(Slot::File, "a snapshot file name")?.text)
             }
             "quit" | "exit" => {
                 self.next();
@@ -652,7 +850,7 @@ impl<'t> Parser<'t> {
             "manager" | "managers" | "reports" => {
                 self.next();
                 self.eat("of");
-                let person = self.entity()?;
+                let person = self.person()?;
                 take_limit(self, &mut limit)?;
                 if first == "reports" {
                     Query::Reports { person }
@@ -673,13 +871,14 @@ impl<'t> Parser<'t> {
                 self.next();
                 self.next();
                 self.next();
-                let person = self.entity()?;
+                let person = self.person()?;
                 self.expect_kw("reach")?;
                 take_limit(self, &mut limit)?;
                 Query::PersonWhat { person }
             }
             "who" => {
                 self.next();
+                self.offer(Slot::Keyword("owns".into()));
                 self.expect_kw("can")?;
                 self.expect_kw("reach")?;
                 let target = self.entity()?;
@@ -687,10 +886,10 @@ impl<'t> Parser<'t> {
                 loop {
                     if permission.is_none() && self.eat("with") {
                         self.eat("permission");
-                        permission = Some(self.word("a permission name")?);
+                        permission = Some(self.word(Slot::Permission, "a permission name")?);
                     } else if project.is_none() && self.eat("in") {
                         self.expect_kw("project")?;
-                        project = Some(self.word("a project name")?);
+                        project = Some(self.word(Slot::Project, "a project name")?);
                     } else if route == Route::Any && self.eat("direct") {
                         route = Route::Direct;
                     } else if route == Route::Any && self.eat("via") {
@@ -710,18 +909,20 @@ impl<'t> Parser<'t> {
             "what" => {
                 self.next();
                 self.expect_kw("can")?;
+                self.offer(Slot::Keyword("person".into()));
                 let identity = self.entity()?;
                 self.expect_kw("reach")?;
                 let (mut permission, mut of_type) = (None, None);
                 loop {
                     if permission.is_none() && self.eat("with") {
                         self.eat("permission");
-                        permission = Some(self.word("a permission name")?);
+                        permission = Some(self.word(Slot::Permission, "a permission name")?);
                     } else if of_type.is_none() && self.eat("of") {
                         self.expect_kw("type")?;
-                        of_type = Some(
-                            self.word("a type (identity, connection, resource or a source type)")?,
-                        );
+                        of_type = Some(self.word(
+                            Slot::Type,
+                            "a type (identity, connection, resource or a source type)",
+                        )?);
                     } else if take_limit(self, &mut limit)? {
                     } else {
                         break;
@@ -756,7 +957,7 @@ impl<'t> Parser<'t> {
                 loop {
                     if permission.is_none() && self.eat("with") {
                         self.eat("permission");
-                        permission = Some(self.word("a permission name")?);
+                        permission = Some(self.word(Slot::Permission, "a permission name")?);
                     } else if take_limit(self, &mut limit)? {
                     } else {
                         break;
@@ -791,7 +992,7 @@ impl<'t> Parser<'t> {
             }
             "find" => {
                 self.next();
-                let text = self.word("text to find")?;
+                let text = self.word(Slot::Text, "text to find")?;
                 take_limit(self, &mut limit)?;
                 Query::Find { text }
             }
@@ -833,7 +1034,7 @@ impl<'t> Parser<'t> {
             let target = self.entity()?;
             let permission = if self.eat("with") {
                 self.eat("permission");
-                Some(self.word("a permission name")?)
+                Some(self.word(Slot::Permission, "a permission name")?)
             } else {
                 None
             };
@@ -894,6 +1095,7 @@ impl<'t> Parser<'t> {
             self.expect_end(&[])?;
             return Ok(Expectation::Set { query, cmp, items });
         }
+        self.offer(Slot::Entity);
         if !matches!(self.peek().tok, Tok::Word(_) | Tok::Str(_)) {
             return Err(self.error_here(
                 "`none outside`, `count`, a query or an identity",
@@ -920,7 +1122,7 @@ impl<'t> Parser<'t> {
         loop {
             if permission.is_none() && self.eat("with") {
                 self.eat("permission");
-                permission = Some(self.word("a permission name")?);
+                permission = Some(self.word(Slot::Permission, "a permission name")?);
             } else if via.is_none() && self.eat("via") {
                 via = Some(self.entity()?);
             } else {
@@ -1055,6 +1257,80 @@ mod tests {
             "expect count who can reach x 3",
             "error 1:30: expected `with`, `in`, `direct`, `via`, a comparison",
         );
+    }
+
+    #[track_caller]
+    fn slots(text: &str, expected: &[&str]) {
+        let got: Vec<String> = expected_after(text)
+            .into_iter()
+            .map(|s| match s {
+                Slot::Keyword(k) => k,
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, expected, "after {text:?}");
+    }
+
+    #[test]
+    fn completion_follows_the_grammar() {
+        slots("", STATEMENT_WORDS);
+        slots("stats; ", STATEMENT_WORDS);
+        slots("who ", &["owns", "can"]);
+        slots("who can reach ", &["Entity"]);
+        slots(
+            "who can reach x ",
+            &["with", "in", "direct", "via", "limit"],
+        );
+        slots("who can reach x with ", &["permission", "Permission"]);
+        slots("who can reach x with admin in ", &["project"]);
+        slots("who can reach x in project ", &["Project"]);
+        slots("what can ", &["person", "Entity"]);
+        slots("what can y reach of ", &["type"]);
+        slots("what can y reach of type ", &["Type"]);
+        slots("manager of ", &["Person"]);
+        slots("load ", &["File"]);
+        slots("load a.csv ", &["File"]);
+        slots("save ", &["File"]);
+        slots("help ", &["HelpTopic"]);
+        slots("expect members of g = {a,\n  ", &["Entity"]);
+        slots("who can rech ", &[]);
+        slots("stats ", &[]);
+    }
+
+    #[test]
+    fn continuation_scans_each_byte_once() {
+        let mut c = Continuation::default();
+        c.feed(b"expect members of g = {");
+        c.end_line();
+        for _ in 0..1000 {
+            c.feed(b"  alice,");
+            c.end_line();
+        }
+        assert!(c.is_incomplete());
+        assert_eq!(
+            c.open_brace(),
+            Some(Pos {
+                line: 1,
+                column: 23
+            })
+        );
+        c.feed(b"}");
+        c.end_line();
+        assert!(!c.is_incomplete());
+        assert_eq!(c.scanned(), 23 + 8 * 1000 + 1);
+        let mut c = Continuation::default();
+        c.feed("show \"é{\" \\ ".as_bytes());
+        c.end_line();
+        assert_eq!(
+            c.trailing_backslash(),
+            Some(Pos {
+                line: 1,
+                column: 11
+            })
+        );
+        c.feed(b"x # \\");
+        c.end_line();
+        assert!(!c.is_incomplete());
     }
 
     #[test]
