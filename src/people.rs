@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use crate::import::strip_angle_brackets;
+use crate::import::records::{ByteOrder, Next, Record, RecordError, Records};
+use crate::import::{excerpt, strip_angle_brackets};
 use crate::model::{
     EntityIdx, Kind, Model, PeopleMapFile, PeopleMapRejection, PeopleMapRow, Relation, Sym,
 };
@@ -79,6 +80,14 @@ pub enum PeopleMapError {
         column: usize,
         /// What is wrong.
         message: String,
+    },
+    /// The file is UTF-16: whocan reads UTF-8 only.
+    #[error("{path}: {}", RecordError::Utf16(*.byte_order))]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+        /// Its byte order.
+        byte_order: ByteOrder,
     },
     /// Required columns are absent.
     #[error("{path}:{line}: missing required column{} {}", if .columns.len() == 1 { "" } else { "s" }, .columns.join(", "))]
@@ -175,10 +184,14 @@ impl Index {
             return match found.map(Vec::as_slice) {
                 Some([one]) => Ok(*one),
                 Some(many) => Err(format!(
-                    "Identity ID {id:?} names {} identities in different sources; fill in Source",
+                    "Identity ID {} names {} identities in different sources; fill in Source",
+                    excerpt(id),
                     many.len()
                 )),
-                None => Err(format!("no identity has Identity ID {id:?} in any source")),
+                None => Err(format!(
+                    "no identity has Identity ID {} in any source",
+                    excerpt(id)
+                )),
             };
         }
         let key = model
@@ -193,7 +206,9 @@ impl Index {
                 model.entity(e).kind
             )),
             None => Err(format!(
-                "no identity has Source {source:?} and Identity ID {id:?}"
+                "no identity has Source {} and Identity ID {}",
+                excerpt(source),
+                excerpt(id)
             )),
         }
     }
@@ -204,7 +219,8 @@ impl Index {
         match self.emails.get(&key).map(Vec::as_slice) {
             Some([one]) => Ok(*one),
             Some(many) => Err(format!(
-                "Employee Email {email:?} matches {} HRIS employees ({}); it must name one",
+                "Employee Email {} matches {} HRIS employees ({}); it must name one",
+                excerpt(email),
                 many.len(),
                 many.iter()
                     .map(|&e| employee_key(model, e))
@@ -212,10 +228,12 @@ impl Index {
                     .join(", ")
             )),
             None if model.employees.is_empty() => Err(format!(
-                "Employee Email {email:?} matches no HRIS employee (no HRIS employees are loaded)"
+                "Employee Email {} matches no HRIS employee (no HRIS employees are loaded)",
+                excerpt(email)
             )),
             None => Err(format!(
-                "Employee Email {email:?} matches no HRIS employee's email"
+                "Employee Email {} matches no HRIS employee's email",
+                excerpt(email)
             )),
         }
     }
@@ -234,33 +252,51 @@ pub fn employee_key(model: &Model, e: EmployeeIdx) -> String {
 /// loaded. A file that cannot be read as a mapping file is an error and
 /// adds nothing.
 pub fn load_map(model: &mut Model, path: &Path) -> Result<(), PeopleMapError> {
-    let io = |source| PeopleMapError::Io {
+    let file = std::fs::File::open(path).map_err(|source| PeopleMapError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(std::io::BufReader::new(file));
-    let csv_io = |e: csv::Error| PeopleMapError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
-    };
-    let mut record = csv::ByteRecord::new();
-    if !csv.read_byte_record(&mut record).map_err(csv_io)? {
-        return Err(PeopleMapError::Empty {
+    })?;
+    load_map_reader(model, path, file)
+}
+
+/// [`load_map`] from any reader; `path` names it in messages and rows.
+pub fn load_map_reader(
+    model: &mut Model,
+    path: &Path,
+    reader: impl std::io::Read,
+) -> Result<(), PeopleMapError> {
+    let mut csv = Records::new(reader);
+    let csv_error = |e: RecordError| match e {
+        RecordError::Io(source) => PeopleMapError::Io {
             path: path.to_path_buf(),
-        });
-    }
-    let header_line = record.position().map_or(1, |p| p.line());
+            source,
+        },
+        RecordError::Utf16(byte_order) => PeopleMapError::Utf16 {
+            path: path.to_path_buf(),
+            byte_order,
+        },
+    };
+    let mut record = Record::new();
+    let header_line = match csv.read(&mut record).map_err(csv_error)? {
+        Next::Record => record.line(),
+        Next::End => {
+            return Err(PeopleMapError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Next::TooLong(t) => {
+            return Err(PeopleMapError::Header {
+                path: path.to_path_buf(),
+                line: record.line(),
+                column: t.column,
+                message: format!("header row: {}", t.reason()),
+            });
+        }
+    };
     let mut keys: Vec<String> = Vec::new();
+    // Comparison key to its first column: one lookup per header.
+    let mut first_of: FxHashMap<String, usize> = FxHashMap::default();
     for (i, cell) in record.iter().enumerate() {
-        let cell = if i == 0 {
-            cell.strip_prefix(b"\xef\xbb\xbf").unwrap_or(cell)
-        } else {
-            cell
-        };
         let header_error = |message: String| PeopleMapError::Header {
             path: path.to_path_buf(),
             line: header_line,
@@ -270,18 +306,19 @@ pub fn load_map(model: &mut Model, path: &Path) -> Result<(), PeopleMapError> {
         let text = std::str::from_utf8(cell)
             .map_err(|_| header_error("header is not valid UTF-8".into()))?;
         let key = header_key(text);
-        if !key.is_empty()
-            && let Some(first) = keys.iter().position(|k| *k == key)
-        {
-            return Err(header_error(format!(
-                "duplicate column {:?} (same as column {})",
-                text.trim(),
-                first + 1
-            )));
+        if !key.is_empty() {
+            if let Some(&first) = first_of.get(&key) {
+                return Err(header_error(format!(
+                    "duplicate column {} (same as column {})",
+                    excerpt(text.trim()),
+                    first + 1
+                )));
+            }
+            first_of.insert(key.clone(), i);
         }
         keys.push(key);
     }
-    let find = |name: &str| keys.iter().position(|k| *k == header_key(name));
+    let find = |name: &str| first_of.get(&header_key(name)).copied();
     let (source_col, id_col, email_col, relation_col) = (
         find("Source"),
         find("Identity ID"),
@@ -312,13 +349,11 @@ pub fn load_map(model: &mut Model, path: &Path) -> Result<(), PeopleMapError> {
     };
     let width = keys.len();
     loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
+        let next = match csv.read(&mut record) {
+            Ok(next) => next,
             Err(e) => {
-                // A malformed record (the csv reader is lenient, so this is
-                // an I/O error in practice) ends the file; it is reported.
-                let line = e.position().map_or(0, |p| p.line());
+                // An I/O error ends the file; it is reported.
+                let line = record.line();
                 report.rows_read += 1;
                 report.rows_rejected += 1;
                 model.people_map.rejections.push(PeopleMapRejection {
@@ -329,8 +364,23 @@ pub fn load_map(model: &mut Model, path: &Path) -> Result<(), PeopleMapError> {
                 });
                 break;
             }
+        };
+        let line = record.line();
+        match next {
+            Next::End => break,
+            Next::TooLong(t) => {
+                report.rows_read += 1;
+                report.rows_rejected += 1;
+                model.people_map.rejections.push(PeopleMapRejection {
+                    file: path.to_path_buf(),
+                    line,
+                    column: t.column,
+                    reason: t.reason(),
+                });
+                continue;
+            }
+            Next::Record => {}
         }
-        let line = record.position().map_or(0, |p| p.line());
         if record.len() == 1 && record[0].trim_ascii().is_empty() && width > 1 {
             // A blank line is not a row.
             continue;
@@ -376,7 +426,7 @@ type Checked = (String, String, String, Relation);
 fn check_row(
     model: &Model,
     index: &Index,
-    record: &csv::ByteRecord,
+    record: &Record,
     width: usize,
     (source_col, id_col, email_col, relation_col): (Option<usize>, usize, usize, usize),
 ) -> Result<Checked, (usize, String)> {
@@ -426,7 +476,7 @@ fn check_row(
     } else {
         return Err((
             relation_col + 1,
-            format!("Relation {relation:?} is not IS or OWNS"),
+            format!("Relation {} is not IS or OWNS", excerpt(relation)),
         ));
     };
     index

@@ -9,6 +9,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::records::{self, Next, Record, Records, excerpt};
 use super::{
     Declared, DeclaredHashes, FileReport, ImportError, Importer, MAX_CELL_BYTES, Mode, RejectKind,
     Rejection, key_hash, parse_bool, parse_timestamp, strip_angle_brackets,
@@ -182,13 +183,14 @@ impl Layout {
         }
         // reference/veza-csv-upload.md and the issue: headers must be unique
         // case-insensitively; the two password spellings count as one column.
+        // One hash lookup per header: a file may have 100,000 columns.
         let mut position = [None; COLUMNS];
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut seen: rustc_hash::FxHashMap<String, usize> = Default::default();
         let mut unknown = Vec::new();
         for (i, raw) in headers.iter().enumerate() {
             let text = raw.trim_start_matches('\u{feff}').trim();
             let lower = text.to_lowercase();
-            let duplicate_of = seen.iter().find(|(l, _)| *l == lower).map(|(_, c)| *c);
+            let duplicate_of = seen.get(&lower).copied();
             let column = Column::recognise(text);
             let duplicate_of = duplicate_of.or_else(|| column.and_then(|c| position[c as usize]));
             if let Some(first) = duplicate_of {
@@ -201,10 +203,10 @@ impl Layout {
                     first: headers[first].trim().to_string(),
                 });
             }
-            seen.push((lower, i));
+            seen.insert(lower, i);
             match column {
                 Some(c) => position[c as usize] = Some(i),
-                None => unknown.push(text.to_string()),
+                None => unknown.push(text),
             }
         }
         if !unknown.is_empty() {
@@ -212,7 +214,7 @@ impl Layout {
                 "ignored {} unknown column{}: {}",
                 unknown.len(),
                 if unknown.len() == 1 { "" } else { "s" },
-                super::quote_list(&unknown)
+                super::excerpt_list(&unknown)
             ));
         }
 
@@ -292,33 +294,27 @@ pub(super) fn read<R: Read + Send>(
     source: Sym,
     report: &mut FileReport,
 ) -> Result<(), ImportError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(1 << 20)
-        .from_reader(reader);
-    let io_error = |e: csv::Error, path: &Path| ImportError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
+    let mut csv = Records::new(reader);
+    let mut record = Record::new();
+    let header_line = match csv.read(&mut record) {
+        Ok(Next::Record) => record.line(),
+        Ok(Next::End) => {
+            return Err(ImportError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(Next::TooLong(t)) => {
+            return Err(ImportError::HeaderTooLong {
+                path: path.to_path_buf(),
+                line: record.line(),
+                column: t.column,
+                reason: t.reason(),
+            });
+        }
+        Err(e) => return Err(ImportError::records(path, e)),
     };
-
-    let mut record = csv::ByteRecord::new();
-    if !csv
-        .read_byte_record(&mut record)
-        .map_err(|e| io_error(e, path))?
-    {
-        return Err(ImportError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let header_line = record.position().map_or(1, |p| p.line());
     let mut headers = Vec::with_capacity(record.len());
     for (i, cell) in record.iter().enumerate() {
-        let cell = if i == 0 {
-            cell.strip_prefix(b"\xef\xbb\xbf").unwrap_or(cell)
-        } else {
-            cell
-        };
         match std::str::from_utf8(cell) {
             Ok(s) => headers.push(s.to_string()),
             Err(_) => {
@@ -340,7 +336,8 @@ pub(super) fn read<R: Read + Send>(
     // input order, so provenance, first-row-wins and rejections are exactly
     // as in a single pass.
     let layout = &layout;
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch, csv::Error>>(4);
+    let (full_tx, full_rx) =
+        std::sync::mpsc::sync_channel::<Result<Batch, records::RecordError>>(4);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
     let mut last = LastSubject::default();
     std::thread::scope(|scope| {
@@ -366,7 +363,7 @@ pub(super) fn read<R: Read + Send>(
             }
         });
         for batch in full_rx {
-            let batch = batch.map_err(|e| io_error(e, path))?;
+            let batch = batch.map_err(|e| ImportError::records(path, e))?;
             for (i, parsed) in batch.rows.iter().enumerate() {
                 // Entity lookups miss the cache on a large import: ask for
                 // the slots of a row a little ahead, so they arrive while
@@ -561,44 +558,29 @@ impl Batch {
     /// the input.
     fn fill<R: Read>(
         &mut self,
-        csv: &mut csv::Reader<R>,
-        record: &mut csv::ByteRecord,
+        csv: &mut Records<R>,
+        record: &mut Record,
         layout: &Layout,
         cache: &mut TimestampCache,
         path: &Path,
         source: Sym,
-    ) -> Result<bool, csv::Error> {
+    ) -> Result<bool, records::RecordError> {
         // The previous accepted row's subject id, as a range of `text`.
         let mut previous_subject = None;
         while self.rows.len() < BATCH_ROWS {
-            if !csv.read_byte_record(record)? {
-                return Ok(false);
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            let mut row = Row::default();
-            let parsed = match row.parse(record, layout, cache) {
-                Ok(()) => {
-                    let same_subject = previous_subject.is_some_and(|(start, end)| {
-                        self.text[start as usize..end as usize] == *row.cell(Column::EntitySourceId)
-                    });
-                    let hashes = RowHashes::of(&row, source, same_subject);
-                    let cells = self.keep_cells(&row);
-                    previous_subject = Some(cells[Column::EntitySourceId as usize]);
-                    Parsed::Accepted(Meta {
-                        line,
-                        cells,
-                        values: row.values,
-                        hashes,
-                    })
-                }
-                Err((column, kind, reason)) => Parsed::Rejected(Rejection {
+            let parsed = match csv.read(record)? {
+                Next::End => return Ok(false),
+                Next::TooLong(t) => Parsed::Rejected(Rejection {
                     file: path.to_path_buf(),
-                    line,
-                    column,
-                    kind,
-                    reason,
-                    record: raw_record(record),
+                    line: record.line(),
+                    column: t.column,
+                    kind: RejectKind::RecordTooLong,
+                    reason: t.reason(),
+                    record: records::raw_excerpt(record),
                 }),
+                Next::Record => {
+                    self.parse(record, layout, cache, path, source, &mut previous_subject)
+                }
             };
             self.rows.push(parsed);
             // Cell ranges are u32: start a new batch well before 4 GiB.
@@ -607,6 +589,44 @@ impl Batch {
             }
         }
         Ok(true)
+    }
+
+    /// Validates one whole record into an accepted or rejected row.
+    fn parse(
+        &mut self,
+        record: &Record,
+        layout: &Layout,
+        cache: &mut TimestampCache,
+        path: &Path,
+        source: Sym,
+        previous_subject: &mut Option<(u32, u32)>,
+    ) -> Parsed {
+        let line = record.line();
+        let mut row = Row::default();
+        match row.parse(record, layout, cache) {
+            Ok(()) => {
+                let same_subject = previous_subject.is_some_and(|(start, end)| {
+                    self.text[start as usize..end as usize] == *row.cell(Column::EntitySourceId)
+                });
+                let hashes = RowHashes::of(&row, source, same_subject);
+                let cells = self.keep_cells(&row);
+                *previous_subject = Some(cells[Column::EntitySourceId as usize]);
+                Parsed::Accepted(Meta {
+                    line,
+                    cells,
+                    values: row.values,
+                    hashes,
+                })
+            }
+            Err((column, kind, reason)) => Parsed::Rejected(Rejection {
+                file: path.to_path_buf(),
+                line,
+                column,
+                kind,
+                reason,
+                record: records::raw_excerpt(record),
+            }),
+        }
     }
 
     /// Copies a row's cells into the batch's text and returns their ranges:
@@ -641,29 +661,6 @@ impl Batch {
     }
 }
 
-/// The raw record as one CSV line, lossy and cut at 1 KiB, for the rejects
-/// file.
-pub(super) fn raw_record(record: &csv::ByteRecord) -> String {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let _ = writer.write_byte_record(record);
-    let bytes = writer.into_inner().unwrap_or_default();
-    let mut text = String::from_utf8_lossy(&bytes).into_owned();
-    if text.ends_with('\n') {
-        text.pop();
-    }
-    if text.len() > 1024 {
-        let mut cut = 1024;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 type RowError = (usize, RejectKind, String);
 
 /// One validated row, cells trimmed and borrowed from the record.
@@ -695,7 +692,7 @@ impl<'r> Row<'r> {
 
     fn parse(
         &mut self,
-        record: &'r csv::ByteRecord,
+        record: &'r Record,
         layout: &Layout,
         cache: &mut TimestampCache,
     ) -> Result<(), RowError> {
@@ -730,11 +727,7 @@ impl<'r> Row<'r> {
             self.cells[c as usize] = "";
             let Some(i) = layout.get(c) else { continue };
             let raw = &record[i];
-            let sliced = whole.and_then(|whole| {
-                // The field's offset in the record's buffer.
-                let start = (raw.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
-                whole.get(start..start + raw.len())
-            });
+            let sliced = whole.and_then(|whole| whole.get(record.range(i)));
             let text = sliced
                 .map_or_else(|| std::str::from_utf8(raw), Ok)
                 .map_err(|e| {
@@ -841,8 +834,9 @@ impl<'r> Row<'r> {
                 col(c),
                 RejectKind::BadTimestamp,
                 format!(
-                    "{} {text:?} is not a timestamp (expected e.g. \"2024-01-15 09:30:00 +0000 UTC\" or \"2024-01-15T09:30:00Z\")",
-                    c.name()
+                    "{} {} is not a timestamp (expected e.g. \"2024-01-15 09:30:00 +0000 UTC\" or \"2024-01-15T09:30:00Z\")",
+                    c.name(),
+                    excerpt(text)
                 ),
             )),
         }
@@ -868,8 +862,9 @@ fn parse_kind(text: &str, c: Column, col: impl Fn(Column) -> usize) -> Result<Ki
             col(c),
             RejectKind::UnknownEntityType,
             format!(
-                "{} {text:?} is not one of identity, connection, resource",
-                c.name()
+                "{} {} is not one of identity, connection, resource",
+                c.name(),
+                excerpt(text)
             ),
         )
     })
@@ -880,8 +875,9 @@ fn bad_bool(c: Column, text: &str, col: impl Fn(Column) -> usize) -> RowError {
         col(c),
         RejectKind::BadBoolean,
         format!(
-            "{} {text:?} is not a boolean (true/false, t/f, yes/no, y/n, 1/0)",
-            c.name()
+            "{} {} is not a boolean (true/false, t/f, yes/no, y/n, 1/0)",
+            c.name(),
+            excerpt(text)
         ),
     )
 }

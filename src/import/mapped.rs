@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::records::{Next, Record, Records, excerpt};
 use super::{
     Declared, FileOptions, FileReport, ImportError, Importer, MAX_CELL_BYTES, RejectKind,
     Rejection, default_source, parse_timestamp,
@@ -601,15 +602,14 @@ enum Step {
     DateFormat(String),
 }
 
-/// Finds a header case-insensitively.
-fn find(headers: &[String], name: &str) -> Option<usize> {
-    let name = name.trim();
-    headers.iter().position(|h| h.eq_ignore_ascii_case(name))
+/// Finds a header case-insensitively in the file's lowercase headers.
+fn find(headers: &rustc_hash::FxHashMap<String, usize>, name: &str) -> Option<usize> {
+    headers.get(&name.trim().to_lowercase()).copied()
 }
 
 fn resolve(
     mapping: &Mapping,
-    headers: &[String],
+    lowercase: &rustc_hash::FxHashMap<String, usize>,
     path: &Path,
     line: u64,
 ) -> Result<Vec<Resolved>, ImportError> {
@@ -622,7 +622,7 @@ fn resolve(
             .transform
             .iter()
             .any(|t| matches!(t, Transform::Static(_) | Transform::Combine(_)));
-        let index = match find(headers, &c.header) {
+        let index = match find(lowercase, &c.header) {
             Some(i) => i,
             None if synthesised => usize::MAX,
             None => {
@@ -639,7 +639,7 @@ fn resolve(
                 Transform::Combine(comb) => {
                     let mut idx = Vec::new();
                     for h in &comb.combine {
-                        match find(headers, h) {
+                        match find(lowercase, h) {
                             Some(i) => idx.push(i),
                             None => missing.push(h.clone()),
                         }
@@ -729,8 +729,9 @@ impl Resolved {
                                     column,
                                     RejectKind::BadTimestamp,
                                     format!(
-                                        "{} {t:?} does not match date format {format:?}",
-                                        self.header
+                                        "{} {} does not match date format {format:?}",
+                                        self.header,
+                                        excerpt(t)
                                     ),
                                 ));
                             }
@@ -796,7 +797,11 @@ fn custom_value(
                 return Err((
                     column,
                     RejectKind::BadNumber,
-                    format!("{} {v:?} is not a number (custom {name})", c.header),
+                    format!(
+                        "{} {} is not a number (custom {name})",
+                        c.header,
+                        excerpt(&v)
+                    ),
                 ));
             }
             Some(RawValue::Number(v))
@@ -807,7 +812,11 @@ fn custom_value(
                 (
                     column,
                     RejectKind::BadTimestamp,
-                    format!("{} {v:?} is not a timestamp (custom {name})", c.header),
+                    format!(
+                        "{} {} is not a timestamp (custom {name})",
+                        c.header,
+                        excerpt(&v)
+                    ),
                 )
             })?
             .map(RawValue::Timestamp),
@@ -869,7 +878,7 @@ fn parse_employee(columns: &[Resolved], cells: &[&str], line: u64) -> Result<Row
                     (
                         column,
                         RejectKind::BadTimestamp,
-                        format!("{} {v:?} is not a timestamp", c.header),
+                        format!("{} {} is not a timestamp", c.header, excerpt(&v)),
                     )
                 })?;
                 if let Some(ts) = ts {
@@ -1020,8 +1029,9 @@ fn parse_row(columns: &[Resolved], cells: &[&str], line: u64) -> Result<RowData,
                     column,
                     RejectKind::BadTimestamp,
                     format!(
-                        "{} {v:?} is not a timestamp (e.g. 2006-01-02T15:04:05Z, 20060102150405, 1/2/2006)",
-                        c.header
+                        "{} {} is not a timestamp (e.g. 2006-01-02T15:04:05Z, 20060102150405, 1/2/2006)",
+                        c.header,
+                        excerpt(&v)
                     ),
                 )
             })?;
@@ -1148,28 +1158,30 @@ fn read<R: Read>(
     source: Sym,
     report: &mut FileReport,
 ) -> Result<(), ImportError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(reader);
-    let io_error = |e: csv::Error| ImportError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
+    let mut csv = Records::new(reader);
+    let records_error = |e| ImportError::records(path, e);
+    let mut record = Record::new();
+    let header_line = match csv.read(&mut record).map_err(records_error)? {
+        Next::Record => record.line(),
+        Next::End => {
+            return Err(ImportError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Next::TooLong(t) => {
+            return Err(ImportError::HeaderTooLong {
+                path: path.to_path_buf(),
+                line: record.line(),
+                column: t.column,
+                reason: t.reason(),
+            });
+        }
     };
-    let mut record = csv::ByteRecord::new();
-    if !csv.read_byte_record(&mut record).map_err(io_error)? {
-        return Err(ImportError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let header_line = record.position().map_or(1, |p| p.line());
     let mut headers: Vec<String> = Vec::new();
+    // Lowercase header to its column: one lookup per header, however wide
+    // the file.
+    let mut seen: rustc_hash::FxHashMap<String, usize> = Default::default();
     for (i, cell) in record.iter().enumerate() {
-        let cell = if i == 0 {
-            cell.strip_prefix(b"\xef\xbb\xbf").unwrap_or(cell)
-        } else {
-            cell
-        };
         let text = std::str::from_utf8(cell).map_err(|_| ImportError::HeaderEncoding {
             path: path.to_path_buf(),
             line: header_line,
@@ -1178,10 +1190,7 @@ fn read<R: Read>(
         let text = text.trim().to_string();
         // reference/veza-csv-upload.md: headers must be unique regardless of
         // case; the import fails otherwise.
-        if let Some(first) = headers
-            .iter()
-            .position(|h| h.to_lowercase() == text.to_lowercase())
-        {
+        if let Some(&first) = seen.get(&text.to_lowercase()) {
             return Err(ImportError::DuplicateHeader {
                 path: path.to_path_buf(),
                 line: header_line,
@@ -1191,6 +1200,7 @@ fn read<R: Read>(
                 first: headers[first].clone(),
             });
         }
+        seen.insert(text.to_lowercase(), i);
         headers.push(text);
     }
     if headers.len() == 1 && headers[0].is_empty() {
@@ -1198,7 +1208,7 @@ fn read<R: Read>(
             path: path.to_path_buf(),
         });
     }
-    let columns = resolve(mapping, &headers, path, header_line)?;
+    let columns = resolve(mapping, &seen, path, header_line)?;
     // A column read only through another's `combine` is used, not ignored.
     let mut mapped: BTreeSet<usize> = columns.iter().map(|c| c.index).collect();
     for c in &columns {
@@ -1219,7 +1229,7 @@ fn read<R: Read>(
             "ignored {} unmapped column{}: {}",
             ignored.len(),
             if ignored.len() == 1 { "" } else { "s" },
-            super::quote_list(&ignored)
+            super::excerpt_list(&ignored)
         ));
     }
 
@@ -1227,16 +1237,29 @@ fn read<R: Read>(
     // refuses the file before anything is merged.
     let mut rows: Vec<Result<RowData, Rejection>> = Vec::new();
     let mut empty_required: Vec<(String, u64)> = Vec::new();
-    while csv.read_byte_record(&mut record).map_err(io_error)? {
-        let line = record.position().map_or(0, |p| p.line());
+    loop {
+        let next = csv.read(&mut record).map_err(records_error)?;
+        let line = record.line();
         let rejection = |(column, kind, reason): RowError| Rejection {
             file: path.to_path_buf(),
             line,
             column,
             kind,
             reason,
-            record: super::balkanid::raw_record(&record),
+            record: super::records::raw_excerpt(&record),
         };
+        match next {
+            Next::End => break,
+            Next::TooLong(t) => {
+                rows.push(Err(rejection((
+                    t.column,
+                    RejectKind::RecordTooLong,
+                    t.reason(),
+                ))));
+                continue;
+            }
+            Next::Record => {}
+        }
         if record.len() != headers.len() {
             rows.push(Err(rejection((
                 record.len().min(headers.len()) + 1,

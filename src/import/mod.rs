@@ -11,6 +11,9 @@
 pub mod balkanid;
 mod keys;
 pub mod mapped;
+pub mod records;
+
+pub use records::{excerpt, raw_excerpt};
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -28,6 +31,10 @@ use crate::model::{
 /// rejects its row: no real id, name or attribute is this long, and the bound
 /// keeps one hostile row from inflating the string table.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// Most input bytes the tables are sized for before any row is read: 1 GiB
+/// (about 7 million rows, a few hundred MB of tables).
+pub const MAX_PRESIZE_BYTES: u64 = 1 << 30;
 
 /// A file that could not be imported at all.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +66,9 @@ pub enum ImportError {
     },
     /// Two header cells name the same column (case-insensitively).
     #[error(
-        "{path}:{line}:{column}: duplicate column {name:?} (same as column {first_column}, {first:?})"
+        "{path}:{line}:{column}: duplicate column {} (same as column {first_column}, {})",
+        excerpt(.name),
+        excerpt(.first)
     )]
     DuplicateHeader {
         /// The file.
@@ -74,6 +83,27 @@ pub enum ImportError {
         first_column: usize,
         /// Its header text.
         first: String,
+    },
+    /// The file is UTF-16: whocan reads UTF-8 only.
+    #[error("{path}: {}", records::RecordError::Utf16(*.byte_order))]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+        /// Its byte order.
+        byte_order: records::ByteOrder,
+    },
+    /// The header row is longer than a record may be
+    /// ([`records::MAX_RECORD_BYTES`], [`records::MAX_RECORD_FIELDS`]).
+    #[error("{path}:{line}:{column}: header row: {reason}; is this a CSV file?")]
+    HeaderTooLong {
+        /// The file.
+        path: PathBuf,
+        /// Line of the header.
+        line: u64,
+        /// 1-based field being read when the bound was passed.
+        column: usize,
+        /// Which bound.
+        reason: String,
     },
     /// A mapping file cannot be applied to this file.
     #[error("{path}: {message}")]
@@ -113,11 +143,41 @@ fn required_cells(cells: &[(String, u64)]) -> String {
 }
 
 fn quote_list(items: &[String]) -> String {
-    items
+    excerpt_list(items)
+}
+
+/// Most items of a list echoed in a message.
+const LIST_ITEMS: usize = 20;
+
+/// Items as a message lists them: each an [`excerpt`], at most
+/// [`LIST_ITEMS`] of them and a count of the rest.
+pub(crate) fn excerpt_list<S: AsRef<str>>(items: &[S]) -> String {
+    let mut text = items
         .iter()
-        .map(|c| format!("{c:?}"))
+        .take(LIST_ITEMS)
+        .map(|c| excerpt(c.as_ref()))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if items.len() > LIST_ITEMS {
+        text.push_str(&format!(" and {} more", items.len() - LIST_ITEMS));
+    }
+    text
+}
+
+impl ImportError {
+    /// The error for a file whose records cannot be read.
+    pub(crate) fn records(path: &Path, e: records::RecordError) -> ImportError {
+        match e {
+            records::RecordError::Io(source) => ImportError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            records::RecordError::Utf16(byte_order) => ImportError::Utf16 {
+                path: path.to_path_buf(),
+                byte_order,
+            },
+        }
+    }
 }
 
 /// Why a row was rejected, for counting; the full text is in
@@ -140,6 +200,9 @@ pub enum RejectKind {
     BadTimestamp,
     /// A number cell (mapped custom property) is not a number.
     BadNumber,
+    /// The record passes [`records::MAX_RECORD_BYTES`] or
+    /// [`records::MAX_RECORD_FIELDS`]; it is skipped unread.
+    RecordTooLong,
 }
 
 impl RejectKind {
@@ -154,6 +217,7 @@ impl RejectKind {
             RejectKind::BadBoolean => "bad boolean",
             RejectKind::BadTimestamp => "bad timestamp",
             RejectKind::BadNumber => "bad number",
+            RejectKind::RecordTooLong => "record too long",
         }
     }
 }
@@ -361,8 +425,12 @@ impl Importer {
 
     /// Grows the tables for about `bytes` more input, so large files do not
     /// rehash repeatedly. Rows run ~120 bytes or more; a wrong guess only
-    /// costs memory or a rehash.
+    /// costs memory or a rehash. A file's size is a claim, not data (a
+    /// sparse file says 20 GB and holds nothing): the reservation is capped
+    /// at [`MAX_PRESIZE_BYTES`] of input, and the tables grow by doubling
+    /// past it as rows actually arrive.
     fn reserve_for_bytes(&mut self, bytes: u64) {
+        let bytes = bytes.min(MAX_PRESIZE_BYTES);
         let rows = (bytes / 150).min(50_000_000) as usize;
         self.pending.reserve(rows);
         self.keys.reserve(rows / 2);
@@ -418,8 +486,11 @@ impl Importer {
         if let Err(e) = &result {
             file_report.refused = Some(e.to_string());
         }
-        // Drain the rest so the digest covers the whole file, as recorded.
-        let _ = io::copy(&mut digest, &mut io::sink());
+        // Drain the rest so the digest covers the whole file, as recorded;
+        // but a refused file is not read on (it may never end: /dev/zero).
+        if result.is_ok() {
+            let _ = io::copy(&mut digest, &mut io::sink());
+        }
         let (bytes, blake3) = digest.finish();
         self.model.sources.push(SourceFile {
             path: path.to_path_buf(),
