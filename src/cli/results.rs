@@ -141,6 +141,12 @@ impl Document {
         }
     }
 
+    /// Closes the open JSON document, if any, before text in another format
+    /// is written after it.
+    pub fn close(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.close_bytes())
+    }
+
     /// Runs one statement, writing an answer (or help) in `format` into the
     /// document when the format is JSON or JSON lines, and straight to `out`
     /// otherwise. Expectations and errors come back for the caller to frame

@@ -1,5 +1,5 @@
 //! `whocan snapshot FILES… -o FILE`, `whocan snapshot verify FILE
-//! [--sources FILES…]` and `whocan snapshot info FILE`.
+//! [--sources FILE]…` and `whocan snapshot info FILE`.
 //!
 //! The file format and every check live in `crate::snapshot`; this module
 //! reads the clock (creation time), prints and picks exit codes.
