@@ -671,15 +671,13 @@ fn load_snapshot_input(data: &DataArgs) -> SnapshotInput {
         Ok(snapshot) if others.is_empty() => SnapshotInput::Only(snapshot.model, snapshot.report),
         Ok(snapshot) => SnapshotInput::Base(snapshot.model, snapshot.report, others),
         Err(e) => {
-            let mut message = match e {
+            let message = match e {
                 // An I/O error already names the path.
                 crate::snapshot::SnapshotError::Io { .. } => Failure::from(e).message,
                 e => format!("{}: {}", first.display(), Failure::from(e).message),
             };
-            if let Some(spooled) = &spooled {
-                // Name stdin as given, not the temporary copy.
-                message = message.replace(&spooled.display().to_string(), "-");
-            }
+            // Name stdin as given, not the temporary copy.
+            let message = stdin::name_stdin(Failure::input(message), &spooled).message;
             refuse(first, message)
         }
     }

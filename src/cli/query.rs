@@ -86,6 +86,8 @@ pub fn run_statements(
     'run: for (source, statements) in parsed {
         for st in statements {
             if !first && format == OutputFormat::Table {
+                // A JSON document left by a `format` statement ends first.
+                written(doc.close(out.writer()))?;
                 written(out.writer().write_all(b"\n"))?;
             }
             first = false;

@@ -141,6 +141,12 @@ impl Document {
         }
     }
 
+    /// Closes the open JSON document, if any, before text in another format
+    /// is written after it.
+    pub fn close(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.close_bytes())
+    }
+
     /// Runs one statement, writing an answer (or help) in `format` into the
     /// document when the format is JSON or JSON lines, and straight to `out`
     /// otherwise. Expectations and errors come back for the caller to frame
@@ -463,5 +469,54 @@ impl JUnit {
         }
         writeln!(out, "  </testsuite>")?;
         writeln!(out, "</testsuites>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_item(newline: &str, chunks: &[&str], expected: &str) {
+        let mut out = Vec::new();
+        let mut item = Item {
+            out: &mut out,
+            prefix: Some(b"P:".to_vec()),
+            newline: newline.as_bytes().to_vec(),
+            pending: false,
+        };
+        for chunk in chunks {
+            item.write_all(chunk.as_bytes()).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn json_lines_rows_become_one_array_whatever_the_write_boundaries() {
+        check_item(
+            ",",
+            &["{\"a\":1}\n{\"a\"", ":2}", "\n"],
+            "P:{\"a\":1},{\"a\":2}",
+        );
+        check_item(",", &["{\"a\":1}", "\n"], "P:{\"a\":1}");
+    }
+
+    #[test]
+    fn pretty_json_is_indented_and_loses_its_last_line_break() {
+        check_item("\n    ", &["[\n  1\n]\n"], "P:[\n      1\n    ]");
+    }
+
+    #[test]
+    fn nothing_written_writes_no_prefix() {
+        check_item(",", &[""], "");
+    }
+
+    #[test]
+    fn xml_escapes_markup_and_characters_xml_cannot_hold() {
+        assert_eq!(
+            escape("a<b & \"c\" 'd'>\n\t\u{1}", true),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;&#10;&#9;\u{FFFD}"
+        );
+        assert_eq!(escape("x\ny\tz", false), "x\ny\tz");
     }
 }

@@ -69,6 +69,8 @@ pub fn run(args: RunArgs) -> Outcome {
     for st in &statements {
         let heading = matches!(st.statement, Statement::Ask(_)) && format == OutputFormat::Table;
         if heading {
+            // A JSON document left by a `format` statement ends first.
+            written(doc.close(out.writer()))?;
             written(writeln!(
                 out.writer(),
                 "# {name}:{}: {}",

@@ -1,5 +1,5 @@
 //! `whocan snapshot FILES… -o FILE`, `whocan snapshot verify FILE
-//! [--sources FILES…]` and `whocan snapshot info FILE`.
+//! [--sources FILE]…` and `whocan snapshot info FILE`.
 //!
 //! The file format and every check live in `crate::snapshot`; this module
 //! reads the clock (creation time), prints and picks exit codes.
@@ -51,7 +51,7 @@ enum SnapshotCommand {
 /// Arguments of `whocan snapshot verify`.
 #[derive(Args, Debug)]
 struct VerifyArgs {
-    /// The snapshot.
+    /// The snapshot (`-` for stdin).
     file: PathBuf,
     /// A source file to compare with the recorded digests (repeat for
     /// several: `--sources okta.csv --sources github.csv`). Each is matched
@@ -64,7 +64,7 @@ struct VerifyArgs {
 /// Arguments of `whocan snapshot info`.
 #[derive(Args, Debug)]
 struct InfoArgs {
-    /// The snapshot.
+    /// The snapshot (`-` for stdin).
     file: PathBuf,
     #[command(flatten)]
     output: OutputArgs,
@@ -142,7 +142,10 @@ fn load_failure(e: SnapshotError, path: &Path) -> Failure {
 }
 
 fn verify(args: VerifyArgs) -> Outcome {
-    let snap = snapshot::load(&args.file).map_err(|e| load_failure(e, &args.file))?;
+    // `-` reads the snapshot from stdin.
+    let (path, spooled) = super::stdin::snapshot_file(&args.file)?;
+    let snap = snapshot::load(&path)
+        .map_err(|e| super::stdin::name_stdin(load_failure(e, &args.file), &spooled))?;
     let meta = &snap.metadata;
     let mut lines = format!(
         "{}: ok: header, checksum and contents verified ({}, {}, {})\n",
@@ -232,12 +235,17 @@ fn digest_file(path: &Path) -> Result<(u64, String), Failure> {
 fn info(args: InfoArgs) -> Outcome {
     // Unlike `verify`, where damage is the finding asked about, a damaged
     // file is bad input here: exit 2.
-    let meta = snapshot::load_metadata(&args.file).map_err(|e| Failure {
-        code: 2,
-        ..load_failure(e, &args.file)
+    // `-` reads the snapshot from stdin.
+    let (path, spooled) = super::stdin::snapshot_file(&args.file)?;
+    let meta = snapshot::load_metadata(&path).map_err(|e| {
+        let failure = Failure {
+            code: 2,
+            ..load_failure(e, &args.file)
+        };
+        super::stdin::name_stdin(failure, &spooled)
     })?;
-    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
-    crate::atomic::note_input(&args.file);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    crate::atomic::note_input(&path);
     let format = args.output.format(super::Shape::Answer);
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();

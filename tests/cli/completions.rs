@@ -70,18 +70,24 @@ fn issue_14_man_page_renders_with_man() {
         "{}",
         run.stdout
     );
-    let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("whocan.1");
-    std::fs::write(&page, &run.stdout).unwrap();
-    let out = Command::new("man")
-        .arg("-l")
-        .arg(&page)
+    // As the README shows it: `whocan man | man -l -`.
+    let mut man = Command::new("man")
+        .args(["-l", "-"])
         .env("MANPAGER", "cat")
         .env("PAGER", "cat")
         .env("MANWIDTH", "100")
         .env("LC_ALL", "C.UTF-8")
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("`man` is installed (.ci/run installs man-db and groff)");
+    {
+        use std::io::Write;
+        let mut stdin = man.stdin.take().unwrap();
+        stdin.write_all(run.stdout.as_bytes()).unwrap();
+    }
+    let out = man.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
