@@ -370,6 +370,9 @@ fn wait_pid(pid: libc::pid_t, flags: libc::c_int) -> Option<libc::c_int> {
 /// exists: the process is stopped, the file checked to still be there, the
 /// signal sent and the process continued. `false` when the write finished
 /// before it could be caught.
+// The child is reaped with `waitpid` (which also sees it stop), not
+// `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn interrupt_mid_write(d: &Path, signal: libc::c_int) -> bool {
     let child = Command::new(env!("CARGO_BIN_EXE_whocan"))
         .args(["report", "access", "small.csv", "-o", "out.csv"])
