@@ -604,7 +604,8 @@ const ORIGIN: &str = "input";
 enum Flow {
     Go,
     Exit,
-    Replace(AccessGraph, ImportReport),
+    /// A `load` worked: the new data.
+    Replace(Box<(AccessGraph, ImportReport)>),
 }
 
 impl Prompt<'_> {
@@ -751,17 +752,20 @@ impl Prompt<'_> {
         }
     }
 
-    /// Runs `statements` of the entry `text` (from `first_line`).
+    /// Runs the statements of an entry.
     fn run_statements(
         &mut self,
         engine: &Engine,
         graph: &AccessGraph,
         report: &ImportReport,
         loader: Loader,
-        first_line: u64,
-        text: String,
-        statements: Vec<Located>,
+        rest: Rest,
     ) -> Flow {
+        let Rest {
+            first_line,
+            text,
+            statements,
+        } = rest;
         let stdout = io::stdout();
         let mut statements = statements.into_iter();
         while let Some(st) = statements.next() {
@@ -797,7 +801,7 @@ impl Prompt<'_> {
                                 text,
                                 statements: statements.collect(),
                             });
-                            return Flow::Replace(g, r);
+                            return Flow::Replace(Box::new((g, r)));
                         }
                         // The old data stays, and so does the engine built on it.
                         Err(message) => self.error(message),
@@ -945,21 +949,13 @@ fn session(
                 }
             }
         };
-        match prompt.run_statements(
-            &engine,
-            graph,
-            report,
-            loader,
-            rest.first_line,
-            rest.text,
-            rest.statements,
-        ) {
+        match prompt.run_statements(&engine, graph, report, loader, rest) {
             Flow::Go => {}
             Flow::Exit => return Ok(None),
-            Flow::Replace(g, r) => {
+            Flow::Replace(loaded) => {
                 // The history so far survives whatever comes next.
                 save_history(&mut prompt.editor, prompt.options);
-                return Ok(Some((g, r)));
+                return Ok(Some(*loaded));
             }
         }
     }

@@ -156,3 +156,32 @@ fn issue_14_lines_typed_ahead_all_run_in_order() {
     let saved = std::fs::read_to_string(&history).unwrap();
     in_order(&saved, &["cycles", "count who can reach wiki", "find dave"]);
 }
+
+#[test]
+fn continued_entries_prompt_for_more_tab_completes_and_ctrl_c_cancels_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(dir.path(), &["--no-history", "fixtures/nested_groups.csv"]);
+    tmux.wait_for("the prompt", |s| s.contains("whocan> "));
+    // An open `{` asks for more; Ctrl-C drops the whole entry, not a line.
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "members of {",
+        "Enter",
+        "x",
+        "Enter",
+    ]);
+    tmux.wait_for("the continuation prompt", |s| {
+        s.matches("   ...> ").count() == 2
+    });
+    tmux.run(&["send-keys", "-t", "t", "C-c"]);
+    tmux.run(&["send-keys", "-t", "t", "count find alice", "Enter"]);
+    let screen = tmux.wait_for("the count", |s| s.contains("COUNT"));
+    assert!(!screen.contains("error"), "{screen}");
+    // Tab after `with ` offers what the grammar takes there.
+    tmux.run(&["send-keys", "-t", "t", "who can reach prod-db with ", "Tab"]);
+    tmux.wait_for("the completion", |s| s.contains("with permission"));
+    tmux.run(&["send-keys", "-t", "t", "C-u", "C-d"]);
+    tmux.wait_for_exit();
+}
