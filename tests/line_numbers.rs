@@ -161,13 +161,8 @@ fn mapped_row(i: usize, good: bool, name: &str) -> String {
 fn mapped_lines(bytes: &[u8]) -> BTreeMap<String, u64> {
     let mapping = Mapping::parse(MAPPING).unwrap();
     let mut imp = Importer::new();
-    imp.import_mapped_reader(
-        Path::new("m.csv"),
-        bytes,
-        &mapping,
-        &FileOptions::default(),
-    )
-    .unwrap();
+    imp.import_mapped_reader(Path::new("m.csv"), bytes, &mapping, &FileOptions::default())
+        .unwrap();
     let (model, report) = imp.finish();
     let mut got = BTreeMap::new();
     for r in &report.rejections {
@@ -185,9 +180,7 @@ fn mapped_lines(bytes: &[u8]) -> BTreeMap<String, u64> {
 fn people_model() -> whocan::model::Model {
     let mut identities = format!("{HEADER}\n");
     for i in 0..30 {
-        identities.push_str(&format!(
-            "p,U{i},identity,user,u{i},,,,,,,,,,,,,,\n"
-        ));
+        identities.push_str(&format!("p,U{i},identity,user,u{i},,,,,,,,,,,,,,\n"));
     }
     let hris = r#"template = "hris"
 [[column]]

@@ -204,8 +204,9 @@ pub struct DataOptions {
 }
 
 /// Splits `FILE.csv:MAPPING.toml` into its two paths: only when the whole
-/// argument is not an existing file and the part after the last `:` is an
-/// existing `.toml` file.
+/// argument is not an existing file and the part after the last `:` names a
+/// `.toml` file (existing or not: a missing one is then reported as the
+/// missing mapping file it is, not as a CSV that cannot be read).
 pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
     if arg.exists() {
         return None;
@@ -216,7 +217,7 @@ pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
     let is_toml = mapping
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-    (is_toml && mapping.is_file()).then(|| (PathBuf::from(csv), mapping.to_path_buf()))
+    (is_toml && !csv.is_empty()).then(|| (PathBuf::from(csv), mapping.to_path_buf()))
 }
 
 /// Output options shared by every command that prints results.

@@ -396,7 +396,7 @@ pub struct DateFormat {
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read the mapping file: {source}")]
     Io {
         /// The mapping file.
         path: PathBuf,

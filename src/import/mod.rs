@@ -982,6 +982,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn issue_13_a_huge_claimed_size_presizes_no_more_than_the_cap() {
+        // A sparse 20 GB file claims 20 GB; the tables are sized for at
+        // most MAX_PRESIZE_BYTES of it.
+        let mut imp = Importer::new();
+        imp.reserve_for_bytes(20 << 30);
+        let rows = (MAX_PRESIZE_BYTES / 150) as usize;
+        assert!(imp.pending.capacity() <= rows, "{}", imp.pending.capacity());
+        assert!(imp.model.entities.capacity() <= rows / 2);
+        assert!(imp.model.strings.len() <= 1);
+    }
+
+    #[test]
     fn booleans_accept_the_documented_forms_only() {
         for t in ["true", "True", "TRUE", "t", "yes", "Y", "1", " true "] {
             assert_eq!(parse_bool(t), Some(true), "{t}");

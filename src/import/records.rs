@@ -335,8 +335,8 @@ impl<R: Read> Records<R> {
     /// Discards the rest of an oversized record, a buffer at a time.
     fn skip_rest(&mut self) -> Result<(), RecordError> {
         use csv_core::ReadRecordResult as R;
-        let mut scratch = [0u8; 4096];
-        let mut ends = [0usize; 64];
+        let mut scratch = vec![0u8; 1 << 16];
+        let mut ends = vec![0usize; 1 << 12];
         loop {
             self.fill()?;
             let (res, nin, _, _) =

@@ -37,6 +37,8 @@ golden_cases! { "import":
     unterminated_quote => ["import", "fixtures/bad/unterminated_quote.csv"],
     wrong_entity_type => ["import", "fixtures/bad/wrong_entity_type.csv"],
     wrong_target_entity_type => ["import", "fixtures/bad/wrong_target_entity_type.csv"],
+    issue_13_utf16_le_bom => ["import", "fixtures/bad/utf16_le_bom.csv"],
+    issue_13_utf16_be_no_bom => ["import", "fixtures/bad/utf16_be_no_bom.csv"],
     good_and_bad_together => ["import", "fixtures/github_alicegh.csv", "fixtures/bad/empty.csv", "fixtures/bad/bad_boolean.csv"],
 }
 
@@ -119,5 +121,47 @@ fn stdin_is_read_for_dash() {
             .contains("\nstdin,u-alicegh,alicegh,team-engineering,"),
         "{}",
         run.stdout
+    );
+}
+
+/// #13.8: a file refused at its first bytes is not read on. stdin gets a
+/// UTF-16 byte-order mark and then zeros without end (as `cat /dev/zero`
+/// would); whocan must exit 2 having read a bounded part of it, which the
+/// writer sees as a broken pipe long before its 256 MiB are written.
+#[test]
+fn issue_13_a_refused_stdin_is_not_read_to_its_end() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whocan"))
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut written = 0u64;
+        let zeros = vec![0u8; 1 << 16];
+        if stdin.write_all(b"\xff\xfe,x\n").is_err() {
+            return written;
+        }
+        while written < 256 << 20 {
+            match stdin.write(&zeros) {
+                Ok(n) => written += n as u64,
+                Err(_) => break,
+            }
+        }
+        written
+    });
+    let output = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("stdin") || text.contains('-'), "{text}");
+    assert!(text.contains("UTF-16"), "{text}");
+    assert!(
+        written < 64 << 20,
+        "whocan read {written} bytes of a refused file"
     );
 }

@@ -24,6 +24,8 @@ golden_cases! { "mapped":
     required_missing => ["import", "fixtures/mapped/required_missing.csv:fixtures/mapped/required.toml"],
     bad_transform => ["import", "fixtures/mapped/app.csv:fixtures/mapped/bad_transform.toml"],
     mapping_header_not_in_file => ["import", "fixtures/github_alicegh.csv:fixtures/mapped/required.toml"],
+    // #14.8: a missing mapping file is named as such, not taken for a CSV.
+    issue_14_missing_mapping_file => ["import", "fixtures/mapped/app.csv:fixtures/mapped/nosuch.toml"],
     // The 19-column export and a mapped CSV in one graph: one access report
     // answers across both sources.
     with_nineteen_columns => ["report", "access", "fixtures/github_alicegh.csv", "fixtures/mapped/app.csv:fixtures/mapped/app.toml", "--format", "csv"],
