@@ -595,6 +595,8 @@ pub struct People {
     reports: Vec<Vec<EmployeeIdx>>,
     /// Direct managers of each employee (resolved).
     managers: Vec<Vec<EmployeeIdx>>,
+    /// Employees naming themselves as their manager (no link).
+    self_managed: Vec<bool>,
 }
 
 /// How many automatic links one rule made.
@@ -738,7 +740,7 @@ impl People {
         for i in 0..n {
             employee_start[i + 1] += employee_start[i];
         }
-        let (reports, managers) = hierarchy(model);
+        let (reports, managers, self_managed) = hierarchy(model);
         People {
             links,
             conflicts,
@@ -747,6 +749,7 @@ impl People {
             employee_start,
             reports,
             managers,
+            self_managed,
         }
     }
 
@@ -784,6 +787,12 @@ impl People {
     /// manager); cycle-safe.
     pub fn managers_of(&self, e: EmployeeIdx) -> Vec<(EmployeeIdx, u32)> {
         walk(&self.managers, e)
+    }
+
+    /// True when `e` names itself among its managers, which is no manager
+    /// link (see [`ManagerLinks`]).
+    pub fn is_self_managed(&self, e: EmployeeIdx) -> bool {
+        self.self_managed.get(e as usize).copied().unwrap_or(false)
     }
 
     /// How a link was made, as a person reads it: `explicit people.csv:4`
@@ -893,8 +902,11 @@ impl People {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "people: {} identities: {} mapped IS, {} mapped OWNS, {} unmapped",
-            s.identities, s.mapped_is, s.mapped_owns, s.unmapped
+            "people: {}: {} mapped IS, {} mapped OWNS, {} unmapped",
+            crate::query::plural(s.identities as usize, "identity", "identities"),
+            s.mapped_is,
+            s.mapped_owns,
+            s.unmapped
         );
         let _ = writeln!(
             out,
@@ -967,30 +979,77 @@ impl People {
     }
 }
 
-/// Reports and managers per employee. Manager references are lowercase
-/// (reference/veza-csv-upload.md) and compared with lowercased employee ids
-/// of the same HRIS source.
-fn hierarchy(model: &Model) -> (Vec<Vec<EmployeeIdx>>, Vec<Vec<EmployeeIdx>>) {
-    let n = model.employees.len();
-    let mut ids: FxHashMap<(crate::model::Sym, String), EmployeeIdx> = FxHashMap::default();
-    for (i, e) in model.employees.iter().enumerate() {
-        ids.entry((e.source, model.str(e.id).to_lowercase()))
-            .or_insert(i as EmployeeIdx);
-    }
-    let mut reports = vec![Vec::new(); n];
-    let mut managers = vec![Vec::new(); n];
-    for (i, e) in model.employees.iter().enumerate() {
-        for &m in &e.managers {
-            if let Some(&mi) = ids.get(&(e.source, model.str(m).to_lowercase()))
-                && mi as usize != i
-                && !managers[i].contains(&mi)
-            {
-                managers[i].push(mi);
-                reports[mi as usize].push(i as EmployeeIdx);
+/// What employees' manager references resolve to: the one meaning of a
+/// manager link, shared by the import summary, the hierarchy walks and the
+/// queries. A reference is compared lowercase (reference/veza-csv-upload.md)
+/// with the lowercased ids of the same HRIS source; a reference to the
+/// employee itself (the top of a hierarchy, often) is no link; a reference
+/// repeated is one link.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ManagerLinks {
+    /// Direct managers of each employee, in reference order.
+    pub managers: Vec<Vec<EmployeeIdx>>,
+    /// Employees naming themselves among their managers.
+    pub self_managed: Vec<bool>,
+    /// References matching no employee, lowercase, sorted.
+    pub unknown: Vec<String>,
+}
+
+impl ManagerLinks {
+    /// Resolves every employee's manager references.
+    pub fn new(model: &Model) -> ManagerLinks {
+        let n = model.employees.len();
+        let mut ids: FxHashMap<(crate::model::Sym, String), EmployeeIdx> = FxHashMap::default();
+        for (i, e) in model.employees.iter().enumerate() {
+            ids.entry((e.source, model.str(e.id).to_lowercase()))
+                .or_insert(i as EmployeeIdx);
+        }
+        let mut links = ManagerLinks {
+            managers: vec![Vec::new(); n],
+            self_managed: vec![false; n],
+            unknown: Vec::new(),
+        };
+        for (i, e) in model.employees.iter().enumerate() {
+            for &m in &e.managers {
+                let key = model.str(m).to_lowercase();
+                match ids.get(&(e.source, key)) {
+                    None => links.unknown.push(model.str(m).to_lowercase()),
+                    Some(&mi) if mi as usize == i => links.self_managed[i] = true,
+                    Some(&mi) => {
+                        if !links.managers[i].contains(&mi) {
+                            links.managers[i].push(mi);
+                        }
+                    }
+                }
             }
         }
+        links.unknown.sort_unstable();
+        links.unknown.dedup();
+        links
     }
-    (reports, managers)
+
+    /// The number of manager links.
+    pub fn count(&self) -> usize {
+        self.managers.iter().map(Vec::len).sum()
+    }
+
+    /// The number of employees naming themselves as their manager.
+    pub fn self_managed_count(&self) -> usize {
+        self.self_managed.iter().filter(|&&s| s).count()
+    }
+}
+
+/// Reports and managers per employee, and who names themselves as their
+/// manager, from [`ManagerLinks`].
+fn hierarchy(model: &Model) -> (Vec<Vec<EmployeeIdx>>, Vec<Vec<EmployeeIdx>>, Vec<bool>) {
+    let links = ManagerLinks::new(model);
+    let mut reports = vec![Vec::new(); model.employees.len()];
+    for (i, managers) in links.managers.iter().enumerate() {
+        for &mi in managers {
+            reports[mi as usize].push(i as EmployeeIdx);
+        }
+    }
+    (reports, links.managers, links.self_managed)
 }
 
 /// Breadth-first walk from `start` over `next`, nearest depth per employee,

@@ -293,3 +293,432 @@ proptest! {
         }
     }
 }
+
+// ---- issue 13.2 / 14.3 / 14.8: answers that tell the truth ----
+
+/// An organisation from `(from, from kind, to, to kind, permission, value)`
+/// rows, each entity's id doubling as its name, all in source `t`.
+fn graph_from_rows<'a>(
+    rows: impl IntoIterator<Item = (String, &'a str, String, &'a str, &'a str, &'a str)>,
+) -> AccessGraph {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "Entity Name",
+        "Entity Type",
+        "Entity Source Type",
+        "Entity Source ID",
+        "Entity - Has Access To Name",
+        "Entity - Has Access To Source ID",
+        "Entity - Has Access To Permission Name",
+        "Entity - Has Access To Permission Value",
+        "Entity - Has Access To Entity Type",
+        "Entity - Has Access To Source Type",
+    ])
+    .unwrap();
+    for (f, fk, t, tk, p, v) in rows {
+        w.write_record([&f, fk, "thing", &f, &t, &t, p, v, tk, "thing"])
+            .unwrap();
+    }
+    let bytes = w.into_inner().unwrap();
+    let mut importer = Importer::new();
+    importer
+        .import_reader("t.csv".as_ref(), &bytes[..], &FileOptions::default())
+        .unwrap();
+    let (model, report) = importer.finish();
+    assert_eq!(report.rows_rejected(), 0);
+    AccessGraph::new(model)
+}
+
+/// Evaluates one statement's query; the error rendered as text.
+fn ask(engine: &Engine, text: &str) -> Result<whocan::query::eval::Evaluated, String> {
+    use whocan::query::ast::Statement;
+    match whocan::query::parse::parse_statement(text)
+        .unwrap()
+        .statement
+    {
+        Statement::Ask(a) => engine.eval(&a).map_err(|e| e.message()),
+        other => panic!("not a query: {other:?}"),
+    }
+}
+
+/// The answer as a person reads it (table format, notes included).
+fn shown(ev: &whocan::query::eval::Evaluated) -> String {
+    let mut out = Vec::new();
+    ev.answer
+        .write(
+            whocan::query::ast::OutputFormat::Table,
+            &mut out,
+            &mut Vec::new(),
+        )
+        .unwrap()
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// `alice -> B`, B into a clique of `k` connections that each lead back to
+/// B, and `B -[read]-> X` declared last: every clique node reaches X (via
+/// B), but no simple path from alice through the clique does.
+fn dead_end_clique(k: usize, grant: &'static str) -> AccessGraph {
+    let c = |i: usize| format!("K{i}");
+    let mut rows = vec![(
+        "alice".to_string(),
+        "identity",
+        "B".to_string(),
+        "connection",
+        "member",
+        "",
+    )];
+    for i in 0..k {
+        rows.push(("B".into(), "connection", c(i), "connection", "member", ""));
+    }
+    for i in 0..k {
+        for j in 0..k {
+            if i != j {
+                rows.push((c(i), "connection", c(j), "connection", "member", ""));
+            }
+        }
+        rows.push((c(i), "connection", "B".into(), "connection", "member", ""));
+    }
+    rows.push((
+        "B".into(),
+        "connection",
+        "X".into(),
+        "resource",
+        "read",
+        grant,
+    ));
+    graph_from_rows(rows)
+}
+
+#[test]
+fn issue_13_dead_end_clique_does_not_hide_the_granting_path() {
+    let graph = dead_end_clique(10, "");
+    let engine = Engine::new(&graph);
+    let who = ask(&engine, "who can reach X").unwrap();
+    assert_eq!(who.count, 1, "alice reaches X");
+    let why = ask(&engine, "why alice X").unwrap();
+    let text = shown(&why);
+    assert!(why.count >= 1, "{text}");
+    // The search for more paths ran out of steps in the clique: said.
+    assert!(
+        text.starts_with("alice can reach X: at least 1 granting path"),
+        "{text}"
+    );
+    assert!(text.contains("grants read via B"), "{text}");
+    assert!(text.contains("search stopped after "), "{text}");
+    let count = ask(&engine, "count why alice X").unwrap();
+    assert_eq!(count.count, 1);
+}
+
+#[test]
+fn issue_13_a_stopped_search_says_so_never_no_path() {
+    // The same shape with a `false` edge into X: no grant, and the search
+    // for the blocked path runs out of steps in the clique.
+    let graph = dead_end_clique(10, "false");
+    let engine = Engine::new(&graph);
+    let why = ask(&engine, "why alice X").unwrap();
+    let text = shown(&why);
+    assert_eq!(why.count, 0, "{text}");
+    assert!(!text.contains("no path"), "{text}");
+    assert!(text.contains("search stopped after "), "{text}");
+}
+
+#[test]
+fn issue_13_long_chain_and_cycle_find_the_granting_path() {
+    // y -> C0 -> C1 -> … -> C(n-1) -> C0 (a cycle), C(n-1) -[read]-> X, and
+    // each Ci -> R first (a resource: a dead end): walking the one path
+    // takes more steps than the search budget.
+    let n = 300_000;
+    let c = |i: usize| format!("C{i}");
+    let mut rows = vec![(
+        "y".to_string(),
+        "identity",
+        c(0),
+        "connection",
+        "member",
+        "",
+    )];
+    for i in 0..n {
+        rows.push((c(i), "connection", "R".into(), "resource", "read", ""));
+        rows.push((c(i), "connection", c((i + 1) % n), "connection", "", ""));
+    }
+    rows.push((c(n - 1), "connection", "X".into(), "resource", "read", ""));
+    let graph = graph_from_rows(rows);
+    let engine = Engine::new(&graph);
+    let why = ask(&engine, "why y X limit 1").unwrap();
+    assert_eq!(why.count, 1);
+    let rows = &why.answer.table.rows;
+    assert_eq!(rows.len(), n + 1, "the path has every step");
+    assert_eq!(rows[n][4], serde_json::json!(c(n - 1)));
+}
+
+#[test]
+fn issue_14_why_says_at_least_when_the_cap_cut_the_search() {
+    // alice -> A0..A39 -> B0..B39 -> X: 1,600 granting paths, more than
+    // `why` collects.
+    let mut rows = Vec::new();
+    for i in 0..40 {
+        rows.push((
+            "alice".to_string(),
+            "identity",
+            format!("A{i}"),
+            "connection",
+            "member",
+            "",
+        ));
+        for j in 0..40 {
+            rows.push((
+                format!("A{i}"),
+                "connection",
+                format!("B{j}"),
+                "connection",
+                "member",
+                "",
+            ));
+        }
+    }
+    for j in 0..40 {
+        rows.push((
+            format!("B{j}"),
+            "connection",
+            "X".into(),
+            "resource",
+            "read",
+            "",
+        ));
+    }
+    let graph = graph_from_rows(rows);
+    let engine = Engine::new(&graph);
+    let text = shown(&ask(&engine, "why alice X").unwrap());
+    assert!(
+        text.starts_with("alice can reach X: at least 1000 granting paths"),
+        "{text}"
+    );
+    let count = ask(&engine, "count why alice X").unwrap();
+    assert_eq!(count.count, 1000);
+    let text = shown(&count);
+    assert!(text.contains("at least 1000"), "{text}");
+}
+
+fn nested() -> AccessGraph {
+    let rows = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/nested_groups.csv"
+    ))
+    .unwrap();
+    let mut importer = Importer::new();
+    importer
+        .import_reader("n.csv".as_ref(), rows.as_bytes(), &FileOptions::default())
+        .unwrap();
+    AccessGraph::new(importer.finish().0)
+}
+
+#[test]
+fn issue_14_empty_answers_name_the_filter_and_what_exists() {
+    let graph = nested();
+    let engine = Engine::new(&graph);
+    let text = shown(&ask(&engine, "who can reach prod-db with page").unwrap());
+    assert_eq!(
+        text,
+        "nobody has `page` on prod-db (db-prod); 3 identities reach it with admin, read, write\n"
+    );
+    let text = shown(&ask(&engine, "who can reach prod-db in project Data").unwrap());
+    assert_eq!(
+        text,
+        "nobody in project `Data` reaches prod-db (db-prod); 3 identities reach it from project Platform\n"
+    );
+    let text = shown(&ask(&engine, "who can reach wiki direct").unwrap());
+    assert_eq!(
+        text,
+        "nobody reaches wiki (res-wiki) directly; 1 identity reaches it through a connection\n"
+    );
+    let text = shown(&ask(&engine, "what can alice reach with page").unwrap());
+    assert_eq!(
+        text,
+        "alice (u-alice) has no `page` on anything; reaches 7 targets with admin, member, write\n"
+    );
+    let text = shown(&ask(&engine, "what can carol reach of type logging").unwrap());
+    assert_eq!(
+        text,
+        "carol (u-carol) reaches nothing of type `logging`; reaches 2 targets of type application, group\n"
+    );
+    // Nothing at all is still said plainly.
+    let text = shown(&ask(&engine, "who can reach svc-deploy").unwrap());
+    assert_eq!(text, "nobody can reach svc-deploy\n");
+}
+
+#[test]
+fn issue_14_unknown_type_project_or_permission_gets_did_you_mean() {
+    let graph = nested();
+    let engine = Engine::new(&graph);
+    assert_eq!(
+        ask(&engine, "what can alice reach of type databse").unwrap_err(),
+        "no entity is of type `databse`; did you mean `database`?"
+    );
+    assert_eq!(
+        ask(&engine, "who can reach wiki in project Contractor").unwrap_err(),
+        "no entity is in project `Contractor`; did you mean `Contractors`?"
+    );
+    assert_eq!(
+        ask(&engine, "who can reach wiki with raed").unwrap_err(),
+        "no edge carries permission `raed`; did you mean `read`?"
+    );
+}
+
+#[test]
+fn issue_14_ambiguity_by_id_suggests_source_id() {
+    let two = "Entity Name,Entity Type,Entity Source Type,Entity Source ID\n\
+               a,identity,user,u-1\n";
+    let mut importer = Importer::new();
+    for source in ["okta.csv", "github.csv"] {
+        importer
+            .import_reader(source.as_ref(), two.as_bytes(), &FileOptions::default())
+            .unwrap();
+    }
+    let graph = AccessGraph::new(importer.finish().0);
+    let engine = Engine::new(&graph);
+    let err = ask(&engine, "show u-1").unwrap_err();
+    assert!(
+        err.starts_with("`u-1` is ambiguous: 2 entities match by id; name one by source/id:"),
+        "{err}"
+    );
+    assert!(!err.contains("id:VALUE"), "{err}");
+    // A clash by name can still be broken with id:VALUE.
+    let err = ask(&engine, "show a").unwrap_err();
+    assert!(err.contains("source/id or id:VALUE"), "{err}");
+}
+
+#[test]
+fn issue_14_one_of_anything_is_singular() {
+    let graph = graph_from_rows([(
+        "G".to_string(),
+        "connection",
+        "G".to_string(),
+        "connection",
+        "member",
+        "",
+    )]);
+    let engine = Engine::new(&graph);
+    let text = shown(&ask(&engine, "cycles").unwrap());
+    assert!(text.contains("1 connection: G"), "{text}");
+    assert!(!text.contains("1 connections"), "{text}");
+}
+
+/// The granting paths `why` shows, as `(permission, provider id)`: the
+/// permission of a path's last edge and the id of its holder ("" for a
+/// direct grant).
+fn granting_paths(ev: &whocan::query::eval::Evaluated) -> BTreeSet<(String, String)> {
+    let rows = &ev.answer.table.rows;
+    let mut got = BTreeSet::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i;
+        while j + 1 < rows.len() && rows[j + 1][0] == rows[i][0] {
+            j += 1;
+        }
+        let verdict = rows[i][1].as_str().unwrap();
+        if verdict.starts_with("grants ") && !verdict.contains(", not ") {
+            let provider = if j > i {
+                rows[j][4].as_str().unwrap()
+            } else {
+                ""
+            };
+            got.insert((
+                rows[j][5].as_str().unwrap().to_string(),
+                provider.to_string(),
+            ));
+        }
+        i = j + 1;
+    }
+    got
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Issue 13.2: on generated organisations (nesting, second parents,
+    /// cycles, false edges), every row of the access report has a granting
+    /// path in `why` with the same permission and provider.
+    #[test]
+    fn issue_13_why_shows_every_report_row_on_generated_orgs(
+        seed in any::<u64>(),
+        identities in 4usize..30,
+        groups in 2usize..12,
+        depth in 1usize..6,
+        cycles in 0usize..3,
+    ) {
+        let mut cfg = whocan::generate::GenerateConfig::scale("tiny").unwrap();
+        cfg.seed = seed;
+        cfg.identities = identities;
+        cfg.groups = groups;
+        cfg.nesting_depth = depth;
+        cfg.cycles = cycles;
+        cfg.extra_memberships = 2;
+        let mut bytes = Vec::new();
+        whocan::generate::generate(&cfg, &mut bytes).unwrap();
+        let mut importer = Importer::new();
+        importer
+            .import_reader("gen.csv".as_ref(), &bytes[..], &FileOptions::default())
+            .unwrap();
+        let graph = AccessGraph::new(importer.finish().0);
+        let engine = Engine::new(&graph);
+        let m = graph.model();
+        let x = engine.expansion();
+        let mut rows = 0;
+        for &y in x.identities() {
+            let mut by_target: std::collections::BTreeMap<EntityIdx, BTreeSet<(String, String)>> =
+                Default::default();
+            for g in x.grants_of(y) {
+                let provider = g.provider.map_or(String::new(), |p| m.str(m.entity(p).id).to_string());
+                by_target
+                    .entry(g.target)
+                    .or_default()
+                    .insert((m.str(g.permission).to_string(), provider));
+            }
+            for (t, want) in by_target {
+                rows += want.len();
+                let ev = engine
+                    .eval(&Ask {
+                        query: Query::Why {
+                            not: false,
+                            identity: reference(&engine, y),
+                            target: reference(&engine, t),
+                            permission: None,
+                        },
+                        count: false,
+                        limit: Some(100_000),
+                    })
+                    .unwrap();
+                let got = granting_paths(&ev);
+                for w in &want {
+                    prop_assert!(
+                        got.contains(w),
+                        "why {} {}: no granting path with {:?}; got {:?}",
+                        m.str(m.entity(y).id),
+                        m.str(m.entity(t).id),
+                        w,
+                        got
+                    );
+                }
+            }
+        }
+        prop_assert!(rows > 0);
+    }
+}
+
+#[test]
+fn issue_13_did_you_mean_over_long_names_is_bounded() {
+    // 100 entities with 60,000-character names and a misspelt reference to
+    // one of them: comparing whole names is quadratic (minutes per query).
+    let long = |i: usize| format!("n{i:03}{}", "x".repeat(60_000));
+    let graph = graph_from_rows(
+        (0..100).map(|i| (long(i), "identity", "R".to_string(), "resource", "read", "")),
+    );
+    let engine = Engine::new(&graph);
+    let mut typo = long(42);
+    typo.replace_range(30_000..30_001, "y");
+    let err = ask(&engine, &format!("show {typo}")).unwrap_err();
+    assert!(err.starts_with("no entity matches"), "{}", &err[..80]);
+    let ev = ask(&engine, &format!("find {typo}")).unwrap();
+    assert_eq!(ev.count, 0);
+}

@@ -934,31 +934,24 @@ fn add_employee(imp: &mut Importer, e: &EmployeeRow, source: Sym, at: Provenance
 /// One line for the import report: employees, manager links resolved (ids
 /// compared lowercase) and manager references that match no employee.
 pub fn describe_employees(model: &crate::model::Model) -> String {
-    let ids: BTreeSet<(Sym, String)> = model
-        .employees
-        .iter()
-        .map(|e| (e.source, model.str(e.id).to_lowercase()))
-        .collect();
-    let (mut linked, mut unknown) = (0, BTreeSet::new());
-    for e in &model.employees {
-        for &m in &e.managers {
-            if ids.contains(&(e.source, model.str(m).to_string())) {
-                linked += 1;
-            } else {
-                unknown.insert(model.str(m).to_string());
-            }
-        }
-    }
+    // The links `manager of` and `--by manager` walk, counted the same way.
+    let links = crate::people::ManagerLinks::new(model);
+    let linked = links.count();
     let mut s = format!(
         "employees: {} ({linked} manager link{})",
         model.employees.len(),
         if linked == 1 { "" } else { "s" }
     );
-    if !unknown.is_empty() {
-        let unknown: Vec<String> = unknown.into_iter().collect();
+    let own = links.self_managed_count();
+    if own > 0 {
+        s.push_str(&format!(
+            "\n  naming themselves as their manager (no link): {own}"
+        ));
+    }
+    if !links.unknown.is_empty() {
         s.push_str(&format!(
             "\n  managers matching no employee: {}",
-            super::quote_list(&unknown)
+            super::quote_list(&links.unknown)
         ));
     }
     s
@@ -1408,7 +1401,9 @@ fn accept(
         if imp.needs_attributes(idx) {
             properties(imp, idx, EntityType::User);
             let attrs = Attributes {
-                username: imp.intern(&u.name),
+                // The Application template maps no username: a display
+                // name is not one (automatic people matching compares them).
+                username: Sym::EMPTY,
                 email: imp.intern(super::strip_angle_brackets(&u.email)),
                 status: match u.active {
                     Some(true) => imp.intern("active"),

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::ast::*;
 use super::parse::suggest;
-use super::{Answer, ErrorKind, Picture, PictureEdge, PictureNode, QueryError};
+use super::{Answer, ErrorKind, Picture, PictureEdge, PictureNode, QueryError, plural};
 use crate::expand::{Expansion, Grant};
 use crate::graph::AccessGraph;
 use crate::model::{EdgeIdx, EntityIdx, Kind, Model, Relation, Sym};
@@ -64,6 +64,9 @@ pub struct Evaluated {
     pub subjects: Vec<EntityIdx>,
     /// The number `count` reports (subjects, or granting paths for `why`).
     pub count: u64,
+    /// Why `count` is only a lower bound (a `why` search that stopped
+    /// early), said beside the number.
+    pub count_note: Option<String>,
 }
 
 /// The outcome of one expectation.
@@ -90,6 +93,12 @@ pub struct Engine<'g> {
     folded: OnceLock<Vec<(Sym, EntityIdx, Field)>>,
     /// Distinct permissions.
     permissions: Vec<Sym>,
+    /// Distinct non-empty projects and source types, for `in project` and
+    /// `of type` (checked, with "did you mean").
+    projects: Vec<Sym>,
+    source_types: Vec<Sym>,
+    /// Indices into `Model::properties`, sorted by entity.
+    properties: Vec<u32>,
     /// Identity-employee links and the manager hierarchy; built on first
     /// need (only person questions use them).
     people: OnceLock<People>,
@@ -160,6 +169,22 @@ impl<'g> Engine<'g> {
         permissions.sort_unstable();
         permissions.dedup();
         permissions.sort_by(|&a, &b| model.str(a).cmp(model.str(b)));
+        let distinct = |syms: &mut dyn Iterator<Item = Sym>| {
+            let mut v: Vec<Sym> = syms.filter(|s| !model.str(*s).is_empty()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v.sort_by(|&a, &b| model.str(a).cmp(model.str(b)));
+            v
+        };
+        let projects = distinct(
+            &mut model
+                .entities
+                .iter()
+                .filter_map(|e| e.attributes.as_ref().map(|a| a.project)),
+        );
+        let source_types = distinct(&mut model.entities.iter().map(|e| e.source_type));
+        let mut properties: Vec<u32> = (0..model.properties.len() as u32).collect();
+        properties.sort_by_key(|&i| model.properties[i as usize].entity);
         Engine {
             graph,
             model,
@@ -171,6 +196,9 @@ impl<'g> Engine<'g> {
             exact,
             folded: OnceLock::new(),
             permissions,
+            projects,
+            source_types,
+            properties,
             people: OnceLock::new(),
         }
     }
@@ -463,6 +491,66 @@ impl<'g> Engine<'g> {
         })
     }
 
+    /// Checks `in project Q`: some entity has project Q (compared
+    /// case-insensitively), or an error with the closest project.
+    fn check_project(&self, w: &Word) -> Result<(), QueryError> {
+        let m = self.model;
+        if self
+            .projects
+            .iter()
+            .any(|&p| m.str(p).eq_ignore_ascii_case(&w.text))
+        {
+            return Ok(());
+        }
+        Err(QueryError {
+            pos: w.pos,
+            width: w.text.chars().count() as u32,
+            kind: ErrorKind::UnknownProject {
+                text: w.text.clone(),
+                suggestion: suggest(&w.text, self.projects.iter().map(|&p| m.str(p))),
+            },
+        })
+    }
+
+    /// Checks `of type T`: T is a kind or some entity's source type
+    /// (compared case-insensitively), or an error with the closest one.
+    fn check_type(&self, w: &Word) -> Result<(), QueryError> {
+        let m = self.model;
+        let mut names = Kind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain(self.source_types.iter().map(|&t| m.str(t)));
+        if names.any(|t| t.eq_ignore_ascii_case(&w.text)) {
+            return Ok(());
+        }
+        let names = Kind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain(self.source_types.iter().map(|&t| m.str(t)));
+        Err(QueryError {
+            pos: w.pos,
+            width: w.text.chars().count() as u32,
+            kind: ErrorKind::UnknownType {
+                text: w.text.clone(),
+                suggestion: suggest(&w.text, names),
+            },
+        })
+    }
+
+    /// `N identities` and their distinct permissions, for an empty answer.
+    fn grants_summary(
+        &self,
+        grants: &[Grant],
+        subject: impl Fn(&Grant) -> EntityIdx,
+    ) -> (usize, String) {
+        let m = self.model;
+        let subjects: FxHashSet<EntityIdx> = grants.iter().map(&subject).collect();
+        let mut perms: Vec<&str> = grants.iter().map(|g| m.str(g.permission)).collect();
+        perms.sort_unstable();
+        perms.dedup();
+        (subjects.len(), perms.join(", "))
+    }
+
     // ---- traversals ----
 
     /// Identities reaching connection `c` through granted edges whose
@@ -650,6 +738,7 @@ impl<'g> Engine<'g> {
             t.push(vec![json!(ev.count)]);
             ev.answer = Answer {
                 table: t,
+                notes: ev.count_note.iter().cloned().collect(),
                 ..Answer::default()
             };
         } else if let Some(limit) = ask.limit {
@@ -675,20 +764,78 @@ impl<'g> Engine<'g> {
         let m = self.model;
         let x = self.resolve(target)?;
         let p = self.permission(permission)?;
-        let mut grants = self.who_grants(x, p);
         if let Some(project) = project {
-            grants.retain(|g| {
-                m.entity(g.identity)
-                    .attributes
-                    .as_ref()
-                    .is_some_and(|a| m.str(a.project).eq_ignore_ascii_case(&project.text))
-            });
+            self.check_project(project)?;
         }
+        let via = match route {
+            Route::Via(g) => {
+                Some(self.resolve_kind(g, &[Kind::Connection], "`via` takes a connection")?)
+            }
+            _ => None,
+        };
+        let nx = self.named(x);
+        let identities = |n: usize| plural(n, "identity reaches", "identities reach");
+        // Filters apply in turn; when one empties the answer, the note names
+        // it and says what there was before it.
+        let mut empty: Option<String> = None;
+        let mut grants = self.who_grants(x, p);
+        if grants.is_empty()
+            && let Some(p) = p
+        {
+            let all = self.who_grants(x, None);
+            if !all.is_empty() {
+                let (n, perms) = self.grants_summary(&all, |g| g.identity);
+                empty = Some(format!(
+                    "nobody has `{}` on {nx}; {} it with {perms}",
+                    m.str(p),
+                    identities(n)
+                ));
+            }
+        }
+        let project_of = |g: &Grant| {
+            m.entity(g.identity)
+                .attributes
+                .as_ref()
+                .map_or("", |a| m.str(a.project))
+        };
+        if let Some(project) = project {
+            let before = std::mem::take(&mut grants);
+            grants = before
+                .iter()
+                .filter(|g| project_of(g).eq_ignore_ascii_case(&project.text))
+                .copied()
+                .collect();
+            if grants.is_empty() && !before.is_empty() {
+                let (n, _) = self.grants_summary(&before, |g| g.identity);
+                let mut projects: Vec<&str> = before
+                    .iter()
+                    .map(|g| match project_of(g) {
+                        "" => "(none)",
+                        p => p,
+                    })
+                    .collect();
+                projects.sort_unstable();
+                projects.dedup();
+                empty = Some(format!(
+                    "nobody in project `{}` reaches {nx}; {} it from {} {}",
+                    project.text,
+                    identities(n),
+                    if projects.len() == 1 {
+                        "project"
+                    } else {
+                        "projects"
+                    },
+                    projects.join(", ")
+                ));
+            }
+        }
+        let before = grants.len();
+        let kept_before: Vec<EntityIdx> = grants.iter().map(|g| g.identity).collect();
         match route {
             Route::Any => {}
             Route::Direct => grants.retain(|g| g.provider.is_none()),
-            Route::Via(g) => {
-                let g = self.resolve_kind(g, &[Kind::Connection], "`via` takes a connection")?;
+            Route::Via(_) => {
+                let g = via.expect("resolved above");
                 let down = self.downstream(g);
                 let members: FxHashSet<EntityIdx> =
                     self.members_of(g).into_iter().map(|(i, _, _)| i).collect();
@@ -696,6 +843,20 @@ impl<'g> Engine<'g> {
                     gr.provider.is_some_and(|p| down.contains(&p)) && members.contains(&gr.identity)
                 });
             }
+        }
+        if grants.is_empty() && before > 0 {
+            let n = kept_before.iter().collect::<FxHashSet<_>>().len();
+            empty = Some(match via {
+                None => format!(
+                    "nobody reaches {nx} directly; {} it through a connection",
+                    identities(n)
+                ),
+                Some(g) => format!(
+                    "no access to {nx} flows through {}; {} it otherwise",
+                    self.named(g),
+                    identities(n)
+                ),
+            });
         }
         let mut t = Table::new(&[
             "identity_id",
@@ -718,7 +879,7 @@ impl<'g> Engine<'g> {
             ]);
         }
         Ok(grant_answer(t, subjects, || {
-            format!("nobody can reach {}", self.named(x))
+            empty.unwrap_or_else(|| format!("nobody can reach {nx}"))
         }))
     }
 
@@ -735,16 +896,55 @@ impl<'g> Engine<'g> {
             "a resource holds no access",
         )?;
         let p = self.permission(permission)?;
+        if let Some(t) = of_type {
+            self.check_type(t)?;
+        }
+        let ny = self.named(y);
+        let targets = |n: usize| plural(n, "target", "targets");
+        let mut empty: Option<String> = None;
         let mut grants = self.what_grants(y);
         if let Some(p) = p {
-            grants.retain(|g| g.permission == p);
+            let before = std::mem::take(&mut grants);
+            grants = before
+                .iter()
+                .filter(|g| g.permission == p)
+                .copied()
+                .collect();
+            if grants.is_empty() && !before.is_empty() {
+                let (n, perms) = self.grants_summary(&before, |g| g.target);
+                empty = Some(format!(
+                    "{ny} has no `{}` on anything; reaches {} with {perms}",
+                    m.str(p),
+                    targets(n)
+                ));
+            }
         }
         if let Some(t) = of_type {
-            grants.retain(|g| {
-                let e = m.entity(g.target);
-                e.kind.as_str().eq_ignore_ascii_case(&t.text)
-                    || m.str(e.source_type).eq_ignore_ascii_case(&t.text)
-            });
+            let before = std::mem::take(&mut grants);
+            grants = before
+                .iter()
+                .filter(|g| {
+                    let e = m.entity(g.target);
+                    e.kind.as_str().eq_ignore_ascii_case(&t.text)
+                        || m.str(e.source_type).eq_ignore_ascii_case(&t.text)
+                })
+                .copied()
+                .collect();
+            if grants.is_empty() && !before.is_empty() {
+                let (n, _) = self.grants_summary(&before, |g| g.target);
+                let mut types: Vec<&str> = before
+                    .iter()
+                    .map(|g| m.str(m.entity(g.target).source_type))
+                    .collect();
+                types.sort_unstable();
+                types.dedup();
+                empty = Some(format!(
+                    "{ny} reaches nothing of type `{}`; reaches {} of type {}",
+                    t.text,
+                    targets(n),
+                    types.join(", ")
+                ));
+            }
         }
         let mut t = Table::new(&[
             "target_id",
@@ -768,7 +968,7 @@ impl<'g> Engine<'g> {
             ]);
         }
         Ok(grant_answer(t, subjects, || {
-            format!("{} reaches nothing", self.named(y))
+            empty.unwrap_or_else(|| format!("{ny} reaches nothing"))
         }))
     }
 
@@ -833,6 +1033,7 @@ impl<'g> Engine<'g> {
             count: subjects.len() as u64,
             answer,
             subjects,
+            count_note: None,
         })
     }
 
@@ -882,13 +1083,24 @@ impl<'g> Engine<'g> {
             count: subjects.len() as u64,
             answer,
             subjects,
+            count_note: None,
         })
     }
 
     fn show(&self, entity: &EntityRef) -> Result<Evaluated, QueryError> {
         const MAX_EDGES: usize = 50;
         let m = self.model;
-        let e = self.resolve(entity)?;
+        let e = match self.resolve(entity) {
+            Ok(e) => e,
+            // Not an entity: maybe an HRIS employee.
+            Err(err) if matches!(err.kind, ErrorKind::UnknownEntity { .. }) => {
+                return match crate::people::find_employee(m, &entity.text) {
+                    Ok(emp) => Ok(self.show_employee(emp)),
+                    Err(_) => Err(err),
+                };
+            }
+            Err(err) => return Err(err),
+        };
         let ent = m.entity(e);
         let mut t = Table::new(&["field", "value"]);
         let mut row = |k: &str, v: String| t.push(vec![json!(k), json!(v)]);
@@ -919,6 +1131,18 @@ impl<'g> Engine<'g> {
             if let Some(t) = a.password_changed {
                 row("password changed", crate::import::format_timestamp(t));
             }
+        }
+        // Typed properties of mapped imports (template attributes without a
+        // column of their own, and custom properties), in import order.
+        let lo = self
+            .properties
+            .partition_point(|&i| m.properties[i as usize].entity < e);
+        for &i in self.properties[lo..]
+            .iter()
+            .take_while(|&&i| m.properties[i as usize].entity == e)
+        {
+            let prop = &m.properties[i as usize];
+            row(m.str(prop.name), self.property_value(&prop.value));
         }
         row("declared at", m.location(ent.origin));
         let mut notes = Vec::new();
@@ -956,7 +1180,119 @@ impl<'g> Engine<'g> {
             },
             subjects: vec![e],
             count: 1,
+            count_note: None,
         })
+    }
+
+    /// A property's value as text.
+    fn property_value(&self, v: &crate::model::Value) -> String {
+        use crate::model::Value as V;
+        let m = self.model;
+        match v {
+            V::Text(s) | V::Number(s) => m.str(*s).to_string(),
+            V::Bool(b) => b.to_string(),
+            V::Timestamp(t) => crate::import::format_timestamp(*t),
+            V::List(items) => items
+                .iter()
+                .map(|s| m.str(*s))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// `show` for an HRIS employee: attributes, managers, linked identities.
+    fn show_employee(&self, e: EmployeeIdx) -> Evaluated {
+        let m = self.model;
+        let emp = &m.employees[e as usize];
+        let mut t = Table::new(&["field", "value"]);
+        let mut row = |k: &str, v: String| t.push(vec![json!(k), json!(v)]);
+        row("source", m.str(emp.source).into());
+        row("id", m.str(emp.id).into());
+        row("name", m.str(emp.name).into());
+        row("kind", "employee".into());
+        for &(k, v) in &emp.attributes {
+            if !m.str(v).is_empty() {
+                row(m.str(k), m.str(v).into());
+            }
+        }
+        let people = self.people();
+        let managers = people.managers_of(e);
+        for &(boss, _) in managers.iter().filter(|x| x.1 == 1) {
+            row("manager", self.person_named(boss));
+        }
+        if people.is_self_managed(e) {
+            row("manager", "(names itself: not a manager link)".into());
+        }
+        row("declared at", m.location(emp.origin));
+        for link in people.links_of_employee(e) {
+            row(
+                "linked identity",
+                format!(
+                    "{} {} ({}/{}; {})",
+                    link.relation.as_str(),
+                    self.named(link.identity),
+                    self.source(link.identity),
+                    self.id(link.identity),
+                    people.describe_how(m, link.how)
+                ),
+            );
+        }
+        Evaluated {
+            answer: Answer {
+                table: t,
+                group_columns: 1,
+                ..Answer::default()
+            },
+            subjects: Vec::new(),
+            count: 1,
+            count_note: None,
+        }
+    }
+
+    /// Employees whose id, name or email matches `q`: (rank, field, employee)
+    /// with the rank of `find` (exact, case-insensitive, prefix, substring).
+    fn find_employees(&self, q: &str) -> Vec<(u8, &'static str, EmployeeIdx)> {
+        let m = self.model;
+        let lower = q.to_lowercase();
+        let mut found = Vec::new();
+        for (i, emp) in m.employees.iter().enumerate() {
+            let i = i as EmployeeIdx;
+            let fields = [
+                ("id", m.str(emp.id)),
+                ("name", m.str(emp.name)),
+                ("email", employee_attr(m, i, "email")),
+            ];
+            // The best rank, then the first field (id, name, email) with it.
+            let best = fields
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, v))| !v.is_empty())
+                .filter_map(|(k, &(f, v))| {
+                    let rank = if v == q {
+                        0
+                    } else if v.eq_ignore_ascii_case(q) {
+                        1
+                    } else if fold_starts_with(v, q) {
+                        2
+                    } else if !lower.is_empty() && v.to_lowercase().contains(&lower) {
+                        3
+                    } else {
+                        return None;
+                    };
+                    Some((rank, k, f))
+                })
+                .min();
+            if let Some((rank, _, f)) = best {
+                found.push((rank, f, i));
+            }
+        }
+        found.sort_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                m.str(m.employees[a.2 as usize].id)
+                    .cmp(m.str(m.employees[b.2 as usize].id))
+            })
+        });
+        found
     }
 
     fn find(&self, text: &Word) -> Evaluated {
@@ -1003,13 +1339,27 @@ impl<'g> Engine<'g> {
                 json!(format!("{} ({how})", f.as_str())),
             ]);
         }
+        let employees = self.find_employees(q);
+        for &(rank, f, e) in &employees {
+            let emp = &m.employees[e as usize];
+            let how = ["exact", "case-insensitive", "prefix", "substring"][rank as usize];
+            t.push(vec![
+                json!(m.str(emp.source)),
+                json!(m.str(emp.id)),
+                json!(m.str(emp.name)),
+                json!("employee"),
+                json!("employee"),
+                json!(format!("{f} ({how})")),
+            ]);
+        }
         let mut subjects: Vec<EntityIdx> = found.iter().map(|x| x.0).collect();
         subjects.sort_unstable();
+        let count = (subjects.len() + employees.len()) as u64;
         let mut answer = Answer {
             table: t,
             ..Answer::default()
         };
-        if found.is_empty() {
+        if found.is_empty() && employees.is_empty() {
             let mut n = format!("nothing matches `{q}`");
             if let Some(s) = self.suggest_entity(q) {
                 n.push_str(&format!("; did you mean `{s}`?"));
@@ -1017,9 +1367,10 @@ impl<'g> Engine<'g> {
             answer.notes.push(n);
         }
         Evaluated {
-            count: subjects.len() as u64,
+            count,
             answer,
             subjects,
+            count_note: None,
         }
     }
 
@@ -1031,7 +1382,11 @@ impl<'g> Engine<'g> {
             let names: Vec<String> = members.iter().map(|&e| self.named(e)).collect();
             t.push(vec![
                 json!(format!("cycle {}", i + 1)),
-                json!(format!("{} connections: {}", cycle.len(), names.join(", "))),
+                json!(format!(
+                    "{}: {}",
+                    plural(cycle.len(), "connection", "connections"),
+                    names.join(", ")
+                )),
             ]);
         }
         cycles.len()
@@ -1063,6 +1418,7 @@ impl<'g> Engine<'g> {
             },
             subjects: Vec::new(),
             count: m.entities.len() as u64,
+            count_note: None,
         }
     }
 
@@ -1080,40 +1436,99 @@ impl<'g> Engine<'g> {
             answer,
             subjects: Vec::new(),
             count: n as u64,
+            count_note: None,
         }
     }
 
     // ---- why ----
 
-    /// Paths from `y` to `x` with distinct intermediate nodes, found in
-    /// three searches so that the paths that matter come first whatever the
-    /// budget: (1) granted edges through connections, the paths that grant;
-    /// (2) through connections with a `false` edge on the way; (3) only when
-    /// nothing grants, paths through an identity or resource. Returns the
-    /// paths and whether a search stopped early.
-    fn paths(&self, y: EntityIdx, x: EntityIdx) -> (Vec<Vec<EdgeIdx>>, bool) {
+    /// Paths from `y` to `x` with distinct intermediate nodes. First one
+    /// shortest path for every grant `y` holds on `x` (one per granting edge
+    /// into `x`: the expansion's `(permission, provider)` pairs), found by a
+    /// breadth-first walk bounded by the graph, so a grant always has a path
+    /// whatever the budget; then three searches add the other paths: (1)
+    /// granted edges through connections, the paths that grant; (2) through
+    /// connections with a `false` edge on the way; (3) only when nothing
+    /// grants, paths through an identity or resource. Returns the paths and
+    /// why a search stopped early, if one did.
+    fn paths(&self, y: EntityIdx, x: EntityIdx) -> (Vec<Vec<EdgeIdx>>, Option<Cut>) {
         let m = self.model;
+        let mut paths = self.grant_paths(y, x);
+        let guaranteed: FxHashSet<Vec<EdgeIdx>> = paths.iter().cloned().collect();
+        let mut cut = None;
+        let mut add = |paths: &mut Vec<Vec<EdgeIdx>>,
+                       (found, c): (Vec<Vec<EdgeIdx>>, Option<Cut>)| {
+            paths.extend(found.into_iter().filter(|p| !guaranteed.contains(p)));
+            cut = Cut::merge(cut, c);
+        };
         let through_connections = |t: EntityIdx| self.kind(t) == Kind::Connection;
         let granted = |e: EdgeIdx| m.edges[e as usize].granted;
-        let (mut paths, mut truncated) =
-            self.search(y, x, &granted, &through_connections, &|_| true, MAX_PATHS);
+        add(
+            &mut paths,
+            self.search(y, x, &granted, &through_connections, &|_| true, MAX_PATHS),
+        );
         let has_false = |p: &[EdgeIdx]| p.iter().any(|&e| !m.edges[e as usize].granted);
-        let (blocked, t2) =
-            self.search(y, x, &|_| true, &through_connections, &has_false, MAX_PATHS);
-        paths.extend(blocked);
-        truncated |= t2;
+        add(
+            &mut paths,
+            self.search(y, x, &|_| true, &through_connections, &has_false, MAX_PATHS),
+        );
         if paths.iter().all(|p| has_false(p)) {
             let through_other = |p: &[EdgeIdx]| {
                 p[..p.len() - 1]
                     .iter()
                     .any(|&e| self.kind(m.edges[e as usize].to) != Kind::Connection)
             };
-            let (other, t3) =
-                self.search(y, x, &|_| true, &|_| true, &through_other, MAX_PATHS / 4);
-            paths.extend(other);
-            truncated |= t3;
+            add(
+                &mut paths,
+                self.search(y, x, &|_| true, &|_| true, &through_other, MAX_PATHS / 4),
+            );
         }
-        (paths, truncated)
+        (paths, cut)
+    }
+
+    /// One shortest path per grant of `y` on `x`: a breadth-first walk from
+    /// `y` over granted edges through connections (the walk the expansion
+    /// makes), then, for `y` and every connection reached, each granted edge
+    /// into `x` with the path that reached its holder. The paths' nodes are
+    /// distinct but for `x` itself, which a path may pass when `x` is a
+    /// connection in a cycle.
+    fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+        let m = self.model;
+        let mut parent: FxHashMap<EntityIdx, EdgeIdx> = FxHashMap::default();
+        let mut reached = FxHashSet::default();
+        reached.insert(y);
+        let mut order = vec![y];
+        let mut next = 0;
+        while next < order.len() {
+            let u = order[next];
+            next += 1;
+            for &ei in self.edges_out(u) {
+                let e = &m.edges[ei as usize];
+                if e.granted && self.kind(e.to) == Kind::Connection && reached.insert(e.to) {
+                    parent.insert(e.to, ei);
+                    order.push(e.to);
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        for &holder in &order {
+            for &ei in self.edges_out(holder) {
+                let e = &m.edges[ei as usize];
+                if !e.granted || e.to != x {
+                    continue;
+                }
+                let mut path = vec![ei];
+                let mut v = holder;
+                while v != y {
+                    let pe = parent[&v];
+                    path.push(pe);
+                    v = m.edges[pe as usize].from;
+                }
+                path.reverse();
+                paths.push(path);
+            }
+        }
+        paths
     }
 
     /// Depth-first enumeration of paths from `y` to `x` over edges passing
@@ -1129,7 +1544,7 @@ impl<'g> Engine<'g> {
         passable: &dyn Fn(EntityIdx) -> bool,
         keep: &dyn Fn(&[EdgeIdx]) -> bool,
         max: usize,
-    ) -> (Vec<Vec<EdgeIdx>>, bool) {
+    ) -> (Vec<Vec<EdgeIdx>>, Option<Cut>) {
         let m = self.model;
         // Nodes reachable from y.
         let mut forward = FxHashSet::default();
@@ -1147,7 +1562,7 @@ impl<'g> Engine<'g> {
             }
         }
         if !forward.contains(&x) {
-            return (Vec::new(), false);
+            return (Vec::new(), None);
         }
         // Of those, the nodes that reach x.
         let mut useful = FxHashSet::default();
@@ -1171,13 +1586,17 @@ impl<'g> Engine<'g> {
         let mut path: Vec<EdgeIdx> = Vec::new();
         let mut frames: Vec<(EntityIdx, usize)> = vec![(y, 0)];
         let mut steps = 0usize;
-        let mut truncated = false;
+        let mut cut = None;
         while let Some(&mut (u, ref mut i)) = frames.last_mut() {
-            steps += 1;
-            if steps > MAX_WHY_STEPS || paths.len() >= max {
-                truncated = true;
+            if paths.len() >= max {
+                cut = Some(Cut::Paths);
                 break;
             }
+            if steps == MAX_WHY_STEPS {
+                cut = Some(Cut::Steps(steps));
+                break;
+            }
+            steps += 1;
             let out = self.edges_out(u);
             if *i >= out.len() {
                 frames.pop();
@@ -1204,7 +1623,7 @@ impl<'g> Engine<'g> {
                 frames.push((t, 0));
             }
         }
-        (paths, truncated)
+        (paths, cut)
     }
 
     fn why(
@@ -1223,7 +1642,7 @@ impl<'g> Engine<'g> {
         )?;
         let x = self.resolve(target)?;
         let p = self.permission(permission)?;
-        let (raw, truncated) = self.paths(y, x);
+        let (raw, cut) = self.paths(y, x);
 
         // Classify: 0 grants, 1 grants another permission, 2 blocked by a
         // false edge, 3 passes through an identity or resource.
@@ -1266,13 +1685,14 @@ impl<'g> Engine<'g> {
                 } else {
                     what.to_string()
                 };
-                parts.push(format!("{n} path{} {what}", plural(n)));
+                parts.push(format!("{} {what}", plural(n, "path", "paths")));
             }
         }
+        let at_least = if cut.is_some() { "at least " } else { "" };
         let title = if granting > 0 {
             let mut s = format!(
-                "{ny} can reach {nx}{with}: {granting} granting path{}",
-                plural(granting)
+                "{ny} can reach {nx}{with}: {at_least}{}",
+                plural(granting, "granting path", "granting paths")
             );
             for part in &parts {
                 s.push_str(", ");
@@ -1283,16 +1703,29 @@ impl<'g> Engine<'g> {
             }
             s
         } else if paths.is_empty() {
-            format!("{ny} cannot reach {nx}{with}: no path from {ny} to {nx}")
+            match cut {
+                // No grant (every grant has a path), but the search for
+                // other paths did not finish: never "no path".
+                Some(c) => format!(
+                    "{ny} cannot reach {nx}{with}: no granting path; {}",
+                    c.describe()
+                ),
+                None => format!("{ny} cannot reach {nx}{with}: no path from {ny} to {nx}"),
+            }
         } else {
-            format!("{ny} cannot reach {nx}{with}: {}", parts.join(", "))
+            format!(
+                "{ny} cannot reach {nx}{with}: {at_least}{}",
+                parts.join(", ")
+            )
         };
         let total = paths.len();
         let limit = limit.unwrap_or(DEFAULT_WHY_LIMIT);
         let mut notes = Vec::new();
-        if truncated {
+        if let Some(c) = cut {
             notes.push(format!(
-                "stopped looking after {total} paths; there are more"
+                "{}; {} found, there may be more",
+                c.describe(),
+                plural(total, "path", "paths")
             ));
         }
         if total > limit {
@@ -1322,8 +1755,8 @@ impl<'g> Engine<'g> {
             }
             let groups = self.groups_of(y).len();
             notes.push(format!(
-                "{ny} is in {groups} connection{}; see `groups of {}`",
-                plural(groups),
+                "{ny} is in {}; see `groups of {}`",
+                plural(groups, "connection", "connections"),
                 self.id(y)
             ));
         }
@@ -1374,6 +1807,7 @@ impl<'g> Engine<'g> {
             },
             subjects: Vec::new(),
             count: granting as u64,
+            count_note: cut.map(|c| format!("at least {granting}: {}", c.describe())),
         })
     }
 
@@ -1557,16 +1991,16 @@ impl<'g> Engine<'g> {
         if rows.is_empty() {
             let n = people.links_of_employee(e).len();
             answer.notes.push(format!(
-                "{} reaches nothing through {} linked identit{}",
+                "{} reaches nothing through {}",
                 self.person_named(e),
-                n,
-                if n == 1 { "y" } else { "ies" }
+                plural(n, "linked identity", "linked identities")
             ));
         }
         Ok(Evaluated {
             count: subjects.len() as u64,
             answer,
             subjects,
+            count_note: None,
         })
     }
 
@@ -1665,6 +2099,7 @@ impl<'g> Engine<'g> {
             count: employees.len() as u64,
             answer,
             subjects: Vec::new(),
+            count_note: None,
         })
     }
 
@@ -1698,16 +2133,21 @@ impl<'g> Engine<'g> {
             ..Answer::default()
         };
         if found.is_empty() {
-            answer.notes.push(format!(
+            let mut note = format!(
                 "{} has no {}",
                 self.person_named(e),
                 if down { "reports" } else { "manager" }
-            ));
+            );
+            if !down && people.is_self_managed(e) {
+                note.push_str(" (it names itself as its manager, which is no manager link)");
+            }
+            answer.notes.push(note);
         }
         Ok(Evaluated {
             count: found.len() as u64,
             answer,
             subjects: Vec::new(),
+            count_note: None,
         })
     }
 
@@ -1774,10 +2214,14 @@ impl<'g> Engine<'g> {
                 Ok(Verdict { passed, detail })
             }
             Expectation::Count { query, cmp, value } => {
-                let n = self.subjects(query)?.count;
+                let ev = self.subjects(query)?;
+                let n = ev.count;
                 Ok(Verdict {
                     passed: cmp.holds(n, *value),
-                    detail: format!("count is {n}"),
+                    detail: match ev.count_note {
+                        Some(note) => format!("count is {note}"),
+                        None => format!("count is {n}"),
+                    },
                 })
             }
             Expectation::NoneOutside {
@@ -1880,8 +2324,31 @@ impl<'g> Engine<'g> {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// Why a `why` search stopped before it had seen every path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cut {
+    /// It collected as many paths as it keeps.
+    Paths,
+    /// It took this many steps, its budget.
+    Steps(usize),
+}
+
+impl Cut {
+    /// Two searches' reasons as one: steps (summed) over a full path list.
+    fn merge(a: Option<Cut>, b: Option<Cut>) -> Option<Cut> {
+        match (a, b) {
+            (Some(Cut::Steps(x)), Some(Cut::Steps(y))) => Some(Cut::Steps(x + y)),
+            (Some(Cut::Steps(x)), _) | (_, Some(Cut::Steps(x))) => Some(Cut::Steps(x)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Cut::Paths => format!("stopped looking at {MAX_PATHS} paths of one kind"),
+            Cut::Steps(n) => format!("search stopped after {n} steps"),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -1944,6 +2411,7 @@ fn grant_answer(
         count: subjects.len() as u64,
         answer,
         subjects,
+        count_note: None,
     }
 }
 

@@ -93,6 +93,20 @@ pub enum ErrorKind {
         /// A close permission name.
         suggestion: Option<String>,
     },
+    /// No entity has this Project (`in project Q`).
+    UnknownProject {
+        /// The project as typed.
+        text: String,
+        /// A close project name.
+        suggestion: Option<String>,
+    },
+    /// No entity has this kind or source type (`of type T`).
+    UnknownType {
+        /// The type as typed.
+        text: String,
+        /// A close kind or source type.
+        suggestion: Option<String>,
+    },
     /// The entity is of the wrong kind for the question.
     WrongKind {
         /// What the entity is, e.g. "`alice` (u-alice) is an identity".
@@ -184,9 +198,16 @@ impl QueryError {
                 candidates,
                 more,
             } => {
+                // `id:VALUE` cannot tell apart entities that share an id.
+                let by_id = matches!(how.as_str(), "id" | "case-insensitive id" | "id prefix");
                 let mut s = format!(
-                    "`{text}` is ambiguous: {} entities match by {how}; name one by source/id or id:VALUE:",
-                    candidates.len() + more
+                    "`{text}` is ambiguous: {} entities match by {how}; name one by {}:",
+                    candidates.len() + more,
+                    if by_id {
+                        "source/id"
+                    } else {
+                        "source/id or id:VALUE"
+                    }
                 );
                 for c in candidates {
                     s.push_str("\n    ");
@@ -203,6 +224,12 @@ impl QueryError {
                     s.push_str(&format!("; did you mean `{sug}`?"));
                 }
                 s
+            }
+            ErrorKind::UnknownProject { text, suggestion } => {
+                with_suggestion(format!("no entity is in project `{text}`"), suggestion)
+            }
+            ErrorKind::UnknownType { text, suggestion } => {
+                with_suggestion(format!("no entity is of type `{text}`"), suggestion)
             }
             ErrorKind::UnknownEmployee { text, suggestion } => {
                 let mut s = format!("no employee matches `{text}` by id, email or name");
@@ -253,6 +280,20 @@ impl QueryError {
         }
         s
     }
+}
+
+/// `message; did you mean `SUGGESTION`?` when there is a suggestion.
+fn with_suggestion(mut message: String, suggestion: &Option<String>) -> String {
+    if let Some(sug) = suggestion {
+        message.push_str(&format!("; did you mean `{sug}`?"));
+    }
+    message
+}
+
+/// `N thing` or `N things`: the one place answers pluralise (`one` for
+/// exactly one, `many` otherwise, zero included).
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl fmt::Display for QueryError {
@@ -551,12 +592,15 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
              with the connection each was reached through.\n"
         }
         Some("show") => {
-            "show X\n  One entity: key, kind, attributes, where it was declared, and its edges.\n"
+            "show X\n  One entity: key, kind, attributes, properties of mapped imports, where it\n  \
+             was declared, and its edges. Not an entity: the HRIS employee X (attributes,\n  \
+             managers, linked identities).\n"
         }
         Some("find") => {
             "find TEXT [limit N]\n  \
-             Entities whose id, name, username or email matches TEXT: exact,\n  \
-             case-insensitive, prefix or substring, best matches first.\n"
+             Entities whose id, name, username or email matches TEXT, then HRIS\n  \
+             employees whose id, name or email does: exact, case-insensitive,\n  \
+             prefix or substring, best matches first.\n"
         }
         Some("stats") => {
             "stats\n  Counts of the loaded graph and every nesting cycle, listed.\ncycles\n  The nesting cycles only.\n"
@@ -564,7 +608,8 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
         Some("count") => {
             "count QUERY\n  \
              The number of distinct subjects: identities (who, members), targets (what),\n  \
-             connections (groups), entities (find), granting paths (why).\n"
+             connections (groups), entities and employees (find), granting paths (why;\n  \
+             \"at least\" when the search stopped early).\n"
         }
         Some("limit") => {
             "QUERY limit N\n  At most N rows (N paths for why); the answer says how many there were.\n"

@@ -501,12 +501,13 @@ pub fn parse_statement(text: &str) -> Result<Located, QueryError> {
 
 /// The closest of `candidates` to `word`, when close enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let lower = word.to_lowercase();
+    let lower = compared(word);
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
-        let close = strsim::damerau_levenshtein(&lower, &c.to_lowercase())
-            <= (lower.chars().count() / 3).max(1);
+        let other = compared(c);
+        let score = strsim::jaro_winkler(&lower, &other);
+        let close =
+            strsim::damerau_levenshtein(&lower, &other) <= (lower.chars().count() / 3).max(1);
         if (score >= 0.85 || close) && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }
@@ -571,6 +572,20 @@ pub fn expected_after(text: &str) -> Vec<Slot> {
     slots.retain(|s| seen.insert(s.clone()));
     slots.sort_by_key(|s| !matches!(s, Slot::Keyword(_)));
     slots
+}
+
+/// Most characters of a word or candidate that [`suggest`] compares: both
+/// measures are quadratic in the length, so longer text is compared by its
+/// first `MAX_COMPARED_CHARS` characters (a hint needs no more).
+pub const MAX_COMPARED_CHARS: usize = 64;
+
+/// The lowercased text [`suggest`] compares: at most
+/// [`MAX_COMPARED_CHARS`] characters of `s`, whatever its length.
+pub fn compared(s: &str) -> String {
+    s.chars()
+        .take(MAX_COMPARED_CHARS)
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 struct Parser<'t> {

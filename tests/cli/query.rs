@@ -362,3 +362,50 @@ fn every_example_query_file_passes_on_its_fixture() {
         );
     }
 }
+
+// Issue 14.9: what the data holds, `show` shows.
+const APP: &str = "fixtures/mapped/app.csv:fixtures/mapped/app.toml";
+const HRIS: &str = "fixtures/mapped/hris.csv:fixtures/mapped/hris.toml";
+query!(
+    issue_14_show_lists_mapped_properties,
+    APP,
+    "-e",
+    "show U_01; show Eng"
+);
+
+#[test]
+fn issue_14_show_and_find_cover_employees() {
+    golden(
+        "issue_14_show_and_find_cover_employees",
+        &[
+            "query",
+            APP,
+            HRIS,
+            "-e",
+            "show emp003; find bob; count find bob",
+        ],
+        None,
+    );
+}
+
+// Issue 13.4: a self-manager is no manager link, at import and in queries.
+const SELF_MANAGER: &str = "fixtures/people/self_manager.csv:fixtures/people/hr.toml";
+
+#[test]
+fn issue_13_self_manager_is_not_a_manager_link_anywhere() {
+    golden(
+        "issue_13_self_manager_import",
+        &["import", SELF_MANAGER],
+        None,
+    );
+    golden(
+        "issue_13_self_manager_query",
+        &[
+            "query",
+            SELF_MANAGER,
+            "-e",
+            "manager of E1; reports of E1; manager of E2",
+        ],
+        None,
+    );
+}
