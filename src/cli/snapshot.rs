@@ -41,7 +41,8 @@ enum SnapshotCommand {
     /// Check a snapshot's integrity (header, length, checksum, contents) and,
     /// with --sources, that the given files are byte-identical to the ones
     /// recorded. Exit 0 when everything matches, 1 when the snapshot is
-    /// damaged or a source differs, 2 when a file cannot be read.
+    /// damaged or a source differs, 2 when a file cannot be read or is not a
+    /// snapshot.
     Verify(VerifyArgs),
     /// Print a snapshot's metadata: versions, creation time, sources with
     /// their sizes, digests and row counts. `--format csv` lists the sources.
@@ -51,7 +52,7 @@ enum SnapshotCommand {
 /// Arguments of `whocan snapshot verify`.
 #[derive(Args, Debug)]
 struct VerifyArgs {
-    /// The snapshot.
+    /// The snapshot (`-` reads it from stdin).
     file: PathBuf,
     /// Source files to compare with the recorded digests. Each is matched
     /// with the recorded source of the same path, else of the same file
@@ -126,12 +127,12 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
 }
 
 /// Exit code for a snapshot that failed to load: 2 when it could not be
-/// read at all, 1 when it was read and found damaged.
+/// read at all or is no snapshot (empty, foreign: bad input, as for every
+/// other command), 1 when it is a snapshot found damaged.
 fn load_failure(e: SnapshotError, path: &Path) -> Failure {
-    let code = if matches!(e, SnapshotError::Io { .. }) {
-        2
-    } else {
-        1
+    let code = match e {
+        SnapshotError::Io { .. } | SnapshotError::Empty | SnapshotError::Foreign(_) => 2,
+        _ => 1,
     };
     let message = match e {
         SnapshotError::Io { .. } => Failure::from(e).message,
@@ -141,7 +142,13 @@ fn load_failure(e: SnapshotError, path: &Path) -> Failure {
 }
 
 fn verify(args: VerifyArgs) -> Outcome {
-    let snap = snapshot::load(&args.file).map_err(|e| load_failure(e, &args.file))?;
+    // `-` is stdin, held in memory as it arrives (a file is streamed).
+    let loaded = if args.file.as_os_str() == "-" {
+        snapshot::load_reader(std::io::stdin().lock(), &args.file)
+    } else {
+        snapshot::load(&args.file)
+    };
+    let snap = loaded.map_err(|e| load_failure(e, &args.file))?;
     let meta = &snap.metadata;
     let mut lines = format!(
         "{}: ok: header, checksum and contents verified ({}, {}, {})\n",
