@@ -16,9 +16,12 @@
 //!
 //! Entities and grants are matched by their strings, never by index, so the
 //! two graphs may come from different files, imports or snapshots. Output is
-//! sorted bytewise by key, so it is deterministic. Does no I/O.
+//! sorted bytewise by key, so it is deterministic. Nothing holds every
+//! change: [`diff_each`] merges two expansions streamed in key order and
+//! hands changes out as they are found. Does no I/O.
 
 use std::cmp::Ordering;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use rayon::prelude::*;
 
@@ -153,13 +156,42 @@ impl Diff {
     }
 }
 
-/// Compares two graphs.
+/// One change, as [`diff_each`] hands them out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A change of effective access.
+    Access(AccessChange),
+    /// A change of an entity.
+    Entity(EntityChange),
+}
+
+/// Compares two graphs, holding every change (see [`diff_each`] to stream
+/// them instead).
 pub fn diff(old: &AccessGraph, new: &AccessGraph) -> Diff {
-    let (old_grants, new_grants) = rayon::join(|| keyed_grants(old), || keyed_grants(new));
-    Diff {
-        access: access_changes(old.model(), &old_grants, new.model(), &new_grants),
-        entities: entity_changes(old.model(), new.model()),
-    }
+    let mut d = Diff::default();
+    let _ = diff_each(old, new, &mut |c| -> Result<(), ()> {
+        match c {
+            Change::Access(a) => d.access.push(a),
+            Change::Entity(e) => d.entities.push(e),
+        }
+        Ok(())
+    });
+    d
+}
+
+/// Compares two graphs and hands each change to `emit` as it is found, in
+/// the order of [`Diff`]: access changes by key, then entity changes. Both
+/// expansions stream in that key order (identities by source and id, each
+/// identity's grants in report order) and are merged on the fly, so memory
+/// is bounded like one report's, whatever the number of changes. Stops at
+/// the first error `emit` returns.
+pub fn diff_each<E>(
+    old: &AccessGraph,
+    new: &AccessGraph,
+    emit: &mut dyn FnMut(Change) -> Result<(), E>,
+) -> Result<(), E> {
+    access_changes(old, new, emit)?;
+    entity_changes(old.model(), new.model(), emit)
 }
 
 /// One grant with its strings, for matching across graphs.
@@ -187,12 +219,26 @@ impl Keyed<'_> {
     }
 }
 
-/// Every grant of a graph, sorted by key then provider, distinct.
-fn keyed_grants(graph: &AccessGraph) -> Vec<Keyed<'_>> {
-    let m = graph.model();
-    let expansion = Expansion::new(graph);
-    let mut all: Vec<Keyed> = Vec::new();
-    let _ = expansion.stream(
+/// A graph's identities by (source, id): the order of the diff's keys.
+fn identities_by_key(expansion: &Expansion) -> Vec<EntityIdx> {
+    let m = expansion.model();
+    let mut v = expansion.identities().to_vec();
+    v.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (m.entity(a), m.entity(b));
+        (m.str(a.source), m.str(a.id)).cmp(&(m.str(b.source), m.str(b.id)))
+    });
+    v
+}
+
+/// Streams a graph's grants as [`Keyed`] batches into `tx`, in key order:
+/// identities by (source, id), each one's grants by target id, target
+/// source, permission and provider (report order; an edge's ends share a
+/// source, so providers order by id). Distinct, as the expansion's are.
+fn send_keyed<'m>(expansion: &Expansion<'m>, tx: SyncSender<Vec<Keyed<'m>>>) {
+    let m = expansion.model();
+    let order = identities_by_key(expansion);
+    let _ = expansion.stream_identities(
+        &order,
         |grants: &[Grant]| {
             grants
                 .iter()
@@ -212,95 +258,139 @@ fn keyed_grants(graph: &AccessGraph) -> Vec<Keyed<'_>> {
                 })
                 .collect::<Vec<_>>()
         },
-        |batch| -> Result<(), ()> {
-            all.extend(batch);
-            Ok(())
-        },
+        // The merge stopped (its consumer failed): stop too.
+        |batch| tx.send(batch).map_err(|_| ()),
     );
-    all.par_sort_unstable_by(|a, b| {
-        a.key()
-            .cmp(&b.key())
-            .then_with(|| a.provider.cmp(&b.provider))
-    });
-    all.dedup_by(|a, b| a.key() == b.key() && a.provider == b.provider);
-    all
 }
 
-/// Splits a sorted grant list into runs sharing a key.
-fn runs<'a, 'm>(grants: &'a [Keyed<'m>]) -> impl Iterator<Item = &'a [Keyed<'m>]> {
-    grants.chunk_by(|a, b| a.key() == b.key())
+/// The grants of one side as they arrive, one key's run at a time.
+struct Runs<'m> {
+    rx: Receiver<Vec<Keyed<'m>>>,
+    batch: std::vec::IntoIter<Keyed<'m>>,
+    next: Option<Keyed<'m>>,
+}
+
+impl<'m> Runs<'m> {
+    fn new(rx: Receiver<Vec<Keyed<'m>>>) -> Runs<'m> {
+        let mut runs = Runs {
+            rx,
+            batch: Vec::new().into_iter(),
+            next: None,
+        };
+        runs.next = runs.pull();
+        runs
+    }
+
+    fn pull(&mut self) -> Option<Keyed<'m>> {
+        loop {
+            if let Some(g) = self.batch.next() {
+                return Some(g);
+            }
+            self.batch = self.rx.recv().ok()?.into_iter();
+        }
+    }
+
+    /// The first grant of the next run.
+    fn peek(&self) -> Option<&Keyed<'m>> {
+        self.next.as_ref()
+    }
+
+    /// The next run: every grant sharing the next key, into `run`.
+    fn take(&mut self, run: &mut Vec<Keyed<'m>>) {
+        run.clear();
+        while let Some(g) = self.next {
+            if run.first().is_some_and(|f| f.key() != g.key()) {
+                break;
+            }
+            run.push(g);
+            self.next = self.pull();
+        }
+    }
 }
 
 fn providers(run: &[Keyed]) -> Vec<Option<String>> {
     run.iter().map(|g| g.provider.map(str::to_string)).collect()
 }
 
-fn access_changes(
-    old_model: &Model,
-    old: &[Keyed],
-    new_model: &Model,
-    new: &[Keyed],
-) -> Vec<AccessChange> {
-    let mut out = Vec::new();
-    let change = |kind, g: &Keyed, m: &Model, old_p, new_p| AccessChange {
-        kind,
-        source: g.source.to_string(),
-        identity_id: g.identity.to_string(),
-        identity_name: m.str(m.entity(g.identity_idx).name).to_string(),
-        target_id: g.target.to_string(),
-        target_name: m.str(m.entity(g.target_idx).name).to_string(),
-        target_source: g.target_source.to_string(),
-        permission: g.permission.to_string(),
-        old_providers: old_p,
-        new_providers: new_p,
+fn access_changes<E>(
+    old: &AccessGraph,
+    new: &AccessGraph,
+    emit: &mut dyn FnMut(Change) -> Result<(), E>,
+) -> Result<(), E> {
+    let (old_x, new_x) = rayon::join(|| Expansion::new(old), || Expansion::new(new));
+    let (old_model, new_model) = (old.model(), new.model());
+    let change = |kind, g: &Keyed, m: &Model, old_p, new_p| {
+        Change::Access(AccessChange {
+            kind,
+            source: g.source.to_string(),
+            identity_id: g.identity.to_string(),
+            identity_name: m.str(m.entity(g.identity_idx).name).to_string(),
+            target_id: g.target.to_string(),
+            target_name: m.str(m.entity(g.target_idx).name).to_string(),
+            target_source: g.target_source.to_string(),
+            permission: g.permission.to_string(),
+            old_providers: old_p,
+            new_providers: new_p,
+        })
     };
-    let mut olds = runs(old).peekable();
-    let mut news = runs(new).peekable();
-    loop {
-        let order = match (olds.peek(), news.peek()) {
-            (None, None) => break,
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(o), Some(n)) => o[0].key().cmp(&n[0].key()),
-        };
-        match order {
-            Ordering::Less => {
-                let o = olds.next().expect("peeked");
-                out.push(change(
-                    ChangeKind::Revoked,
-                    &o[0],
-                    old_model,
-                    providers(o),
-                    Vec::new(),
-                ));
-            }
-            Ordering::Greater => {
-                let n = news.next().expect("peeked");
-                out.push(change(
-                    ChangeKind::Granted,
-                    &n[0],
-                    new_model,
-                    Vec::new(),
-                    providers(n),
-                ));
-            }
-            Ordering::Equal => {
-                let (o, n) = (olds.next().expect("peeked"), news.next().expect("peeked"));
-                let same =
-                    o.len() == n.len() && o.iter().zip(n).all(|(a, b)| a.provider == b.provider);
-                if !same {
-                    out.push(change(
-                        ChangeKind::ReAttributed,
+    std::thread::scope(|s| {
+        // Each side streams on its own thread, at most a window and a
+        // batch ahead of the merge.
+        let (old_tx, old_rx) = sync_channel(1);
+        let (new_tx, new_rx) = sync_channel(1);
+        let (old_x, new_x) = (&old_x, &new_x);
+        s.spawn(move || send_keyed(old_x, old_tx));
+        s.spawn(move || send_keyed(new_x, new_tx));
+        let mut olds = Runs::new(old_rx);
+        let mut news = Runs::new(new_rx);
+        let (mut o, mut n) = (Vec::new(), Vec::new());
+        loop {
+            let order = match (olds.peek(), news.peek()) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(a), Some(b)) => a.key().cmp(&b.key()),
+            };
+            match order {
+                Ordering::Less => {
+                    olds.take(&mut o);
+                    emit(change(
+                        ChangeKind::Revoked,
+                        &o[0],
+                        old_model,
+                        providers(&o),
+                        Vec::new(),
+                    ))?;
+                }
+                Ordering::Greater => {
+                    news.take(&mut n);
+                    emit(change(
+                        ChangeKind::Granted,
                         &n[0],
                         new_model,
-                        providers(o),
-                        providers(n),
-                    ));
+                        Vec::new(),
+                        providers(&n),
+                    ))?;
+                }
+                Ordering::Equal => {
+                    olds.take(&mut o);
+                    news.take(&mut n);
+                    let same = o.len() == n.len()
+                        && o.iter().zip(&n).all(|(a, b)| a.provider == b.provider);
+                    if !same {
+                        emit(change(
+                            ChangeKind::ReAttributed,
+                            &n[0],
+                            new_model,
+                            providers(&o),
+                            providers(&n),
+                        ))?;
+                    }
                 }
             }
         }
-    }
-    out
+        Ok(())
+    })
 }
 
 /// Entities of a model sorted by (source, id).
@@ -334,7 +424,11 @@ fn attribute_values(m: &Model, e: &Entity) -> [String; 11] {
     ]
 }
 
-fn entity_changes(old_model: &Model, new_model: &Model) -> Vec<EntityChange> {
+fn entity_changes<E>(
+    old_model: &Model,
+    new_model: &Model,
+    emit: &mut dyn FnMut(Change) -> Result<(), E>,
+) -> Result<(), E> {
     let old = sorted_entities(old_model);
     let new = sorted_entities(new_model);
     let key = |m: &Model, e: &Entity| (m.str(e.source).to_string(), m.str(e.id).to_string());
@@ -348,7 +442,6 @@ fn entity_changes(old_model: &Model, new_model: &Model) -> Vec<EntityChange> {
         old: String::new(),
         new: String::new(),
     };
-    let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
         let order = match (old.get(i), new.get(j)) {
@@ -359,11 +452,15 @@ fn entity_changes(old_model: &Model, new_model: &Model) -> Vec<EntityChange> {
         };
         match order {
             Ordering::Less => {
-                out.push(whole(ChangeKind::Removed, old_model, old[i]));
+                emit(Change::Entity(whole(
+                    ChangeKind::Removed,
+                    old_model,
+                    old[i],
+                )))?;
                 i += 1;
             }
             Ordering::Greater => {
-                out.push(whole(ChangeKind::Added, new_model, new[j]));
+                emit(Change::Entity(whole(ChangeKind::Added, new_model, new[j])))?;
                 j += 1;
             }
             Ordering::Equal => {
@@ -373,7 +470,7 @@ fn entity_changes(old_model: &Model, new_model: &Model) -> Vec<EntityChange> {
                 let (source, id) = key(new_model, n);
                 for ((attribute, b), a) in ATTRIBUTES.iter().zip(before).zip(after) {
                     if b != a {
-                        out.push(EntityChange {
+                        emit(Change::Entity(EntityChange {
                             kind: ChangeKind::Changed,
                             source: source.clone(),
                             id: id.clone(),
@@ -382,7 +479,7 @@ fn entity_changes(old_model: &Model, new_model: &Model) -> Vec<EntityChange> {
                             attribute: Some(attribute),
                             old: b,
                             new: a,
-                        });
+                        }))?;
                     }
                 }
                 i += 1;
@@ -390,7 +487,7 @@ fn entity_changes(old_model: &Model, new_model: &Model) -> Vec<EntityChange> {
             }
         }
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]
@@ -448,6 +545,84 @@ mod tests {
             );
         }
         assert_eq!(got, expected);
+    }
+
+    type Keys =
+        std::collections::BTreeMap<(String, String, String, String, String), Vec<Option<String>>>;
+
+    /// Every grant of a graph by diff key, providers sorted: built from
+    /// `grants_of` identity by identity, not from the streams.
+    fn keyed(g: &AccessGraph) -> Keys {
+        let x = Expansion::new(g);
+        let m = g.model();
+        let mut out = Keys::new();
+        for &i in x.identities() {
+            for gr in x.grants_of(i) {
+                let (id, t) = (m.entity(gr.identity), m.entity(gr.target));
+                let key = (
+                    m.str(id.source).to_string(),
+                    m.str(id.id).to_string(),
+                    m.str(t.id).to_string(),
+                    m.str(t.source).to_string(),
+                    m.str(gr.permission).to_string(),
+                );
+                let provider = gr.provider.map(|p| m.str(m.entity(p).id).to_string());
+                out.entry(key).or_default().push(provider);
+            }
+        }
+        for v in out.values_mut() {
+            v.sort();
+        }
+        out
+    }
+
+    /// Issue 13.9: the streamed merge of two expansions gives the changes
+    /// a plain comparison of two fully built grant maps gives, in key
+    /// order, on two different generated organisations.
+    #[test]
+    fn issue_13_streamed_diff_matches_a_map_comparison() {
+        let old = crate::generate::test_org(3_000, 1);
+        let new = crate::generate::test_org(3_000, 2);
+        let (a, b) = (keyed(&old), keyed(&new));
+        let mut expected = Vec::new();
+        for key in a
+            .keys()
+            .chain(b.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let row = |kind: ChangeKind, o: &[Option<String>], n: &[Option<String>]| {
+                (kind, key.clone(), o.to_vec(), n.to_vec())
+            };
+            match (a.get(key), b.get(key)) {
+                (Some(o), None) => expected.push(row(ChangeKind::Revoked, o, &[])),
+                (None, Some(n)) => expected.push(row(ChangeKind::Granted, &[], n)),
+                (Some(o), Some(n)) if o != n => expected.push(row(ChangeKind::ReAttributed, o, n)),
+                _ => {}
+            }
+        }
+        let got: Vec<_> = diff(&old, &new)
+            .access
+            .into_iter()
+            .map(|c| {
+                let key = (
+                    c.source,
+                    c.identity_id,
+                    c.target_id,
+                    c.target_source,
+                    c.permission,
+                );
+                (c.kind, key, c.old_providers, c.new_providers)
+            })
+            .collect();
+        assert!(expected.len() > 100, "{} changes", expected.len());
+        assert_eq!(got, expected);
+        // A consumer that fails stops the stream at once.
+        let mut seen = 0;
+        let stopped = diff_each(&old, &new, &mut |_| {
+            seen += 1;
+            Err(())
+        });
+        assert_eq!((stopped, seen), (Err(()), 1));
     }
 
     const BASE: &str = "alice,identity,user,u1,active,true,Eng,g1,connection,group,\n\

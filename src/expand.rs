@@ -18,7 +18,7 @@
 //! Does no I/O.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -50,9 +50,42 @@ const NONE: u32 = u32::MAX;
 /// organisation gets slower, never out of memory.
 const CLOSURE_CACHE_ENTRIES: usize = 32 << 20;
 
-/// Grants aimed for per parallel batch when streaming; batches are sized from
-/// the grants per identity seen so far.
+/// Grants aimed for per parallel batch when streaming; batches are cut from
+/// an upper bound on each identity's grants (direct edges plus the closure
+/// sizes of the components it enters), known before any grant is allocated.
 const GRANTS_PER_BATCH: usize = 1 << 16;
+
+/// Most identity groups in one streamed batch.
+const MAX_GROUPS_PER_BATCH: usize = 4096;
+
+/// Splits consecutive groups with grant upper bounds `bounds` into at most
+/// `most` batches (ranges of indices into `bounds`), each closed once its
+/// bounds reach `grants_per_batch` or it holds [`MAX_GROUPS_PER_BATCH`]
+/// groups; every batch has at least one group, so a group bigger than the
+/// target is a batch of its own. Always covers at least the first group.
+fn cut_batches(
+    bounds: &[usize],
+    grants_per_batch: usize,
+    most: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut sum) = (0usize, 0usize);
+    for (k, &b) in bounds.iter().enumerate() {
+        sum = sum.saturating_add(b);
+        if sum >= grants_per_batch || k + 1 - start >= MAX_GROUPS_PER_BATCH {
+            batches.push(start..k + 1);
+            start = k + 1;
+            sum = 0;
+            if batches.len() == most {
+                return batches;
+            }
+        }
+    }
+    if start < bounds.len() {
+        batches.push(start..bounds.len());
+    }
+    batches
+}
 
 /// How far a stream has got: identities and grants consumed so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +142,8 @@ pub struct Expansion<'g> {
     succ_start: Vec<u32>,
     succ: Vec<u32>,
     closures: Vec<OnceLock<Box<[Packed]>>>,
+    /// Closure sizes once known (`NONE` before), for sizing batches.
+    closure_lens: Vec<AtomicU32>,
     cached_entries: AtomicUsize,
     /// Identities in report order, grouped: identities sharing an id (from
     /// different sources) are adjacent.
@@ -210,6 +245,9 @@ impl<'g> Expansion<'g> {
             succ_start.push(succ.len() as u32);
         }
         let closures = (0..components.len()).map(|_| OnceLock::new()).collect();
+        let closure_lens = (0..components.len())
+            .map(|_| AtomicU32::new(NONE))
+            .collect();
 
         let identities: Vec<EntityIdx> = by_rank
             .iter()
@@ -231,6 +269,7 @@ impl<'g> Expansion<'g> {
             succ_start,
             succ,
             closures,
+            closure_lens,
             cached_entries: AtomicUsize::new(0),
             identities,
         }
@@ -296,6 +335,8 @@ impl<'g> Expansion<'g> {
         }
         let grants = self.compute_closure(comp);
         let size = grants.len();
+        self.closure_lens[comp as usize]
+            .store(size.min(NONE as usize - 1) as u32, Ordering::Relaxed);
         let admitted = self
             .cached_entries
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
@@ -310,6 +351,16 @@ impl<'g> Expansion<'g> {
             self.cached_entries.fetch_sub(size, Ordering::Relaxed);
         }
         Cow::Borrowed(slot.get().expect("closure was just cached"))
+    }
+
+    /// The size of `comp`'s closure; remembered once known, so a closure
+    /// too big for the cache is computed again only to expand it.
+    fn closure_len(&self, comp: u32) -> usize {
+        let known = self.closure_lens[comp as usize].load(Ordering::Relaxed);
+        if known != NONE {
+            return known as usize;
+        }
+        self.closure(comp).len()
     }
 
     fn compute_closure(&self, comp: u32) -> Box<[Packed]> {
@@ -457,6 +508,32 @@ impl<'g> Expansion<'g> {
         }
     }
 
+    /// An upper bound on the grants of a group of identities: their direct
+    /// edges plus the closure sizes of the components they enter (overlaps
+    /// counted twice). Computes (and caches) those closures, never the
+    /// grants themselves.
+    fn group_bound(&self, group: &[EntityIdx]) -> usize {
+        let mut entries: Vec<u32> = Vec::new();
+        let mut bound = 0usize;
+        for &identity in group {
+            let edges = self.granted_edges(identity);
+            bound += edges.len();
+            entries.clear();
+            entries.extend(
+                edges
+                    .iter()
+                    .map(|&(t, _)| self.comp_of[t as usize])
+                    .filter(|&c| c != NONE),
+            );
+            entries.sort_unstable();
+            entries.dedup();
+            for &c in &entries {
+                bound = bound.saturating_add(self.closure_len(c));
+            }
+        }
+        bound
+    }
+
     /// Identities split into groups sharing one id (usually one identity
     /// each), in report order.
     fn identity_groups(&self) -> Vec<&[EntityIdx]> {
@@ -472,9 +549,11 @@ impl<'g> Expansion<'g> {
     /// on the calling thread, while the next window of batches is computed
     /// (so writing overlaps expansion). `progress` is told, after each
     /// consumed batch, how many identities and grants have been consumed so
-    /// far. Batches are sized from the grants per identity seen so far, so
-    /// memory stays bounded by two windows of about 64K grants per batch, two
-    /// batches per thread, however large the answer.
+    /// far. Batches are cut from each identity's grant bound (direct edges
+    /// plus entered closure sizes) before any grant is allocated, so memory
+    /// stays bounded by the closures plus two windows of about 64K grants per
+    /// batch (or one identity's grants, if more), two batches per thread,
+    /// however large the answer.
     pub fn stream_with_progress<T, E>(
         &self,
         render: impl Fn(&[Grant]) -> T + Sync,
@@ -492,38 +571,84 @@ impl<'g> Expansion<'g> {
         &self,
         grants_per_batch: usize,
         render: impl Fn(&[Grant]) -> T + Sync,
-        mut consume: impl FnMut(T) -> Result<(), E>,
+        consume: impl FnMut(T) -> Result<(), E>,
         progress: &mut dyn FnMut(StreamProgress),
     ) -> Result<(), E>
     where
         T: Send,
     {
         let groups = self.identity_groups();
+        self.stream_groups(&groups, grants_per_batch, render, consume, progress)
+    }
+
+    /// Streams the grants of `identities`, one identity after another in
+    /// the order given (each identity's grants in report order: target id,
+    /// target source, permission, provider), in batches like
+    /// [`Expansion::stream`] and with the same memory bound. `diff` uses it
+    /// to walk two graphs in one order of its own.
+    pub fn stream_identities<T, E>(
+        &self,
+        identities: &[EntityIdx],
+        render: impl Fn(&[Grant]) -> T + Sync,
+        consume: impl FnMut(T) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        T: Send,
+    {
+        let groups: Vec<&[EntityIdx]> = identities.chunks(1).collect();
+        self.stream_groups(&groups, GRANTS_PER_BATCH, render, consume, &mut |_| {})
+    }
+
+    /// The streaming engine behind every `stream*` method: `groups` of
+    /// identities (a group's grants are merged) in the order given.
+    fn stream_groups<T, E>(
+        &self,
+        groups: &[&[EntityIdx]],
+        grants_per_batch: usize,
+        render: impl Fn(&[Grant]) -> T + Sync,
+        mut consume: impl FnMut(T) -> Result<(), E>,
+        progress: &mut dyn FnMut(StreamProgress),
+    ) -> Result<(), E>
+    where
+        T: Send,
+    {
         let threads = rayon::current_num_threads().max(1);
         // Scratch buffers live across batches and windows: no allocation
         // (and no fresh pages to fault in) per batch once warm.
         let scratch: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
         let render = &render;
         let scratch = &scratch;
-        let groups = &groups;
         let mut state = StreamProgress {
             identities: 0,
-            identities_total: self.identities.len() as u64,
+            identities_total: groups.iter().map(|g| g.len() as u64).sum(),
             grants: 0,
         };
         // One window: the next few batches per thread, computed in parallel,
-        // in order. Batch sizes follow the grants seen so far (data, never
-        // timing), so the output is the same however it is scheduled.
+        // in order. Batches are cut from an upper bound on each group's
+        // grants, known from closure sizes before anything is allocated
+        // (data, never timing), so the output is the same however it is
+        // scheduled and a window holds about `2 × threads ×
+        // grants_per_batch` grants, or one group's, whichever is more.
         let next_window = |done: usize, grants_seen: usize| -> (Vec<Rendered<T>>, usize) {
-            // Start small; then aim each batch at grants_per_batch grants.
+            // Which groups to bound: enough for a window at the grants per
+            // group seen so far (bounds are never below the real count, so
+            // this rarely falls short), and at most 4096 groups per batch.
             let per_group = if done == 0 {
                 64
             } else {
                 grants_seen.div_ceil(done).max(1)
             };
-            let batch = (grants_per_batch / per_group).clamp(1, 4096);
-            let end = (done + batch * threads * 2).min(groups.len());
-            let window: Vec<&[&[EntityIdx]]> = groups[done..end].chunks(batch).collect();
+            let guess = (grants_per_batch / per_group).clamp(1, MAX_GROUPS_PER_BATCH);
+            let candidates = &groups[done..(done + guess * threads * 2).min(groups.len())];
+            let bounds: Vec<usize> = candidates
+                .par_iter()
+                .map(|group| self.group_bound(group))
+                .collect();
+            let window = cut_batches(&bounds, grants_per_batch, threads * 2)
+                .into_iter()
+                .map(|r| &candidates[r])
+                .collect::<Vec<_>>();
+            let end = done + window.iter().map(|b| b.len()).sum::<usize>();
             let rendered = window
                 .par_iter()
                 .map(|batch| {
@@ -698,6 +823,43 @@ mod tests {
             .flat_map(|&i| expansion.grants_of(i))
             .collect();
         assert_eq!(direct.len(), whole.len());
+    }
+
+    /// Issue 13.5: a dense organisation (every identity in one group that
+    /// grants many resources) must not put every identity's grants in the
+    /// first window. Each batch holds at most the target plus one group's
+    /// grants, however many grants the guess for the first window expects.
+    #[test]
+    fn issue_13_dense_batches_are_sized_by_closures() {
+        let graph = crate::generate::test_dense(40, 2_000);
+        let expansion = Expansion::new(&graph);
+        let per_identity = 2_001;
+        let target = 4_096;
+        let (mut batches, mut total, mut largest) = (0, 0, 0);
+        let _ = expansion.stream_sized(
+            target,
+            |g| g.len(),
+            |n| -> Result<(), ()> {
+                batches += 1;
+                total += n;
+                largest = largest.max(n);
+                Ok(())
+            },
+            &mut |_| {},
+        );
+        assert_eq!(total, 40 * per_identity);
+        assert!(
+            largest <= target + per_identity,
+            "a batch of {largest} grants in {batches} batches"
+        );
+    }
+
+    #[test]
+    fn cut_batches_close_at_the_target_and_keep_big_groups_alone() {
+        assert_eq!(cut_batches(&[5, 5, 5, 5], 10, 8), vec![0..2, 2..4]);
+        assert_eq!(cut_batches(&[50, 1, 1], 10, 8), vec![0..1, 1..3]);
+        assert_eq!(cut_batches(&[50, 50, 50], 10, 2), vec![0..1, 1..2]);
+        assert_eq!(cut_batches(&[0, 0], 10, 2), vec![0..2]);
     }
 
     #[test]

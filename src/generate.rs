@@ -206,6 +206,53 @@ pub fn generate<W: Write>(cfg: &GenerateConfig, out: W) -> io::Result<GenerateSt
     g.finish()
 }
 
+/// Writes a *dense* organisation: `identities` identities, all members of
+/// one group (`grp-0`) that grants `read` on `resources` resources, so the
+/// report has `identities × resources` rows from `identities + resources`
+/// rows of input. The shape where the answer is far bigger than the data
+/// (issue 13: 1,100 × 200,000 gives a 13 MB file and a 220M-row report).
+pub fn generate_dense<W: Write>(
+    identities: u64,
+    resources: u64,
+    mut out: W,
+) -> io::Result<GenerateStats> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut bytes = 0u64;
+    buf.extend_from_slice(HEADER.as_bytes());
+    let mut flush = |buf: &mut Vec<u8>, force: bool| -> io::Result<()> {
+        if force || buf.len() >= 1 << 16 {
+            out.write_all(buf)?;
+            bytes += buf.len() as u64;
+            buf.clear();
+        }
+        Ok(())
+    };
+    for i in 0..identities {
+        writeln!(
+            buf,
+            ",User {i},identity,user,usr-{i},user{i},user{i}@example.com,All Staff,grp-0,\
+             member,true,active,,,,,true,connection,group"
+        )?;
+        flush(&mut buf, false)?;
+    }
+    for r in 0..resources {
+        writeln!(
+            buf,
+            ",All Staff,connection,group,grp-0,,,Bucket {r},res-{r},read,true,,,,,,,resource,bucket"
+        )?;
+        flush(&mut buf, false)?;
+    }
+    flush(&mut buf, true)?;
+    out.flush()?;
+    Ok(GenerateStats {
+        rows: identities + resources,
+        identities,
+        connections: u64::from(resources > 0 || identities > 0),
+        resources,
+        bytes,
+    })
+}
+
 // ---------------------------------------------------------------------------
 // PRNG
 
@@ -1420,6 +1467,25 @@ pub(crate) fn test_org(rows: u64, seed: u64) -> crate::graph::AccessGraph {
     importer
         .import_reader(
             std::path::Path::new("org.csv"),
+            &csv[..],
+            &FileOptions::default(),
+        )
+        .unwrap();
+    let (model, report) = importer.finish();
+    assert_eq!(report.rows_rejected(), 0);
+    crate::graph::AccessGraph::new(model)
+}
+
+/// A dense organisation ([`generate_dense`]), imported, as a graph.
+#[cfg(test)]
+pub(crate) fn test_dense(identities: u64, resources: u64) -> crate::graph::AccessGraph {
+    use crate::import::{FileOptions, Importer};
+    let mut csv = Vec::new();
+    generate_dense(identities, resources, &mut csv).unwrap();
+    let mut importer = Importer::new();
+    importer
+        .import_reader(
+            std::path::Path::new("dense.csv"),
             &csv[..],
             &FileOptions::default(),
         )

@@ -783,6 +783,16 @@ impl People {
         walk(&self.reports, e)
     }
 
+    /// The direct reports of `e` (resolved manager links).
+    pub fn direct_reports(&self, e: EmployeeIdx) -> &[EmployeeIdx] {
+        &self.reports[e as usize]
+    }
+
+    /// The direct managers of `e` (resolved manager links).
+    pub fn direct_managers(&self, e: EmployeeIdx) -> &[EmployeeIdx] {
+        &self.managers[e as usize]
+    }
+
     /// Direct and indirect managers of `e`, nearest first (depth 1 = direct
     /// manager); cycle-safe.
     pub fn managers_of(&self, e: EmployeeIdx) -> Vec<(EmployeeIdx, u32)> {

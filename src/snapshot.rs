@@ -62,7 +62,15 @@
 //! The checksum is compared once the whole body is read, before anything
 //! decoded is returned and before any bincode section is decoded; a
 //! mismatch is reported as such even when the damage also broke the
-//! structure. Fixed records are decoded by bounds-checked code whose
+//! structure — for bodies up to [`HASH_FIRST_BYTES`]. A bigger body's
+//! section table (eight lengths, read at their offsets) is checked before
+//! anything else, and a body that breaks while streaming is refused at
+//! once: a lying header over a sparse 100 GB file, or a big body broken at
+//! byte 0, fails in a few reads instead of being hashed or allocated first.
+//! Formats 1 and 2 past that size are hashed (streamed) before they are
+//! read whole, so a damaged one is never held in memory. Besides indices,
+//! loading checks the model's invariants: strings stored once, entity keys
+//! unique, an edge's ends in one source, edges distinct and in row order. Fixed records are decoded by bounds-checked code whose
 //! allocations are sized by section lengths already checked against the
 //! file size, so decoding a damaged chunk before its checksum is known costs
 //! nothing but the work. bincode decoding runs with a byte limit as a second
@@ -106,6 +114,11 @@ pub const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// Largest body accepted (1 TiB): a bound on the header's length field that
 /// holds whatever the file system says.
 pub const MAX_BODY_BYTES: u64 = 1 << 40;
+
+/// Bodies up to this size are hashed before their structure is judged, so
+/// damage reads as a checksum mismatch as it does in memory; bigger ones
+/// have their section table checked first and fail fast.
+pub const HASH_FIRST_BYTES: u64 = 64 << 20;
 
 /// A snapshot that cannot be written or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -1450,21 +1463,123 @@ fn open_checked(path: &Path) -> Result<(std::fs::File, Vec<u8>, Header, u64), Sn
 /// Reads a snapshot file whole, after checking its header against its size.
 fn read_verified(path: &Path) -> Result<Vec<u8>, SnapshotError> {
     let (file, prefix, _, file_len) = open_checked(path)?;
-    // The header's length now equals the file's real size, which bounds the
-    // allocation; read one byte more to notice a file that grew meanwhile.
-    let mut bytes = Vec::with_capacity(file_len as usize + 1);
-    bytes.extend_from_slice(&prefix);
+    // Grown as bytes arrive, never sized from the (apparent) file size: a
+    // sparse file's size is no promise. One byte more than the header
+    // declares notices a file that grew meanwhile.
+    let mut bytes = prefix;
     file.take(file_len - HEADER_LEN as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| SnapshotError::io(path, "cannot read", e))?;
     Ok(bytes)
 }
 
+/// Checks a body's section table against its length, reading only the
+/// eight-byte lengths at their offsets: the same messages as
+/// [`split_sections`], without reading (or allocating for) the sections.
+fn check_section_table(
+    file: &std::fs::File,
+    path: &Path,
+    header: &Header,
+) -> Result<(), SnapshotError> {
+    let mut at = 0u64;
+    for i in 0..section_count(header.version) {
+        let left = header.body_len - at;
+        if left < 8 {
+            return Err(SnapshotError::Decode(format!(
+                "section {i} is missing: {left} bytes left where an 8-byte length belongs"
+            )));
+        }
+        let mut len = [0u8; 8];
+        read_at(file, path, &mut len, HEADER_LEN as u64 + at)?;
+        let len = u64::from_le_bytes(len);
+        if len > left - 8 {
+            return Err(SnapshotError::Decode(format!(
+                "section {i} claims {len} bytes but only {} remain",
+                left - 8
+            )));
+        }
+        at += 8 + len;
+    }
+    if at < header.body_len {
+        return Err(SnapshotError::Decode(format!(
+            "{} bytes left over after the last section",
+            header.body_len - at
+        )));
+    }
+    Ok(())
+}
+
+/// Fills `dst` from `file` at `offset`, not moving the file's position.
+fn read_at(
+    file: &std::fs::File,
+    path: &Path,
+    dst: &mut [u8],
+    offset: u64,
+) -> Result<(), SnapshotError> {
+    let read_err = |e: io::Error| match e.kind() {
+        io::ErrorKind::UnexpectedEof => SnapshotError::Truncated(
+            "the file ended early while being read (it shrank after its size was checked)".into(),
+        ),
+        _ => SnapshotError::io(path, "cannot read", e),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(dst, offset).map_err(read_err)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut f = file.try_clone().map_err(read_err)?;
+        let back = f.stream_position().map_err(read_err)?;
+        f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
+        let r = f.read_exact(dst).map_err(read_err);
+        f.seek(SeekFrom::Start(back)).map_err(read_err)?;
+        r
+    }
+}
+
+/// Hashes the body of `file` (positioned after the header) in chunks and
+/// compares it with the header, keeping the first `keep` bytes: constant
+/// memory whatever the body's size.
+fn hash_body(
+    file: &mut std::fs::File,
+    path: &Path,
+    header: &Header,
+    keep: u64,
+) -> Result<Vec<u8>, SnapshotError> {
+    let mut hasher = blake3::Hasher::new();
+    let mut kept = Vec::new();
+    let mut buf = Vec::with_capacity(CHUNK_BYTES);
+    let mut left = header.body_len;
+    while left > 0 {
+        let n = (CHUNK_BYTES as u64).min(left) as usize;
+        buf.clear();
+        read_exactly(file, path, &mut buf, n)?;
+        hasher.update_rayon(&buf);
+        let read = header.body_len - left;
+        if read < keep {
+            let take = ((keep - read) as usize).min(n);
+            kept.extend_from_slice(&buf[..take]);
+        }
+        left -= n as u64;
+    }
+    check_checksum_of(header, hasher.finalize())?;
+    Ok(kept)
+}
+
 /// Loads and verifies a snapshot file. A format-3 file is streamed (see
 /// the module documentation); older ones are read whole and decoded.
 pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let (file, _, header, _) = open_checked(path)?;
+    let (mut file, _, header, _) = open_checked(path)?;
+    if header.body_len > HASH_FIRST_BYTES {
+        check_section_table(&file, path, &header)?;
+    }
     if header.version < 3 {
+        if header.body_len > HASH_FIRST_BYTES {
+            // Verified before it is held: a damaged body never is.
+            hash_body(&mut file, path, &header, 0)?;
+        }
         return decode(&read_verified(path)?);
     }
     let mut reader = BodyReader {
@@ -1473,7 +1588,12 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         hasher: Some(blake3::Hasher::new()),
         buf: Vec::with_capacity(CHUNK_BYTES),
     };
-    let streamed = stream_v3(&mut reader);
+    let streamed = match stream_v3(&mut reader) {
+        // Too much left to hash before saying so: the structure is broken,
+        // whatever the checksum would say.
+        Err(e) if reader.left > HASH_FIRST_BYTES => return Err(e),
+        streamed => streamed,
+    };
     if streamed.is_err() {
         // A damaged body is reported as damaged, as when the checksum came
         // first: hash what is left, then compare.
@@ -1515,9 +1635,68 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
     finish_v3(streamed)
 }
 
-/// Loads only a snapshot's metadata (the file is still verified whole).
+/// Loads only a snapshot's metadata. The body is still verified whole
+/// (hashed in chunks, in constant memory); only section 0 is kept and
+/// decoded.
 pub fn load_metadata(path: &Path) -> Result<Metadata, SnapshotError> {
-    decode_metadata(&read_verified(path)?)
+    let (mut file, _, header, _) = open_checked(path)?;
+    if header.body_len > HASH_FIRST_BYTES {
+        check_section_table(&file, path, &header)?;
+    }
+    let mut len = [0u8; 8];
+    if header.body_len >= 8 {
+        read_at(&file, path, &mut len, HEADER_LEN as u64)?;
+    }
+    let keep = u64::from_le_bytes(len)
+        .saturating_add(8)
+        .min(header.body_len);
+    let kept = hash_body(&mut file, path, &header, keep)?;
+    let Some((len, rest)) = kept.split_first_chunk::<8>() else {
+        return Err(SnapshotError::Decode(format!(
+            "section 0 is missing: {} bytes left where an 8-byte length belongs",
+            kept.len()
+        )));
+    };
+    let len = u64::from_le_bytes(*len);
+    if len > rest.len() as u64 {
+        return Err(SnapshotError::Decode(format!(
+            "section 0 claims {len} bytes but only {} remain",
+            header.body_len - 8
+        )));
+    }
+    let meta: Metadata = decode_section(rest, 0)?;
+    if meta.format_version != header.version {
+        return Err(SnapshotError::Invalid(format!(
+            "body says format version {} but the header says {}",
+            meta.format_version, header.version
+        )));
+    }
+    Ok(meta)
+}
+
+/// Loads and verifies a snapshot from a reader (e.g. stdin): the header is
+/// checked before the body is read, and the body is held in memory as it
+/// arrives (never sized from the header), then decoded as [`decode`] does.
+pub fn load_reader(mut reader: impl Read, path: &Path) -> Result<Snapshot, SnapshotError> {
+    let read_err = |e| SnapshotError::io(path, "cannot read", e);
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
+    (&mut reader)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    let declared = if bytes.len() == HEADER_LEN {
+        u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"))
+    } else {
+        0
+    };
+    // As if the stream held exactly what the header declares: the version,
+    // the magic and the length bound are checked before reading on.
+    check_header(&bytes, (bytes.len() as u64).saturating_add(declared))?;
+    reader
+        .take(declared + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    decode(&bytes)
 }
 
 /// Refuses a model whose indices point nowhere, so nothing downstream can
@@ -1606,7 +1785,101 @@ fn validate(model: &Model, records: bool) -> Result<(), SnapshotError> {
             ));
         }
     }
+    check_invariants(model)
+}
+
+/// The model's invariants beyond indices, which a crafted body with a
+/// valid checksum could break (issue 13): every string stored once, entity
+/// keys `(source, id)` unique, an edge's two ends in one source (the
+/// report's ordering relies on it), edges distinct by `(from, to,
+/// permission)` and, within a file, in the order of their first rows.
+fn check_invariants(model: &Model) -> Result<(), SnapshotError> {
+    let bad = |what: String| Err(SnapshotError::Invalid(what));
+    let strings = &model.strings;
+    // Strings: sorted by (hash, index), equal neighbours compared.
+    let mut hashed: Vec<(u32, u32)> = (0..strings.len() as u32)
+        .into_par_iter()
+        .map(|i| (crate::model::hash_str(strings.resolve(Sym(i))), i))
+        .collect();
+    hashed.par_sort_unstable();
+    let twice = hashed.par_windows(2).find_first(|w| {
+        w[0].0 == w[1].0 && strings.resolve(Sym(w[0].1)) == strings.resolve(Sym(w[1].1))
+    });
+    if let Some(w) = twice {
+        return bad(format!(
+            "duplicate string: strings {} and {} are both {:?}",
+            w[0].1,
+            w[1].1,
+            excerpt(strings.resolve(Sym(w[0].1)))
+        ));
+    }
+    drop(hashed);
+    // Entity keys: with every string once, a key is its two symbols.
+    let mut keys: Vec<(u64, u32)> = model
+        .entities
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| ((u64::from(e.source.0) << 32) | u64::from(e.id.0), i as u32))
+        .collect();
+    keys.par_sort_unstable();
+    if let Some(w) = keys.par_windows(2).find_first(|w| w[0].0 == w[1].0) {
+        let e = &model.entities[w[0].1 as usize];
+        return bad(format!(
+            "duplicate entity key: entities {} and {} are both {}/{}",
+            w[0].1.min(w[1].1),
+            w[0].1.max(w[1].1),
+            excerpt(strings.resolve(e.source)),
+            excerpt(strings.resolve(e.id))
+        ));
+    }
+    drop(keys);
+    let entities = &model.entities;
+    let across = model
+        .edges
+        .par_iter()
+        .position_first(|e| entities[e.from as usize].source != entities[e.to as usize].source);
+    if let Some(i) = across {
+        return bad(format!(
+            "edge {i} joins two sources (an edge's ends share their source)"
+        ));
+    }
+    let mut triples: Vec<(u32, u32, u32, u32)> = model
+        .edges
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| (e.from, e.to, e.permission.0, i as u32))
+        .collect();
+    triples.par_sort_unstable();
+    let same = triples
+        .par_windows(2)
+        .find_first(|w| (w[0].0, w[0].1, w[0].2) == (w[1].0, w[1].1, w[1].2));
+    if let Some(w) = same {
+        return bad(format!(
+            "duplicate edge: edges {} and {} join the same entities with the same permission",
+            w[0].3, w[1].3
+        ));
+    }
+    drop(triples);
+    let mut last_line = vec![0u32; model.sources.len()];
+    for (i, e) in model.edges.iter().enumerate() {
+        let last = &mut last_line[e.origin.file as usize];
+        if e.origin.line < *last {
+            return bad(format!(
+                "edge {i} is not in row order (line {} of its file after line {})",
+                e.origin.line, *last
+            ));
+        }
+        *last = e.origin.line;
+    }
     Ok(())
+}
+
+/// At most 80 characters of `s`, for a message.
+fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
 }
 
 impl fmt::Display for Metadata {

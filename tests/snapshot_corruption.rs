@@ -533,8 +533,10 @@ fn issue_5_foreign_and_empty_files_given_as_snapshots_are_refused() {
             "not a whocan snapshot: the file looks like text",
         ),
     ] {
+        // Issue 13.15: a file that is not a snapshot at all is bad input
+        // for verify too (exit 2), not a damaged snapshot (exit 1).
         let (_, err, code) = whocan(&["snapshot", "verify", path]);
-        assert_eq!(code, 1, "{err}");
+        assert_eq!(code, 2, "{err}");
         assert!(err.contains(message), "{err}");
         let (_, err, code) = whocan(&["snapshot", "info", path]);
         assert_eq!(code, 2, "{err}");
@@ -559,5 +561,220 @@ fn loading_a_file_checks_its_size_before_reading() {
     assert_eq!(
         snapshot::load_metadata(Path::new(&path)).unwrap(),
         fixture_snapshot().metadata
+    );
+}
+
+// ---- Issue 13: lying sizes and broken invariants ---------------------------
+
+/// Writes `head` and extends the file to `len` bytes with a hole: cheap on
+/// disk whatever its apparent size.
+fn sparse(dir: &Path, name: &str, head: &[u8], len: u64) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, head).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+    path
+}
+
+/// Issue 13.7: a header declaring a 100 GB (or 20 GB) body over a sparse
+/// file is refused from its structure (the section lengths do not add up),
+/// without allocating or hashing what it declares, for every format
+/// version, by `load`, `load_metadata` and `snapshot verify`.
+#[test]
+fn issue_13_sparse_snapshot_declaring_a_huge_body_is_refused_from_its_structure() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_bytes();
+    for version in [1u32, 2, 3] {
+        for body_len in [100u64 << 30, 20 << 30] {
+            let mut head = good.clone();
+            head[8..12].copy_from_slice(&version.to_le_bytes());
+            head[12..20].copy_from_slice(&body_len.to_le_bytes());
+            let path = sparse(dir.path(), "huge.wcs", &head, HEADER_LEN as u64 + body_len);
+            for err in [
+                snapshot::load(&path).map(|_| ()).unwrap_err(),
+                snapshot::load_metadata(&path).map(|_| ()).unwrap_err(),
+            ] {
+                assert!(
+                    matches!(err, SnapshotError::Decode(_)),
+                    "version {version}, {body_len} bytes: {err}"
+                );
+            }
+            let (_, err, code) = whocan(&["snapshot", "verify", path.to_str().unwrap()]);
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains("corrupt snapshot body: "), "{err}");
+        }
+    }
+}
+
+/// Issue 13.7: a big format-3 body broken at byte 0 (here: all zeros) is
+/// refused at once, naming the broken section, not hashed to its end first.
+#[test]
+fn issue_13_big_body_broken_at_byte_0_is_refused_without_hashing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let body_len = 20u64 << 30;
+    let header = snapshot::Header {
+        version: snapshot::FORMAT_VERSION,
+        body_len,
+        checksum: [7; 32],
+    };
+    let path = sparse(
+        dir.path(),
+        "zeros.wcs",
+        &header.to_bytes(),
+        HEADER_LEN as u64 + body_len,
+    );
+    let err = snapshot::load(&path).map(|_| ()).unwrap_err();
+    assert!(matches!(err, SnapshotError::Decode(_)), "{err}");
+    assert!(err.to_string().contains("section"), "{err}");
+}
+
+/// Re-encodes the fixture snapshot after `damage`: a valid checksum over a
+/// model that breaks one invariant.
+fn crafted(damage: impl FnOnce(&mut whocan::model::Model)) -> Vec<u8> {
+    let mut snap = fixture_snapshot();
+    damage(&mut snap.model);
+    snapshot::encode(&snap).unwrap()
+}
+
+/// Issue 13.15: contents with a valid checksum but broken model invariants
+/// are refused on load, naming the broken invariant; `snapshot verify`
+/// reports it (exit 1) instead of "ok: contents verified".
+#[test]
+fn issue_13_broken_invariants_are_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "duplicate entity key",
+            crafted(|m| {
+                let copy = m.entities[1].clone();
+                m.entities.push(copy);
+            }),
+        ),
+        (
+            "joins two sources",
+            crafted(|m| {
+                let to = m.edges[0].to as usize;
+                let other = m.strings.intern("another-source");
+                m.entities[to].source = other;
+            }),
+        ),
+        (
+            "duplicate edge",
+            crafted(|m| {
+                let copy = m.edges[0];
+                m.edges.push(copy);
+            }),
+        ),
+        (
+            "not in row order",
+            crafted(|m| {
+                let last = m.edges.len() - 1;
+                let first = m
+                    .edges
+                    .iter()
+                    .position(|e| e.origin.file == m.edges[last].origin.file)
+                    .unwrap();
+                m.edges.swap(first, last);
+            }),
+        ),
+    ];
+    for (what, bytes) in &cases {
+        let err = refused(bytes);
+        assert!(matches!(err, SnapshotError::Invalid(_)), "{what}: {err}");
+        assert!(err.to_string().contains(what), "{what}: {err}");
+        let path = write(dir.path(), "crafted.wcs", bytes);
+        let streamed = snapshot::load(Path::new(&path)).map(|_| ()).unwrap_err();
+        assert_eq!(streamed.to_string(), err.to_string());
+        let (out, err_text, code) = whocan(&["snapshot", "verify", &path]);
+        assert_eq!(code, 1, "{what}: {out}{err_text}");
+        assert!(!out.contains("ok:"), "{what}: {out}");
+        assert!(err_text.contains(what), "{what}: {err_text}");
+    }
+    // A string stored twice: only a crafted body can hold one.
+    let good = good_bytes();
+    let mut parts = sections(&good[HEADER_LEN..]);
+    // Section 2 is the string count then LEB128 lengths, section 3 the
+    // text: append a second copy of the last string.
+    let count = u64::from_le_bytes(parts[2][..8].try_into().unwrap());
+    let mut lens = Vec::new();
+    let mut rest = &parts[2][8..];
+    for _ in 0..count {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let b = rest[0];
+            rest = &rest[1..];
+            v |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        lens.push(v);
+    }
+    let last = *lens.last().unwrap() as usize;
+    let text_len = parts[3].len();
+    let copy = parts[3][text_len - last..].to_vec();
+    parts[3].extend_from_slice(&copy);
+    parts[2][..8].copy_from_slice(&(count + 1).to_le_bytes());
+    let mut leb = Vec::new();
+    let mut v = last as u64;
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            leb.push(b);
+            break;
+        }
+        leb.push(b | 0x80);
+    }
+    parts[2].extend_from_slice(&leb);
+    let bytes = with_valid_header(&join_sections(&parts));
+    let err = refused(&bytes);
+    assert!(err.to_string().contains("duplicate string"), "{err}");
+}
+
+/// Issue 13.15: `snapshot verify` exits 2 for a file it cannot use at all
+/// (missing, empty or foreign), like every other command, and reads a
+/// snapshot from stdin with `-`.
+#[test]
+fn issue_13_verify_exits_2_for_foreign_files_and_reads_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = write(dir.path(), "image.wcs", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    let empty = write(dir.path(), "empty.wcs", b"");
+    for path in [
+        png.as_str(),
+        empty.as_str(),
+        "fixtures/reference_example.csv",
+        "no-such.wcs",
+    ] {
+        let (_, err, code) = whocan(&["snapshot", "verify", path]);
+        assert_eq!(code, 2, "{path}: {err}");
+    }
+    let good = good_bytes();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whocan"))
+        .args(["snapshot", "verify", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(&good).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("-: ok: header, checksum and contents verified"),
+        "{stdout}"
     );
 }

@@ -1,6 +1,7 @@
 //! `whocan diff OLD NEW`: effective-access and entity changes between two
 //! reviews. The comparison lives in `crate::diff`; this module loads both
-//! sides, renders the rows and picks the exit code for `--fail-on`.
+//! sides, writes the rows as the changes stream in (nothing holds them all
+//! but the aligned table format) and picks the exit code for `--fail-on`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +9,8 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
-use crate::diff::{ChangeKind, Diff};
-use crate::report::Table;
+use crate::diff::{Change, ChangeKind};
+use crate::report::people::Sink;
 
 /// The columns of `whocan diff`, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -94,12 +95,33 @@ pub fn run(args: DiffArgs) -> Outcome {
     let (old, _) = load(&side(&args.old, &args.source)?)?;
     let (new, _) = load(&side(&args.new, &args.source)?)?;
     let progress = super::Progress::start("comparing");
-    let changes = crate::diff::diff(&old, &new);
-    drop(progress);
     let mut out = Output::open(args.output.output.as_deref())?;
-    written(table(&changes).write(args.output.format(Shape::Report), out.writer()))?;
+    // Changes are written as they are found (the table format holds its
+    // rows to align them, as every table does).
+    let mut counts = [0u64; ChangeKind::ALL.len()];
+    let index = |kind: ChangeKind| ChangeKind::ALL.iter().position(|&k| k == kind);
+    let format = args.output.format(Shape::Report);
+    let result = (|| -> std::io::Result<()> {
+        let mut sink = Sink::new(&COLUMNS, format, out.writer())?;
+        crate::diff::diff_each(&old, &new, &mut |change| {
+            let kind = match &change {
+                Change::Access(c) => c.kind,
+                Change::Entity(c) => c.kind,
+            };
+            if let Some(i) = index(kind) {
+                counts[i] += 1;
+            }
+            sink.push(row(&change))
+        })?;
+        sink.finish().map(|_| ())
+    })();
+    drop(progress);
+    written(result)?;
     out.finish()?;
-    let failed = args.fail_on.iter().any(|&k| changes.count(k) > 0);
+    let failed = args
+        .fail_on
+        .iter()
+        .any(|&k| index(k).is_some_and(|i| counts[i] > 0));
     Ok(if failed { 1 } else { 0 })
 }
 
@@ -110,12 +132,11 @@ fn providers(list: &[Option<String>]) -> String {
         .join("; ")
 }
 
-/// The diff as rows of [`COLUMNS`].
-pub fn table(d: &Diff) -> Table {
-    let mut t = Table::new(&COLUMNS);
+/// One change as a row of [`COLUMNS`].
+fn row(change: &Change) -> Vec<Value> {
     let s = |v: &str| Value::String(v.to_string());
-    for c in &d.access {
-        t.push(vec![
+    match change {
+        Change::Access(c) => vec![
             s(c.kind.as_str()),
             s(&c.source),
             s(&c.identity_id),
@@ -127,10 +148,8 @@ pub fn table(d: &Diff) -> Table {
             s("providers"),
             json!(providers(&c.old_providers)),
             json!(providers(&c.new_providers)),
-        ]);
-    }
-    for c in &d.entities {
-        t.push(vec![
+        ],
+        Change::Entity(c) => vec![
             s(c.kind.as_str()),
             s(&c.source),
             s(&c.id),
@@ -142,7 +161,6 @@ pub fn table(d: &Diff) -> Table {
             s(c.attribute.unwrap_or("")),
             s(&c.old),
             s(&c.new),
-        ]);
+        ],
     }
-    t
 }

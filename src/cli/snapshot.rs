@@ -41,7 +41,8 @@ enum SnapshotCommand {
     /// Check a snapshot's integrity (header, length, checksum, contents) and,
     /// with --sources, that the given files are byte-identical to the ones
     /// recorded. Exit 0 when everything matches, 1 when the snapshot is
-    /// damaged or a source differs, 2 when a file cannot be read.
+    /// damaged or a source differs, 2 when a file cannot be read or is not a
+    /// snapshot.
     Verify(VerifyArgs),
     /// Print a snapshot's metadata: versions, creation time, sources with
     /// their sizes, digests and row counts. `--format csv` lists the sources.
@@ -127,12 +128,12 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
 }
 
 /// Exit code for a snapshot that failed to load: 2 when it could not be
-/// read at all, 1 when it was read and found damaged.
+/// read at all or is no snapshot (empty, foreign: bad input, as for every
+/// other command), 1 when it is a snapshot found damaged.
 fn load_failure(e: SnapshotError, path: &Path) -> Failure {
-    let code = if matches!(e, SnapshotError::Io { .. }) {
-        2
-    } else {
-        1
+    let code = match e {
+        SnapshotError::Io { .. } | SnapshotError::Empty | SnapshotError::Foreign(_) => 2,
+        _ => 1,
     };
     let message = match e {
         SnapshotError::Io { .. } => Failure::from(e).message,

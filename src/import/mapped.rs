@@ -292,6 +292,11 @@ impl<'de> Deserialize<'de> for Transform {
             r.map_err(|e: toml::de::Error| {
                 D::Error::custom(format!("transform {what}: {}", e.message()))
             })
+            .and_then(|t| {
+                t.check()
+                    .map(|()| t)
+                    .map_err(|m| D::Error::custom(format!("transform {what}: {m}")))
+            })
         };
         match &value {
             toml::Value::String(word) => match word.as_str() {
@@ -320,6 +325,59 @@ impl<'de> Deserialize<'de> for Transform {
                 other.type_str()
             ))),
         }
+    }
+}
+
+impl Transform {
+    /// Refuses parameters no cell can hold (issue 13: a `pad_left` of
+    /// 2^63 aborted, 10^9 took gigabytes per row) and date formats that
+    /// cannot parse a date, so they are reported once, at load, with their
+    /// TOML position, not on every row.
+    fn check(&self) -> Result<(), String> {
+        let limit = |what: &str, bytes: usize| {
+            if bytes > MAX_CELL_BYTES {
+                Err(format!(
+                    "{what} makes {bytes} bytes, beyond the {MAX_CELL_BYTES}-byte cell limit"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Transform::Simple(_) => Ok(()),
+            Transform::Combine(c) => limit("the separator", c.separator.len()),
+            Transform::PadLeft(p) => limit(
+                &format!("padding to {} characters of {:?}", p.pad_left, p.char),
+                p.pad_left.saturating_mul(p.char.len_utf8()),
+            ),
+            Transform::Replace(r) => {
+                limit("the text to find", r.replace.len())?;
+                limit("the replacement", r.with.len())
+            }
+            Transform::Static(v) => limit("the value", v.value.len()),
+            Transform::DateFormat(d) => check_date_format(&d.date_format),
+        }
+    }
+}
+
+/// A `date_format` must format and parse back a date: this refuses an
+/// empty format, a lone `%`, unknown directives (`%Q%K`) and formats that
+/// name no full date.
+fn check_date_format(format: &str) -> Result<(), String> {
+    if format.is_empty() {
+        return Err("an empty date_format matches no date".into());
+    }
+    let sample = jiff::civil::date(2001, 2, 3)
+        .at(4, 5, 6, 0)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| e.to_string())?;
+    let text = jiff::fmt::strtime::format(format, &sample)
+        .map_err(|e| format!("date_format {format:?} is not a valid strftime format: {e}"))?;
+    match strtime(&text, format) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "date_format {format:?} does not give a date (it needs a year, month and day, or %s)"
+        )),
     }
 }
 
@@ -602,6 +660,35 @@ enum Step {
     DateFormat(String),
 }
 
+impl Step {
+    /// An upper bound on this step's output from `v` in a row of `cells`,
+    /// in bytes, computed without building it.
+    fn output_bytes(&self, v: &str, cells: &[&str]) -> usize {
+        match self {
+            // Case mapping grows a cell by at most 3× (bounded, as the cell
+            // is): its real length is checked once built.
+            Step::Upper | Step::Lower | Step::Trim => v.len(),
+            Step::Combine(idx, sep) => idx
+                .iter()
+                .map(|&i| cells.get(i).map_or(0, |c| c.len()) + sep.len())
+                .sum(),
+            Step::PadLeft(width, ch) => {
+                let pad = width.saturating_sub(v.chars().count());
+                v.len().saturating_add(pad.saturating_mul(ch.len_utf8()))
+            }
+            Step::Replace(from, to) if !from.is_empty() && to.len() > from.len() => {
+                let n = v.matches(from.as_str()).count();
+                v.len()
+                    .saturating_add(n.saturating_mul(to.len() - from.len()))
+            }
+            Step::Replace(..) => v.len(),
+            Step::Static(s) => s.len(),
+            // The value itself, or a timestamp in RFC 3339.
+            Step::DateFormat(_) => v.len().min(32),
+        }
+    }
+}
+
 /// Finds a header case-insensitively in the file's lowercase headers.
 fn find(headers: &rustc_hash::FxHashMap<String, usize>, name: &str) -> Option<usize> {
     headers.get(&name.trim().to_lowercase()).copied()
@@ -692,11 +779,26 @@ impl Resolved {
         }
     }
 
-    /// The column's value in one row, transformations applied.
+    /// The column's value in one row, transformations applied. Every
+    /// step's output obeys the cell limit, checked before it is built.
     fn value(&self, cells: &[&str]) -> Result<String, RowError> {
         let column = self.column();
         let mut v = cells.get(self.index).copied().unwrap_or("").to_string();
+        let too_long = |bytes: usize| -> Result<(), RowError> {
+            if bytes > MAX_CELL_BYTES {
+                return Err((
+                    column,
+                    RejectKind::CellTooLong,
+                    format!(
+                        "{}: a transformation would make {bytes} bytes, longer than {MAX_CELL_BYTES} bytes",
+                        self.header
+                    ),
+                ));
+            }
+            Ok(())
+        };
         for step in &self.steps {
+            too_long(step.output_bytes(&v, cells))?;
             v = match step {
                 Step::Upper => v.to_uppercase(),
                 Step::Lower => v.to_lowercase(),
@@ -739,6 +841,8 @@ impl Resolved {
                     }
                 }
             };
+            // Case mapping is only bounded before it runs: check what it made.
+            too_long(v.len())?;
         }
         Ok(v.trim().to_string())
     }
@@ -1552,6 +1656,88 @@ mod tests {
         );
         assert!(mapping("group", "permissions").is_err());
         assert!(mapping("user", "permissions").is_err());
+    }
+
+    /// A one-column Application mapping with these transforms on the id.
+    fn with_transform(transform: &str) -> String {
+        format!(
+            "template = \"application\"\napplication = \"crm\"\n[[column]]\nheader = \"Id\"\nentity = \"user\"\nattribute = \"id\"\ntransform = [{transform}]\n"
+        )
+    }
+
+    /// Issue 13.6: a parameter whose output cannot fit in a cell is refused
+    /// when the mapping is read, with its line and column, instead of
+    /// allocating per row.
+    #[test]
+    fn issue_13_transform_parameters_beyond_the_cell_limit_are_refused_at_load() {
+        let long = "x".repeat(MAX_CELL_BYTES + 1);
+        for transform in [
+            "{ pad_left = 9223372036854775807 }".to_string(),
+            "{ pad_left = 1000000000 }".to_string(),
+            "{ pad_left = 40000, char = \"é\" }".to_string(),
+            format!("{{ static = \"{long}\" }}"),
+            format!("{{ replace = \"a\", with = \"{long}\" }}"),
+            format!("{{ combine = [\"A\"], separator = \"{long}\" }}"),
+        ] {
+            let err = Mapping::parse(&with_transform(&transform)).unwrap_err();
+            assert!(err.starts_with("7:"), "{transform:.40}: {err:.200}");
+            assert!(err.contains("65536-byte cell limit"), "{err:.200}");
+        }
+        assert!(Mapping::parse(&with_transform("{ pad_left = 65536 }")).is_ok());
+    }
+
+    #[test]
+    fn issue_13_invalid_date_formats_are_refused_at_load() {
+        for format in ["%", "", "%Q%K", "%d.%m.%", "no date here"] {
+            let err = Mapping::parse(&with_transform(&format!("{{ date_format = {format:?} }}")))
+                .unwrap_err();
+            assert!(err.starts_with("7:"), "{format:?}: {err}");
+            assert!(err.contains("date_format"), "{format:?}: {err}");
+        }
+        for format in ["%d.%m.%Y", "%Y-%m-%d %H:%M", "%m/%d/%y", "%s"] {
+            let text = with_transform(&format!("{{ date_format = {format:?} }}"));
+            assert!(Mapping::parse(&text).is_ok(), "{format:?}");
+        }
+    }
+
+    /// Issue 13.6: each step's output obeys the cell limit, checked before
+    /// it is built: a replace chain that would grow a 4-byte cell past it
+    /// rejects the row as too long (the old code built 1.4 GB from 13 rows).
+    #[test]
+    fn issue_13_transform_output_obeys_the_cell_limit() {
+        let grow = format!("{{ replace = \"a\", with = \"{}\" }}", "a".repeat(1000));
+        let transform = [grow.as_str(); 4].join(", ");
+        let mapping = Mapping::parse(&with_transform(&transform)).unwrap();
+        let mut imp = Importer::new();
+        let csv = "Id\naaaa\nb\n";
+        imp.import_mapped_reader(
+            Path::new("grow.csv"),
+            csv.as_bytes(),
+            &mapping,
+            &FileOptions::default(),
+        )
+        .unwrap();
+        let (model, report) = imp.finish();
+        assert_eq!(report.rows_rejected(), 1, "{:?}", report.rejections);
+        let r = &report.rejections[0];
+        assert_eq!(r.kind, RejectKind::CellTooLong);
+        assert!(r.reason.contains("65536"), "{}", r.reason);
+        assert_eq!(model.entities.len(), 1);
+
+        let pad = Mapping::parse(&with_transform("{ pad_left = 65536, char = \"é\" }"));
+        assert!(pad.is_err(), "65536 two-byte characters exceed the limit");
+        let pad = Mapping::parse(&with_transform("{ pad_left = 65536 }")).unwrap();
+        let mut imp = Importer::new();
+        imp.import_mapped_reader(
+            Path::new("pad.csv"),
+            "Id\nabc\n".as_bytes(),
+            &pad,
+            &FileOptions::default(),
+        )
+        .unwrap();
+        let (model, report) = imp.finish();
+        assert_eq!(report.rows_rejected(), 0, "{:?}", report.rejections);
+        assert_eq!(model.str(model.entities[0].id).len(), 65536);
     }
 
     #[test]

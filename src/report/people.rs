@@ -121,8 +121,8 @@ fn strings(row: &[String]) -> impl Iterator<Item = Value> + '_ {
 
 /// Rows to bytes one at a time, so a report larger than memory streams:
 /// only table format (aligned columns) holds every row. The bytes are the
-/// same as [`Table::write`] would give.
-struct Sink<'o> {
+/// same as [`Table::write`] would give. Also `diff`'s writer.
+pub(crate) struct Sink<'o> {
     format: Format,
     out: &'o mut dyn Write,
     columns: Vec<String>,
@@ -131,7 +131,12 @@ struct Sink<'o> {
 }
 
 impl<'o> Sink<'o> {
-    fn new(columns: &[&str], format: Format, out: &'o mut dyn Write) -> io::Result<Sink<'o>> {
+    /// A sink writing `columns` (the CSV header at once) to `out`.
+    pub(crate) fn new(
+        columns: &[&str],
+        format: Format,
+        out: &'o mut dyn Write,
+    ) -> io::Result<Sink<'o>> {
         let table = (format == Format::Table).then(|| Table::new(columns));
         if format == Format::Csv {
             let mut buf = Vec::new();
@@ -151,7 +156,8 @@ impl<'o> Sink<'o> {
         Value::Object(self.columns.iter().cloned().zip(row).collect())
     }
 
-    fn push(&mut self, row: Vec<Value>) -> io::Result<()> {
+    /// One row, written at once except in table format.
+    pub(crate) fn push(&mut self, row: Vec<Value>) -> io::Result<()> {
         self.rows += 1;
         match self.format {
             Format::Table => {
@@ -189,7 +195,8 @@ impl<'o> Sink<'o> {
         }
     }
 
-    fn finish(self) -> io::Result<u64> {
+    /// Writes what is held (table format) or closes (JSON); the rows.
+    pub(crate) fn finish(self) -> io::Result<u64> {
         match self.format {
             Format::Table => {
                 if let Some(t) = &self.table {
@@ -243,11 +250,9 @@ pub fn write_by_manager(
     for (r, &e) in order.iter().enumerate() {
         rank[e as usize] = r;
     }
-    for &manager in &order {
-        let mut reports = people.reports_of(manager);
-        reports.sort_by_key(|&(e, depth)| (depth, rank[e as usize]));
+    manager_walk(expansion, people, &order, &rank, &mut |manager, reports| {
         let boss = &m.employees[manager as usize];
-        for (e, depth) in reports {
+        for &(e, depth) in reports {
             for row in employee_rows(expansion, people, e) {
                 let mut cells = vec![
                     json!(m.str(boss.source)),
@@ -259,6 +264,148 @@ pub fn write_by_manager(
                 sink.push(cells)?;
             }
         }
-    }
+        Ok(())
+    })?;
     sink.finish()
+}
+
+/// What [`manager_walk`] calls per manager: the manager, then their reports
+/// with rows and each one's depth.
+type Visit<'a> = dyn FnMut(EmployeeIdx, &[(EmployeeIdx, u32)]) -> io::Result<()> + 'a;
+
+/// Calls `visit` for each manager in `order` with their direct and
+/// indirect reports that have rows (an identity with a granted edge), each
+/// with its depth, nearest first then by `rank`; returns the number of
+/// employees the walk stepped through.
+///
+/// Linear in the employees and manager links plus the (manager, report)
+/// pairs listed: the walk from a manager only enters employees above
+/// someone with rows (found once, walking up from them), so a deep chain
+/// without access costs nothing per manager. Depths are unchanged: every
+/// employee on a shortest path down to one with rows is above them.
+fn manager_walk(
+    expansion: &Expansion,
+    people: &People,
+    order: &[EmployeeIdx],
+    rank: &[usize],
+    visit: &mut Visit<'_>,
+) -> io::Result<u64> {
+    let n = rank.len();
+    let has_rows: Vec<bool> = (0..n as EmployeeIdx)
+        .map(|e| {
+            people
+                .links_of_employee(e)
+                .iter()
+                .any(|l| !expansion.granted_edges(l.identity).is_empty())
+        })
+        .collect();
+    // Employees with rows and everyone above them.
+    let mut above = has_rows.clone();
+    let mut stack: Vec<EmployeeIdx> = (0..n as EmployeeIdx)
+        .filter(|&e| has_rows[e as usize])
+        .collect();
+    let mut steps = stack.len() as u64;
+    while let Some(e) = stack.pop() {
+        for &m in people.direct_managers(e) {
+            steps += 1;
+            if !above[m as usize] {
+                above[m as usize] = true;
+                stack.push(m);
+            }
+        }
+    }
+    // Breadth first from each manager through `above` only; `seen` holds
+    // the number of the walk that last reached an employee.
+    let mut seen = vec![u32::MAX; n];
+    let mut queue = std::collections::VecDeque::new();
+    let mut reports = Vec::new();
+    for (walk, &manager) in order.iter().enumerate() {
+        if !above[manager as usize] {
+            continue;
+        }
+        let walk = walk as u32;
+        seen[manager as usize] = walk;
+        queue.clear();
+        queue.push_back((manager, 0u32));
+        reports.clear();
+        while let Some((e, depth)) = queue.pop_front() {
+            for &r in people.direct_reports(e) {
+                steps += 1;
+                if above[r as usize] && seen[r as usize] != walk {
+                    seen[r as usize] = walk;
+                    if has_rows[r as usize] {
+                        reports.push((r, depth + 1));
+                    }
+                    queue.push_back((r, depth + 1));
+                }
+            }
+        }
+        if reports.is_empty() {
+            continue;
+        }
+        reports.sort_by_key(|&(e, depth)| (depth, rank[e as usize]));
+        visit(manager, &reports)?;
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::AccessGraph;
+    use crate::model::{Employee, Model, Provenance};
+
+    /// A model of employees `e0..` whose managers are given by index.
+    fn hierarchy(managers: &[&[usize]]) -> Model {
+        let mut m = Model::default();
+        let hr = m.strings.intern("hr");
+        for (i, ms) in managers.iter().enumerate() {
+            let id = m.strings.intern(&format!("e{i}"));
+            let managers = ms
+                .iter()
+                .map(|j| m.strings.intern(&format!("e{j}")))
+                .collect();
+            m.employees.push(Employee {
+                source: hr,
+                id,
+                name: id,
+                attributes: Vec::new(),
+                managers,
+                origin: Provenance { file: 0, line: 1 },
+            });
+        }
+        m
+    }
+
+    /// Issue 13.10: `--by manager` over a 20,000-deep manager chain with
+    /// no linked identities has nothing to list, and must not walk every
+    /// manager's whole chain of reports (20,000² / 2 steps) to find that
+    /// out.
+    #[test]
+    fn issue_13_manager_walk_over_a_deep_chain_without_access_is_linear() {
+        let n = 20_000;
+        let chain: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
+            .collect();
+        let refs: Vec<&[usize]> = chain.iter().map(|v| v.as_slice()).collect();
+        let graph = AccessGraph::new(hierarchy(&refs));
+        let expansion = Expansion::new(&graph);
+        let people = People::new(graph.model());
+        let order = sorted_employees(&expansion);
+        let mut rank = vec![0usize; n];
+        for (r, &e) in order.iter().enumerate() {
+            rank[e as usize] = r;
+        }
+        let mut listed = 0;
+        let steps = manager_walk(&expansion, &people, &order, &rank, &mut |_, reports| {
+            listed += reports.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(listed, 0);
+        assert!(steps <= 2 * n as u64, "{steps} steps for {n} employees");
+        let mut out = Vec::new();
+        let rows = write_by_manager(&expansion, &people, Format::Csv, &mut out).unwrap();
+        assert_eq!(rows, 0);
+    }
 }
