@@ -13,7 +13,7 @@
 //!   and inode, or the same canonical path) is refused with
 //!   [`OutputError::SameAsInput`].
 //! - Temporary files are named after their target and the writing process
-//!   (`.NAME.whocan-PID-XXXXXX`). They are removed on error, by a handler
+//!   (`.NAME.whocan-PID-XXXXXXXX`). They are removed on error, by a handler
 //!   for SIGINT, SIGTERM, SIGHUP and SIGABRT (installed only where the
 //!   signal has its default action), and by the next write to the same
 //!   target when the process that left one is gone.
@@ -25,8 +25,6 @@ use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-use tempfile::NamedTempFile;
 
 /// Why an output file cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -224,13 +222,13 @@ impl Destination {
         let permissions = meta
             .map(|m| m.permissions())
             .unwrap_or_else(default_permissions);
-        let file = tempfile::Builder::new()
-            .prefix(&temp_prefix(&target, std::process::id()))
-            .permissions(permissions)
-            .tempfile_in(directory(&target))
+        let prefix = temp_prefix(&target, std::process::id());
+        let temp = Temp::create(directory(&target), &prefix, &permissions)
             .map_err(|e| OutputError::io(path, e))?;
-        let temp = Temp::new(file);
-        let writer = temp.file().reopen().map_err(|e| OutputError::io(path, e))?;
+        let writer = temp
+            .file
+            .try_clone()
+            .map_err(|e| OutputError::io(path, e))?;
         let dest = Destination {
             path: path.to_path_buf(),
             target,
@@ -247,7 +245,7 @@ impl Destination {
 
     /// The temporary file being written, if the target is replaced.
     pub fn temp_path(&self) -> Option<&Path> {
-        self.temp.as_ref().map(|t| t.file().path())
+        self.temp.as_ref().map(|t| t.path.as_path())
     }
 
     /// Syncs the temporary file and renames it over the target, then syncs
@@ -258,13 +256,9 @@ impl Destination {
             return Ok(());
         };
         let path = &self.path;
-        temp.file()
-            .as_file()
-            .sync_all()
-            .map_err(|e| OutputError::io(path, e))?;
-        let file = temp.file.take().expect("a temporary file until committed");
-        file.persist(&self.target)
-            .map_err(|e| OutputError::io(path, e.error))?;
+        temp.file.sync_all().map_err(|e| OutputError::io(path, e))?;
+        std::fs::rename(&temp.path, &self.target).map_err(|e| OutputError::io(path, e))?;
+        temp.exists = false;
         if let Ok(dir) = File::open(directory(&self.target)) {
             let _ = dir.sync_all();
         }
@@ -274,39 +268,102 @@ impl Destination {
 
 /// A temporary file registered for removal on a fatal signal.
 struct Temp {
-    /// `None` once persisted.
-    file: Option<NamedTempFile>,
+    path: PathBuf,
+    /// Read-write handle (the final sync; the writer gets a clone).
+    file: File,
+    /// Whether `path` still names it (not once renamed).
+    exists: bool,
     /// Its slot in the signal handler's list, if it got one.
     slot: Option<usize>,
 }
 
 impl Temp {
-    fn new(file: NamedTempFile) -> Temp {
-        let slot = std::path::absolute(file.path())
-            .ok()
-            .and_then(|p| signals::register(&p));
-        Temp {
-            file: Some(file),
-            slot,
+    /// Creates a new file `PREFIX` + 8 random characters in `dir`. Its name
+    /// is registered for removal on a signal *before* the file is created,
+    /// so no signal can leave it behind.
+    fn create(
+        dir: &Path,
+        prefix: &std::ffi::OsStr,
+        permissions: &std::fs::Permissions,
+    ) -> io::Result<Temp> {
+        for _ in 0..100 {
+            let mut name = prefix.to_os_string();
+            name.push(random_suffix());
+            let path = dir.join(name);
+            let slot = std::path::absolute(&path)
+                .ok()
+                .and_then(|p| signals::register(&p));
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+                options.mode(permissions.mode());
+            }
+            match options.open(&path) {
+                Ok(file) => {
+                    #[cfg(not(unix))]
+                    let _ = std::fs::set_permissions(&path, permissions.clone());
+                    return Ok(Temp {
+                        path,
+                        file,
+                        exists: true,
+                        slot,
+                    });
+                }
+                Err(e) => {
+                    if let Some(slot) = slot {
+                        signals::unregister(slot);
+                    }
+                    if e.kind() != io::ErrorKind::AlreadyExists {
+                        return Err(e);
+                    }
+                }
+            }
         }
-    }
-
-    fn file(&self) -> &NamedTempFile {
-        self.file
-            .as_ref()
-            .expect("a temporary file until committed")
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free temporary file name",
+        ))
     }
 }
 
 impl Drop for Temp {
     fn drop(&mut self) {
-        // Removed (or renamed) first, then forgotten: a signal in between
-        // only unlinks a name that no longer exists.
-        drop(self.file.take());
+        // Removed first, then forgotten: a signal in between only unlinks
+        // a name that no longer exists.
+        if self.exists {
+            let _ = std::fs::remove_file(&self.path);
+        }
         if let Some(slot) = self.slot {
             signals::unregister(slot);
         }
     }
+}
+
+/// Eight random letters and digits (std's randomly keyed hasher over a
+/// counter and the clock: unpredictable enough for a name that
+/// `create_new` makes unique anyway).
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(now);
+    let mut n = hasher.finish();
+    let base = ALPHABET.len() as u64;
+    (0..8)
+        .map(|_| {
+            let c = ALPHABET[(n % base) as usize];
+            n /= base;
+            c as char
+        })
+        .collect()
 }
 
 /// The temporary-file prefix for `target` written by process `pid`:
