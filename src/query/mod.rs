@@ -639,9 +639,10 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
              How answers are printed. dot and mermaid draw `why` and `members`.\n"
         }
         Some("prompt") => {
-            "At the prompt: Tab completes commands and entity names, Up/Down walk the\n  \
+            "At the prompt: Tab completes what fits where the cursor is (keywords,\n  \
+             entities, permissions, projects, types, file names), Up/Down walk the\n  \
              history (kept in ~/.whocan_history), an open `{` or a trailing `\\`\n  \
-             continues on the next line, Ctrl-C cancels the line, Ctrl-D or `quit`\n  \
+             continues on the next line, Ctrl-C cancels the entry, Ctrl-D or `quit`\n  \
              exits. `load FILES…` replaces the data (CSVs or one snapshot);\n  \
              `save FILE` writes a snapshot of the loaded data.\n"
         }
