@@ -289,7 +289,7 @@ pub fn load_map_reader(
                 path: path.to_path_buf(),
                 line: record.line(),
                 column: t.column,
-                message: format!("header row: {}", t.reason()),
+                message: format!("header row: {}", t.limit()),
             });
         }
     };

@@ -308,7 +308,7 @@ pub(super) fn read<R: Read + Send>(
                 path: path.to_path_buf(),
                 line: record.line(),
                 column: t.column,
-                reason: t.reason(),
+                reason: t.limit(),
             });
         }
         Err(e) => return Err(ImportError::records(path, e)),

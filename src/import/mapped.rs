@@ -1270,7 +1270,7 @@ fn read<R: Read>(
                 path: path.to_path_buf(),
                 line: record.line(),
                 column: t.column,
-                reason: t.reason(),
+                reason: t.limit(),
             });
         }
     };

@@ -89,16 +89,18 @@ pub struct TooLong {
 }
 
 impl TooLong {
-    /// The reason, as a rejection or refusal says it.
-    pub fn reason(&self) -> String {
+    /// Which bound was passed, as a sentence part.
+    pub fn limit(&self) -> String {
         if self.fields {
-            format!("record has more than {MAX_RECORD_FIELDS} fields; it is skipped")
+            format!("record has more than {MAX_RECORD_FIELDS} fields")
         } else {
-            format!(
-                "record is longer than {} MiB; it is skipped",
-                MAX_RECORD_BYTES >> 20
-            )
+            format!("record is longer than {} MiB", MAX_RECORD_BYTES >> 20)
         }
+    }
+
+    /// The reason a rejected row gives.
+    pub fn reason(&self) -> String {
+        format!("{}; it is skipped", self.limit())
     }
 }
 
