@@ -1505,9 +1505,7 @@ fn accept(
         if imp.needs_attributes(idx) {
             properties(imp, idx, EntityType::User);
             let attrs = Attributes {
-                // The Application template maps no username: a display
-                // name is not one (automatic people matching compares them).
-                username: Sym::EMPTY,
+                username: imp.intern(&u.name),
                 email: imp.intern(super::strip_angle_brackets(&u.email)),
                 status: match u.active {
                     Some(true) => imp.intern("active"),
