@@ -23,7 +23,7 @@ pub struct GenerateArgs {
     /// `org` (default): the realistic organisation the scale describes;
     /// `dense`: --identities identities all in one group that grants
     /// --resources resources (a report of their product: the shape of
-    /// issue 13, 1,100 × 200,000 = 220M rows from a 13 MB file).
+    /// issue 13, 1,100 × 200,000 = 220M rows from an 18.5 MB file).
     #[arg(long, default_value = "org", value_parser = ["org", "dense"])]
     shape: String,
     /// Identities of the dense shape.
