@@ -217,7 +217,8 @@ pub fn run() -> u8 {
 }
 
 /// Prints `whocan: error: …` to stderr, in red on a terminal unless
-/// `NO_COLOR` is set.
+/// `NO_COLOR` is set. Control characters in the message (names from the
+/// data) are escaped, as in every human-facing output.
 pub fn error(message: &str) {
     let color =
         io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -226,12 +227,20 @@ pub fn error(message: &str) {
     } else {
         "error"
     };
-    let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "whocan: {label}: {}",
+        crate::report::escape_lines(message)
+    );
 }
 
 /// Prints `whocan: …` to stderr: a remark, not a problem.
 pub fn note(message: &str) {
-    let _ = writeln!(io::stderr(), "whocan: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "whocan: {}",
+        crate::report::escape_lines(message)
+    );
 }
 
 /// Prints `whocan: warning: …` to stderr.
@@ -243,7 +252,11 @@ pub fn warn(message: &str) {
     } else {
         "warning"
     };
-    let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "whocan: {label}: {}",
+        crate::report::escape_lines(message)
+    );
 }
 
 /// A spinner on stderr while long work runs, only when stderr is a terminal.

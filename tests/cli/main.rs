@@ -13,5 +13,6 @@ mod import;
 mod mapped;
 mod people;
 mod query;
+mod render;
 mod report;
 mod stats;
