@@ -9,7 +9,7 @@
 //!
 //! CSV output neutralises spreadsheet formula injection reversibly: a cell
 //! starting with `=`, `+`, `-`, `@`, tab, carriage return or `'` gets a
-//! leading `'` ([`neutralise`]), so [`unneutralise`] gives back the exact
+//! leading `'` ([`needs_quote_prefix`]), so [`unneutralise`] gives back the exact
 //! value. Human-facing text (the table format, the import printout, notes
 //! and errors) shows control characters escaped ([`escape`]); CSV and JSON
 //! keep every value exact.
