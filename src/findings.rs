@@ -25,13 +25,16 @@
 //! when HRIS employees are loaded: without HR data every identity would be
 //! one. Does no I/O.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::expand::{Expansion, Grant};
 use crate::import::{ImportReport, format_timestamp, parse_timestamp};
 use crate::model::{Conflict, EntityIdx, Kind, Model, Relation};
 use crate::people::{EmployeeIdx, People, employee_attr, employee_key};
-use crate::report::Table;
+use crate::report::{Cell, Format, RowWriter};
 
 /// How bad a finding is, least to worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
@@ -700,27 +703,31 @@ fn describe_model_conflict(m: &Model, c: &Conflict) -> (String, String, String) 
     }
 }
 
-/// Findings as a table: `evidence` joined with `; ` for table and CSV, a
-/// JSON array otherwise.
-pub fn table(findings: &[Finding], evidence_as_array: bool) -> Table {
-    use serde_json::{Value, json};
-    let mut t = Table::new(&["severity", "kind", "entity", "detail", "evidence", "fix"]);
+/// Columns of the findings output, in order.
+pub const COLUMNS: [&str; 6] = ["severity", "kind", "entity", "detail", "evidence", "fix"];
+
+/// Writes findings one row at a time ([`RowWriter`]): `evidence` joined
+/// with `; ` for table and CSV, a JSON array otherwise. Returns the number
+/// of rows.
+pub fn write(findings: &[Finding], format: Format, out: &mut dyn Write) -> io::Result<u64> {
+    let as_array = matches!(format, Format::Json | Format::Jsonl);
+    let mut writer = RowWriter::new(&COLUMNS, format, out)?;
     for f in findings {
-        let evidence = if evidence_as_array {
-            json!(f.evidence)
+        let evidence = if as_array {
+            Value::from(f.evidence.clone())
         } else {
             Value::String(f.evidence.join("; "))
         };
-        t.push(vec![
-            json!(f.severity.as_str()),
-            json!(f.kind.as_str()),
-            json!(f.entity),
-            json!(f.detail),
-            evidence,
-            json!(f.fix),
-        ]);
+        writer.row(&[
+            Cell::Str(f.severity.as_str()),
+            Cell::Str(f.kind.as_str()),
+            Cell::Str(&f.entity),
+            Cell::Str(&f.detail),
+            Cell::from(&evidence),
+            Cell::Str(&f.fix),
+        ])?;
     }
-    t
+    writer.finish()
 }
 
 #[cfg(test)]

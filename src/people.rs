@@ -116,22 +116,6 @@ pub fn match_key(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_lowercase())
 }
 
-/// Undoes whocan's own CSV formula neutralisation (a `'` before `=`, `+`,
-/// `-`, `@`, tab or CR), so an exported id reads back as itself.
-fn unneutralise(s: &str) -> &str {
-    match s.strip_prefix('\'') {
-        Some(rest)
-            if matches!(
-                rest.as_bytes().first(),
-                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-            ) =>
-        {
-            rest
-        }
-        _ => s,
-    }
-}
-
 /// The value of an employee attribute (`email`, `username`, `idp_id`,
 /// `is_active`, …), `""` when not mapped.
 pub fn employee_attr<'m>(model: &'m Model, employee: EmployeeIdx, key: &str) -> &'m str {
@@ -451,8 +435,8 @@ fn check_row(
         }
         cells.push(text.trim());
     }
-    let source = source_col.map_or("", |c| unneutralise(cells[c]));
-    let id = unneutralise(cells[id_col]);
+    let source = source_col.map_or("", |c| crate::report::unneutralise(cells[c]));
+    let id = crate::report::unneutralise(cells[id_col]);
     let email = strip_angle_brackets(cells[email_col]);
     let relation = cells[relation_col];
     if id.is_empty() {
@@ -953,10 +937,16 @@ impl People {
 
     /// The unmapped-identities CSV: one row per identity with no link, sorted
     /// by source then id, columns [`MAP_COLUMNS`] with `Employee Email` and
-    /// `Relation` left empty for a person to fill in. Cells are
-    /// formula-neutralised; [`load_map`] undoes that for Source and
-    /// Identity ID, so the file round-trips.
-    pub fn unmapped_csv(&self, model: &Model) -> Vec<u8> {
+    /// `Relation` left empty for a person to fill in, written row by row.
+    /// Cells are formula-neutralised reversibly (a cell starting with `=`,
+    /// `+`, `-`, `@`, tab, CR or `'` gets one more leading `'`);
+    /// [`load_map`] removes one leading `'` from Source and Identity ID, so
+    /// every id round-trips exactly.
+    pub fn write_unmapped(
+        &self,
+        model: &Model,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
         let mut ids: Vec<EntityIdx> = (0..model.entities.len() as EntityIdx)
             .filter(|&i| model.entity(i).kind == Kind::Identity && !self.is_mapped(i))
             .collect();
@@ -964,16 +954,18 @@ impl People {
             let (a, b) = (model.entity(a), model.entity(b));
             (model.str(a.source), model.str(a.id)).cmp(&(model.str(b.source), model.str(b.id)))
         });
-        let mut out = Vec::new();
-        csv_row(&mut out, MAP_COLUMNS);
+        let mut row = Vec::new();
+        csv_row(&mut row, MAP_COLUMNS);
+        out.write_all(&row)?;
         for i in ids {
             let e = model.entity(i);
             let (username, email) = e
                 .attributes
                 .as_ref()
                 .map_or(("", ""), |a| (model.str(a.username), model.str(a.email)));
+            row.clear();
             csv_row(
-                &mut out,
+                &mut row,
                 [
                     model.str(e.source),
                     model.str(e.id),
@@ -984,8 +976,9 @@ impl People {
                     "",
                 ],
             );
+            out.write_all(&row)?;
         }
-        out
+        Ok(())
     }
 }
 
@@ -1423,5 +1416,83 @@ mod tests {
                 suggestion: Some("e1".into())
             })
         );
+    }
+
+    /// Identity ids as `people unmapped` must keep apart: starting with a
+    /// formula character, a quote (one or two), tab or CR, then text with
+    /// quotes, commas and formula characters (ids are trimmed at import, so
+    /// they never end in whitespace).
+    fn formula_ids() -> impl proptest::strategy::Strategy<Value = Vec<String>> {
+        use proptest::prelude::*;
+        let id = (
+            prop::sample::select(vec!["=", "+", "-", "@", "'", "''", "\t", "\r", "'-", ""]),
+            "[a-z0-9=+@',\"-]{1,5}",
+        )
+            .prop_map(|(start, rest)| format!("{start}{rest}"));
+        prop::collection::btree_set(id, 1..12).prop_map(|ids| ids.into_iter().collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// `people unmapped` → a person fills in every row (by its name) →
+        /// `--people-map` links each employee to exactly the identity of
+        /// its row.
+        #[test]
+        fn issue_13_3_unmapped_export_round_trips_every_formula_id(ids in formula_ids()) {
+            let mut m = Model::default();
+            let at = Provenance { file: 0, line: 1 };
+            for (k, id) in ids.iter().enumerate() {
+                let e = Entity {
+                    source: m.strings.intern("app"),
+                    id: m.strings.intern(id),
+                    name: m.strings.intern(&format!("n{k}")),
+                    kind: Kind::Identity,
+                    source_type: m.strings.intern("user"),
+                    attributes: Some(Attributes::default()),
+                    origin: at,
+                };
+                m.entities.push(e);
+                let email = (m.strings.intern("email"), m.strings.intern(&format!("e{k}@x.com")));
+                let employee = Employee {
+                    source: m.strings.intern("hr"),
+                    id: m.strings.intern(&format!("E{k}")),
+                    name: m.strings.intern(&format!("E{k}")),
+                    attributes: vec![email],
+                    managers: Vec::new(),
+                    origin: at,
+                };
+                m.employees.push(employee);
+            }
+            m.people_map.no_auto_map = true;
+            let mut exported = Vec::new();
+            People::new(&m).write_unmapped(&m, &mut exported).unwrap();
+            let mut reader = csv::ReaderBuilder::new().from_reader(exported.as_slice());
+            let mut filled = csv::Writer::from_writer(Vec::new());
+            filled.write_record(reader.headers().unwrap()).unwrap();
+            for record in reader.records() {
+                let mut record: Vec<String> =
+                    record.unwrap().iter().map(str::to_string).collect();
+                let k: usize = record[2][1..].parse().unwrap();
+                record[5] = format!("e{k}@x.com");
+                record[6] = "IS".into();
+                filled.write_record(&record).unwrap();
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("map.csv");
+            std::fs::write(&path, filled.into_inner().unwrap()).unwrap();
+            load_map(&mut m, &path).unwrap();
+            proptest::prop_assert!(m.people_map.rejections.is_empty(), "{:?}", m.people_map.rejections);
+            let people = People::new(&m);
+            for (k, id) in ids.iter().enumerate() {
+                let linked: Vec<&str> = people
+                    .links
+                    .iter()
+                    .filter(|l| l.employee as usize == k)
+                    .map(|l| m.str(m.entity(l.identity).id))
+                    .collect();
+                proptest::prop_assert_eq!(linked, vec![id.as_str()]);
+            }
+        }
     }
 }

@@ -49,6 +49,10 @@ REPORT_HEADER = ",".join(REPORT_COLUMNS)
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Cells starting with one of these get a leading quote: formulas, and a quote
+# itself, so the quote added is never confused with one in the data and
+# removing one leading quote gives back every value exactly.
+QUOTED_STARTS = FORMULA_STARTS + ("'",)
 
 
 class InputError(Exception):
@@ -89,8 +93,9 @@ def column_positions(path):
 
 
 def neutralise(cell):
-    """Prefix a cell that a spreadsheet would run as a formula with a quote."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    """Prefix a cell that a spreadsheet would run as a formula, or that starts
+    with a quote, with a quote (reversible: drop one leading quote)."""
+    return "'" + cell if cell.startswith(QUOTED_STARTS) else cell
 
 
 def csv_cell(cell):

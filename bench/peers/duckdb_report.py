@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from contract import (  # noqa: E402
     BLANKS,
     FALSE_WORDS,
-    FORMULA_STARTS,
+    QUOTED_STARTS,
     TRUE_WORDS,
     InputError,
     column_positions,
@@ -159,7 +159,7 @@ def build(con, follow_false_edges):
 
 
 def write(con, out):
-    starts = ", ".join(sql_str(c) for c in FORMULA_STARTS)
+    starts = ", ".join(sql_str(c) for c in QUOTED_STARTS)
 
     def cell(expr):
         # NULLIF: DuckDB writes '' as "" (to tell it from NULL); the contract

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
 use crate::diff::{Change, ChangeKind};
-use crate::report::people::Sink;
+use crate::report::{Cell, RowWriter};
 
 /// The columns of `whocan diff`, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -102,7 +102,7 @@ pub fn run(args: DiffArgs) -> Outcome {
     let index = |kind: ChangeKind| ChangeKind::ALL.iter().position(|&k| k == kind);
     let format = args.output.format(Shape::Report);
     let result = (|| -> std::io::Result<()> {
-        let mut sink = Sink::new(&COLUMNS, format, out.writer())?;
+        let mut sink = RowWriter::new(&COLUMNS, format, out.writer())?;
         crate::diff::diff_each(&old, &new, &mut |change| {
             let kind = match &change {
                 Change::Access(c) => c.kind,
@@ -111,7 +111,9 @@ pub fn run(args: DiffArgs) -> Outcome {
             if let Some(i) = index(kind) {
                 counts[i] += 1;
             }
-            sink.push(row(&change))
+            let values = row(&change);
+            let cells: Vec<Cell<'_>> = values.iter().map(Cell::from).collect();
+            sink.row(&cells)
         })?;
         sink.finish().map(|_| ())
     })();

@@ -5,9 +5,8 @@ use clap::Args;
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Progress, Shape, load, written};
 use crate::expand::Expansion;
-use crate::findings::{DEFAULT_PRIVILEGED, Options, Severity, findings, table};
+use crate::findings::{DEFAULT_PRIVILEGED, Options, Severity, findings};
 use crate::people::People;
-use crate::report::Format;
 
 /// The longest `--dormant-days`: a century.
 const MAX_DORMANT_DAYS: u64 = 36_500;
@@ -73,9 +72,8 @@ pub fn run(args: FindingsArgs) -> Outcome {
     );
     drop(progress);
     let format = args.output.format(Shape::Report);
-    let t = table(&found, matches!(format, Format::Json | Format::Jsonl));
     let mut out = Output::open(args.output.output.as_deref())?;
-    written(t.write(format, out.writer()))?;
+    written(crate::findings::write(&found, format, out.writer()))?;
     out.finish()?;
     let fail = args
         .fail_on

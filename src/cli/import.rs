@@ -54,7 +54,11 @@ pub fn run(args: ImportArgs) -> Outcome {
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();
     match args.output.format(Shape::Answer) {
-        Format::Table => written(w.write_all(human(&model, &report, &replaced).as_bytes()))?,
+        Format::Table => {
+            // Names and rejected rows' text reach a terminal: controls escaped.
+            let text = human(&model, &report, &replaced);
+            written(w.write_all(crate::report::escape_lines(&text).as_bytes()))?
+        }
         Format::Json => {
             written(
                 serde_json::to_writer_pretty(&mut *w, &summary(&model, &report, &replaced))

@@ -383,7 +383,8 @@ pub fn run() -> u8 {
 }
 
 /// Prints `whocan: error: …` to stderr, the label in red when colour is on
-/// (`--color`, see [`color_allowed`]).
+/// (`--color`, see [`color_allowed`]). Control characters in the message
+/// (names from the data) are escaped, as in every human-facing output.
 pub fn error(message: &str) {
     let color = stderr_colored();
     let label = if color {
@@ -391,12 +392,20 @@ pub fn error(message: &str) {
     } else {
         "error"
     };
-    let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "whocan: {label}: {}",
+        crate::report::escape_lines(message)
+    );
 }
 
 /// Prints `whocan: …` to stderr: a remark, not a problem.
 pub fn note(message: &str) {
-    let _ = writeln!(io::stderr(), "whocan: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "whocan: {}",
+        crate::report::escape_lines(message)
+    );
 }
 
 /// Prints `whocan: warning: …` to stderr, the label in yellow when colour
@@ -408,7 +417,11 @@ pub fn warn(message: &str) {
     } else {
         "warning"
     };
-    let _ = writeln!(io::stderr(), "whocan: {label}: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "whocan: {label}: {}",
+        crate::report::escape_lines(message)
+    );
 }
 
 /// A spinner on stderr while long work runs, only when stderr is a terminal.

@@ -35,7 +35,7 @@ pub fn run(cmd: PeopleCommand) -> Outcome {
             let model = graph.model();
             let people = People::new(model);
             let mut out = Output::open(args.output.as_deref())?;
-            written(out.writer().write_all(&people.unmapped_csv(model)))?;
+            written(people.write_unmapped(model, out.writer()))?;
             out.finish()?;
             Ok(0)
         }

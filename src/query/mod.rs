@@ -40,7 +40,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::report::{Format, Table};
+use crate::report::{Cell, Format, RowWriter, Table};
 use ast::{OutputFormat, Pos};
 
 pub use eval::Engine;
@@ -411,6 +411,9 @@ impl Picture {
     }
 }
 
+/// A Graphviz quoted string: `"` and `\` escaped, `<`, `>` and `&` as
+/// HTML entities (Graphviz turns them back into text, so a name never
+/// becomes markup in SVG output), control characters shown escaped.
 fn dot_quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -420,16 +423,40 @@ fn dot_quote(s: &str) -> String {
                 out.push(c);
             }
             '\n' => out.push_str("\\n"),
-            c => out.push(c),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => {
+                let mut buf = [0; 4];
+                let escaped = crate::report::escape(c.encode_utf8(&mut buf));
+                // `\x1b` as text: the backslash itself escaped for dot.
+                out.push_str(&escaped.replace('\\', "\\\\"));
+            }
         }
     }
     out.push('"');
     out
 }
 
+/// A Mermaid quoted label. Mermaid labels may hold HTML, so `"`, `<`, `>`,
+/// `&`, `#` (which starts Mermaid's entity codes) and the backtick (which
+/// starts a Markdown string) are written as entity codes; control
+/// characters are shown escaped.
 fn mermaid_quote(s: &str) -> String {
-    // Mermaid labels in quotes may not contain `"`; use its entity code.
-    format!("\"{}\"", s.replace('"', "#quot;"))
+    let mut out = String::from("\"");
+    for c in crate::report::escape(s).chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            '`' => out.push_str("#96;"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The answer to one query: a table plus what a person should be told.
@@ -489,58 +516,60 @@ impl Answer {
         };
         if table_format == Format::Table {
             if let Some(t) = &self.title {
-                writeln!(out, "{t}")?;
+                writeln!(out, "{}", crate::report::escape_lines(t))?;
             }
             if !self.table.rows.is_empty() {
-                self.for_people().write(Format::Table, out)?;
+                self.write_for_people(out)?;
             }
             for n in &self.notes {
-                writeln!(out, "{n}")?;
+                writeln!(out, "{}", crate::report::escape_lines(n))?;
             }
         } else {
             self.table.write(table_format, out)?;
             for n in &self.notes {
-                writeln!(notes_out, "whocan: note: {n}")?;
+                writeln!(
+                    notes_out,
+                    "whocan: note: {}",
+                    crate::report::escape_lines(n)
+                )?;
             }
         }
         Ok(Ok(()))
     }
 
-    /// The table as shown to people: hidden columns dropped, repeated group
-    /// cells blanked.
-    fn for_people(&self) -> Table {
+    /// The table as shown to people, streamed: hidden columns dropped,
+    /// repeated group cells blanked, null cells shown as their column's
+    /// `null_as` text.
+    fn write_for_people(&self, out: &mut dyn Write) -> io::Result<()> {
         let keep: Vec<usize> = (0..self.table.columns.len())
             .filter(|i| !self.hide_in_table.contains(i))
             .collect();
-        let mut t = Table {
-            columns: keep
-                .iter()
-                .map(|&i| self.table.columns[i].clone())
-                .collect(),
-            rows: Vec::with_capacity(self.table.rows.len()),
-        };
+        let columns: Vec<&str> = keep
+            .iter()
+            .map(|&i| self.table.columns[i].as_str())
+            .collect();
+        let mut writer = RowWriter::new(&columns, Format::Table, out)?;
+        let mut cells = Vec::with_capacity(keep.len());
         let mut previous: Option<&Vec<Value>> = None;
         for row in &self.table.rows {
             let same_group = self.group_columns > 0
                 && previous.is_some_and(|p| p[..self.group_columns] == row[..self.group_columns]);
-            t.rows.push(
-                keep.iter()
-                    .map(|&i| {
-                        if same_group && i < self.group_columns {
-                            Value::String(String::new())
-                        } else if let (Value::Null, Some((_, text))) =
-                            (&row[i], self.null_as.iter().find(|(c, _)| *c == i))
-                        {
-                            Value::String(text.to_string())
-                        } else {
-                            row[i].clone()
-                        }
-                    })
-                    .collect(),
-            );
+            cells.clear();
+            cells.extend(keep.iter().map(|&i| {
+                if same_group && i < self.group_columns {
+                    Cell::Str("")
+                } else if let (Value::Null, Some((_, text))) =
+                    (&row[i], self.null_as.iter().find(|(c, _)| *c == i))
+                {
+                    Cell::Str(text)
+                } else {
+                    Cell::from(&row[i])
+                }
+            }));
+            writer.row(&cells)?;
             previous = Some(row);
         }
-        t
+        writer.finish().map(|_| ())
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Format, Table, csv_cell, csv_row};
+use super::{Cell, Format, RowWriter, csv_cell, csv_row};
 use crate::expand::{Expansion, Grant, StreamProgress};
 use crate::model::{EntityIdx, Kind, Model};
 
@@ -35,7 +35,8 @@ pub fn write(expansion: &Expansion, format: Format, out: &mut dyn Write) -> io::
 }
 
 /// [`write()`], telling `progress` after each batch how many identities and
-/// rows are done (the table format is only rendered at the end).
+/// rows are done. Every format streams (the table format in chunks, see
+/// [`RowWriter`]).
 pub fn write_with_progress(
     expansion: &Expansion,
     format: Format,
@@ -46,36 +47,30 @@ pub fn write_with_progress(
         Format::Csv => write_csv(expansion, out, progress),
         Format::Jsonl | Format::Json => write_json(expansion, format, out, progress),
         Format::Table => {
-            let mut table = Table::new(&COLUMNS);
             let m = expansion.model();
+            let mut table = RowWriter::new(&COLUMNS, Format::Table, out)?;
             expansion.stream_with_progress(
                 |grants| grants.to_vec(),
                 |grants| -> io::Result<()> {
                     for g in grants {
                         let row = Row::new(m, &g);
-                        table.push(
-                            [
-                                row.source,
-                                row.identity_id,
-                                row.identity_name,
-                                row.target_id,
-                                row.target_name,
-                                row.target_type,
-                                row.permission,
-                                row.provider_id.unwrap_or(""),
-                                row.provider_name.unwrap_or(""),
-                            ]
-                            .iter()
-                            .map(|s| serde_json::Value::String(s.to_string()))
-                            .collect(),
-                        );
+                        table.row(&[
+                            Cell::Str(row.source),
+                            Cell::Str(row.identity_id),
+                            Cell::Str(row.identity_name),
+                            Cell::Str(row.target_id),
+                            Cell::Str(row.target_name),
+                            Cell::Str(row.target_type),
+                            Cell::Str(row.permission),
+                            row.provider_id.into(),
+                            row.provider_name.into(),
+                        ])?;
                     }
                     Ok(())
                 },
                 progress,
             )?;
-            table.write(Format::Table, out)?;
-            Ok(table.rows.len() as u64)
+            table.finish()
         }
     }
 }
@@ -657,6 +652,44 @@ mod tests {
         for left in [0, 1_000, full.len() / 2] {
             let err = write(&expansion, Format::Csv, &mut FailingAfter { left }).unwrap_err();
             assert_eq!(err.to_string(), "disk full");
+        }
+    }
+
+    /// Counts the bytes written so far.
+    #[derive(Clone, Default)]
+    struct Counter(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Write for Counter {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            self.0.set(self.0.get() + data.len());
+            Ok(data.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Every format is written while the expansion runs, not collected
+    /// first: bytes are out before the last batch is computed.
+    #[test]
+    fn issue_14_every_format_of_the_report_streams() {
+        let graph = org(20_000);
+        let expansion = Expansion::new(&graph);
+        for format in [Format::Table, Format::Csv, Format::Json, Format::Jsonl] {
+            let counter = Counter::default();
+            let mut out = counter.clone();
+            let mut seen = Vec::new();
+            write_with_progress(&expansion, format, &mut out, &mut |p| {
+                seen.push((p.identities, counter.0.get()))
+            })
+            .unwrap();
+            let total = expansion.identities().len() as u64;
+            assert!(seen.len() > 2, "{format:?}: several batches");
+            assert!(
+                seen.iter().any(|&(done, bytes)| done < total && bytes > 0),
+                "{format:?}: nothing written before the end: {seen:?}"
+            );
         }
     }
 }

@@ -8,16 +8,16 @@
 //! [`MANAGER_PREFIX`] and lists every direct and indirect report's rows
 //! under each manager. Rows are sorted by string keys, never by hash order,
 //! so output is byte-identical across runs; CSV cells are
-//! formula-neutralised by [`Table`]. An identity linked to two employees
+//! formula-neutralised by [`RowWriter`], which streams every format. An identity linked to two employees
 //! (a mapping conflict) appears under both. Identities without effective
 //! access give no rows.
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Format, Table, csv_row, plain};
+use super::{Cell, Format, RowWriter};
 use crate::expand::Expansion;
 use crate::people::{EmployeeIdx, People, employee_attr};
 
@@ -107,110 +107,16 @@ fn sorted_employees(expansion: &Expansion) -> Vec<EmployeeIdx> {
     v
 }
 
-/// A row's cells as JSON values: a direct grant's empty provider columns are
-/// `null`, as in the access report.
-fn strings(row: &[String]) -> impl Iterator<Item = Value> + '_ {
+/// A row's cells: a direct grant's empty provider columns are null
+/// (`null` in JSON), as in the access report.
+fn cells(row: &[String]) -> impl Iterator<Item = Cell<'_>> + '_ {
     row.iter().enumerate().map(|(i, s)| {
         if s.is_empty() && i >= 13 {
-            Value::Null
+            Cell::Null
         } else {
-            Value::String(s.clone())
+            Cell::Str(s)
         }
     })
-}
-
-/// Rows to bytes one at a time, so a report larger than memory streams:
-/// only table format (aligned columns) holds every row. The bytes are the
-/// same as [`Table::write`] would give. Also `diff`'s writer.
-pub(crate) struct Sink<'o> {
-    format: Format,
-    out: &'o mut dyn Write,
-    columns: Vec<String>,
-    table: Option<Table>,
-    rows: u64,
-}
-
-impl<'o> Sink<'o> {
-    /// A sink writing `columns` (the CSV header at once) to `out`.
-    pub(crate) fn new(
-        columns: &[&str],
-        format: Format,
-        out: &'o mut dyn Write,
-    ) -> io::Result<Sink<'o>> {
-        let table = (format == Format::Table).then(|| Table::new(columns));
-        if format == Format::Csv {
-            let mut buf = Vec::new();
-            csv_row(&mut buf, columns.iter().copied());
-            out.write_all(&buf)?;
-        }
-        Ok(Sink {
-            format,
-            out,
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            table,
-            rows: 0,
-        })
-    }
-
-    fn object(&self, row: Vec<Value>) -> Value {
-        Value::Object(self.columns.iter().cloned().zip(row).collect())
-    }
-
-    /// One row, written at once except in table format.
-    pub(crate) fn push(&mut self, row: Vec<Value>) -> io::Result<()> {
-        self.rows += 1;
-        match self.format {
-            Format::Table => {
-                if let Some(t) = &mut self.table {
-                    t.push(row);
-                }
-                Ok(())
-            }
-            Format::Csv => {
-                let cells: Vec<String> = row.iter().map(plain).collect();
-                let mut buf = Vec::new();
-                csv_row(&mut buf, cells.iter().map(String::as_str));
-                self.out.write_all(&buf)
-            }
-            Format::Jsonl => {
-                let object = self.object(row);
-                serde_json::to_writer(&mut *self.out, &object)?;
-                self.out.write_all(b"\n")
-            }
-            Format::Json => {
-                // An element of a pretty-printed array: indented two spaces.
-                let object = self.object(row);
-                let text = serde_json::to_string_pretty(&object).map_err(io::Error::from)?;
-                let lead: &[u8] = if self.rows == 1 { b"[\n" } else { b",\n" };
-                self.out.write_all(lead)?;
-                for (i, line) in text.lines().enumerate() {
-                    if i > 0 {
-                        self.out.write_all(b"\n")?;
-                    }
-                    self.out.write_all(b"  ")?;
-                    self.out.write_all(line.as_bytes())?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Writes what is held (table format) or closes (JSON); the rows.
-    pub(crate) fn finish(self) -> io::Result<u64> {
-        match self.format {
-            Format::Table => {
-                if let Some(t) = &self.table {
-                    t.write(Format::Table, self.out)?;
-                }
-            }
-            Format::Json => {
-                self.out
-                    .write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
-            }
-            Format::Csv | Format::Jsonl => {}
-        }
-        Ok(self.rows)
-    }
 }
 
 /// Writes the `--by employee` report; returns the number of rows. Rows are
@@ -221,13 +127,14 @@ pub fn write_by_employee(
     format: Format,
     out: &mut dyn Write,
 ) -> io::Result<u64> {
-    let mut sink = Sink::new(&EMPLOYEE_COLUMNS, format, out)?;
+    let mut writer = RowWriter::new(&EMPLOYEE_COLUMNS, format, out)?;
     for e in sorted_employees(expansion) {
         for row in employee_rows(expansion, people, e) {
-            sink.push(strings(&row).collect())?;
+            let row_cells: Vec<Cell> = cells(&row).collect();
+            writer.row(&row_cells)?;
         }
     }
-    sink.finish()
+    writer.finish()
 }
 
 /// Writes the `--by manager` report: for each manager (by id), each direct
@@ -244,7 +151,7 @@ pub fn write_by_manager(
     let m = expansion.model();
     let mut columns: Vec<&str> = MANAGER_PREFIX.to_vec();
     columns.extend(EMPLOYEE_COLUMNS);
-    let mut sink = Sink::new(&columns, format, out)?;
+    let mut writer = RowWriter::new(&columns, format, out)?;
     let order = sorted_employees(expansion);
     let mut rank = vec![0usize; m.employees.len()];
     for (r, &e) in order.iter().enumerate() {
@@ -253,20 +160,21 @@ pub fn write_by_manager(
     manager_walk(expansion, people, &order, &rank, &mut |manager, reports| {
         let boss = &m.employees[manager as usize];
         for &(e, depth) in reports {
+            let depth = Value::from(depth);
             for row in employee_rows(expansion, people, e) {
-                let mut cells = vec![
-                    json!(m.str(boss.source)),
-                    json!(m.str(boss.id)),
-                    json!(m.str(boss.name)),
-                    json!(depth),
+                let mut row_cells = vec![
+                    Cell::Str(m.str(boss.source)),
+                    Cell::Str(m.str(boss.id)),
+                    Cell::Str(m.str(boss.name)),
+                    Cell::Json(&depth),
                 ];
-                cells.extend(strings(&row));
-                sink.push(cells)?;
+                row_cells.extend(cells(&row));
+                writer.row(&row_cells)?;
             }
         }
         Ok(())
     })?;
-    sink.finish()
+    writer.finish()
 }
 
 /// What [`manager_walk`] calls per manager: the manager, then their reports

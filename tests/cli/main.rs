@@ -15,6 +15,7 @@ mod import;
 mod mapped;
 mod people;
 mod query;
+mod render;
 mod report;
 mod stats;
 mod stdin_snapshot;
