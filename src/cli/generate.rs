@@ -26,11 +26,13 @@ pub struct GenerateArgs {
     /// issue 13, 1,100 × 200,000 = 220M rows from an 18.5 MB file).
     #[arg(long, default_value = "org", value_parser = ["org", "dense"])]
     shape: String,
-    /// Identities of the dense shape.
-    #[arg(long, default_value_t = 1_100)]
+    /// Identities of the dense shape (1 to 100,000,000).
+    #[arg(long, default_value_t = 1_100,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     identities: u64,
-    /// Resources of the dense shape.
-    #[arg(long, default_value_t = 200_000)]
+    /// Resources of the dense shape (1 to 100,000,000).
+    #[arg(long, default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     resources: u64,
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]

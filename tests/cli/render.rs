@@ -42,9 +42,16 @@ fn ok(args: &[&str]) -> Run {
 #[test]
 fn issue_13_14_control_characters_are_escaped_in_every_human_output() {
     let cases: Vec<Vec<&str>> = vec![
-        vec!["report", "access", HOSTILE],
+        // Reports write CSV off a terminal: the table is asked for.
         vec!["report", "access", HOSTILE, "--format", "table"],
-        vec!["findings", HOSTILE, "--as-of", "2026-01-31"],
+        vec![
+            "findings",
+            HOSTILE,
+            "--as-of",
+            "2026-01-31",
+            "--format",
+            "table",
+        ],
         vec!["import", HOSTILE],
         vec!["query", HOSTILE, "-e", "find root"],
         vec!["query", HOSTILE, "-e", "who can reach r-prod"],
@@ -74,7 +81,14 @@ fn issue_13_14_control_characters_are_escaped_in_every_human_output() {
         "{}",
         report.stdout
     );
-    let findings = ok(&["findings", HOSTILE, "--as-of", "2026-01-31"]);
+    let findings = ok(&[
+        "findings",
+        HOSTILE,
+        "--as-of",
+        "2026-01-31",
+        "--format",
+        "table",
+    ]);
     assert!(findings.stdout.contains("privileged-without-mfa"));
     assert!(findings.stdout.contains(SHOWN_NAME), "{}", findings.stdout);
 }
@@ -136,7 +150,11 @@ fn issue_14_json_keys_follow_the_column_order() {
         "--format",
         "jsonl",
     ]);
-    let line = run.stdout.lines().next().expect("one row");
+    // One object per statement: `{statement, line, answer: [rows]}`; the
+    // first row's text is what is checked.
+    let framed = run.stdout.lines().next().expect("one statement");
+    let start = framed.find("\"answer\":[").expect("an answer") + "\"answer\":[".len();
+    let line = &framed[start..start + framed[start..].find('}').expect("a row") + 1];
     let header = ok(&[
         "query",
         "fixtures/nested_groups.csv",
