@@ -7,6 +7,8 @@
 //! checked). A failing case proptest finds is kept in
 //! `fuzz_mapping.proptest-regressions`.
 
+mod common;
+
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -136,18 +138,8 @@ fn exercise(text: &str) -> Result<(), TestCaseError> {
             prop_assert!(model.str(s).len() <= MAX_CELL_BYTES);
         }
     }
-    if let Some(peak) = peak_rss() {
-        prop_assert!(peak < 2 << 30, "peak resident memory {peak} bytes");
-    }
+    common::within_peak_limit().map_err(TestCaseError::fail)?;
     Ok(())
-}
-
-/// Peak resident memory of this process so far, in bytes (Linux).
-fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 proptest! {

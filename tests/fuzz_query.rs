@@ -6,6 +6,8 @@
 //! is deterministic and takes seconds; a failing case found later becomes a
 //! line of `FOUND` below.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
@@ -267,7 +269,7 @@ fn fuzz_query_text_never_panics() {
     runner
         .run(&case(sources), |(f, text)| {
             exercise(&engines[f], &text);
-            Ok(())
+            common::within_peak_limit().map_err(TestCaseError::fail)
         })
         .unwrap();
     let evaluated = EVALUATED.load(Ordering::Relaxed);

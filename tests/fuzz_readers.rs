@@ -6,6 +6,8 @@
 //! warning short). A failing case found later becomes a fixture in
 //! `fixtures/bad/` (proptest also keeps it in `fuzz_readers.proptest-regressions`).
 
+mod common;
+
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -80,6 +82,7 @@ fn mutate(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
 
 /// Rows add up per file, every message is short, every rejection is a row.
 fn check_report(report: &ImportReport) -> Result<(), TestCaseError> {
+    common::within_peak_limit().map_err(TestCaseError::fail)?;
     for file in &report.files {
         prop_assert_eq!(file.rows_read, file.rows_accepted + file.rows_rejected);
         prop_assert_eq!(

@@ -6,6 +6,8 @@
 //! process's peak resident size is checked at the end). A failing case
 //! proptest finds is kept in `fuzz_snapshot.proptest-regressions`.
 
+mod common;
+
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -120,16 +122,6 @@ fn mutate(good: &[u8], m: &Mutation, rehash: bool, version: u32) -> Vec<u8> {
     }
 }
 
-/// Peak resident memory of this process so far, in bytes (Linux).
-fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-const PEAK_LIMIT: u64 = 2 << 30;
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -150,9 +142,7 @@ proptest! {
         let _ = snapshot::load_reader(&bytes[..], Path::new("-"));
         // Whatever the damage, the two ways of reading agree on accepting.
         prop_assert_eq!(in_memory.is_ok(), loaded.is_ok(), "{:?} {:?}", in_memory, loaded);
-        if let Some(peak) = peak_rss() {
-            prop_assert!(peak < PEAK_LIMIT, "peak resident memory {peak} bytes");
-        }
+        common::within_peak_limit().map_err(TestCaseError::fail)?;
     }
 
     #[test]
