@@ -655,20 +655,7 @@ mod tests {
         }
     }
 
-    /// Counts the bytes written so far.
-    #[derive(Clone, Default)]
-    struct Counter(std::rc::Rc<std::cell::Cell<usize>>);
-
-    impl Write for Counter {
-        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-            self.0.set(self.0.get() + data.len());
-            Ok(data.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::report::tests::Counter;
 
     /// Every format is written while the expansion runs, not collected
     /// first: bytes are out before the last batch is computed.

@@ -663,9 +663,9 @@ mod tests {
         assert_eq!(render(&Table::new(&["a"]), Format::Json), "[]\n");
     }
 
-    /// Counts the bytes written so far.
+    /// Counts the bytes written so far (also `access`'s tests).
     #[derive(Clone, Default)]
-    struct Counter(std::rc::Rc<std::cell::Cell<usize>>);
+    pub(crate) struct Counter(pub(crate) std::rc::Rc<std::cell::Cell<usize>>);
 
     impl Write for Counter {
         fn write(&mut self, data: &[u8]) -> io::Result<usize> {
