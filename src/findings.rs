@@ -28,11 +28,10 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::expand::{Expansion, Grant};
 use crate::import::{ImportReport, format_timestamp, parse_timestamp};
-use crate::model::{Conflict, EntityIdx, Kind, Model, Relation};
+use crate::model::{Conflict, EntityIdx, Kind, Model, Provenance, Relation};
 use crate::people::{EmployeeIdx, People, employee_attr, employee_key};
 use crate::report::{Cell, Format, RowWriter};
 
@@ -106,6 +105,101 @@ impl FindingKind {
     }
 }
 
+/// What a finding is about. Text formats show it as one label
+/// ([`Subject::label`]); JSON as an object: `{source, id, kind, name}` for an
+/// entity, `{file, line}` for a rejected row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Subject {
+    /// An identity, connection or resource.
+    Entity {
+        /// Its source.
+        source: String,
+        /// Its Entity Source ID.
+        id: String,
+        /// `identity`, `connection` or `resource`.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// A row of an input file.
+    Row {
+        /// The file.
+        file: String,
+        /// The physical line.
+        line: u64,
+    },
+}
+
+impl Subject {
+    /// `source/id (name)` (`source/id` when the name is the id), or
+    /// `file:line` for a row.
+    pub fn label(&self) -> String {
+        match self {
+            Subject::Entity {
+                source, id, name, ..
+            } if name.is_empty() || name == id => format!("{source}/{id}"),
+            Subject::Entity {
+                source, id, name, ..
+            } => format!("{source}/{id} ({name})"),
+            Subject::Row { file, line } => format!("{file}:{line}"),
+        }
+    }
+}
+
+/// One line of evidence: where it is and what it shows there. Text
+/// formats show it as `file:line: text` ([`std::fmt::Display`]); JSON as
+/// `{file, line, column, text}` (nulls where it has no place).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The file, when the evidence has a place.
+    pub file: Option<String>,
+    /// The physical line in `file`.
+    pub line: Option<u64>,
+    /// The column, for a rejected row.
+    pub column: Option<usize>,
+    /// What it shows.
+    pub text: String,
+}
+
+impl Evidence {
+    /// Evidence at a row that `model` holds the provenance of.
+    fn at(model: &Model, at: Provenance, text: String) -> Evidence {
+        let file = model
+            .sources
+            .get(at.file as usize)
+            .map_or_else(|| "?".to_string(), |s| s.path.display().to_string());
+        Evidence {
+            file: Some(file),
+            line: Some(u64::from(at.line)),
+            column: None,
+            text,
+        }
+    }
+
+    /// Evidence with no place of its own (a summary line).
+    fn note(text: String) -> Evidence {
+        Evidence {
+            file: None,
+            line: None,
+            column: None,
+            text,
+        }
+    }
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(column)) => {
+                write!(f, "{file}:{line}:{column}: {}", self.text)
+            }
+            (Some(file), Some(line), None) => write!(f, "{file}:{line}: {}", self.text),
+            _ => f.write_str(&self.text),
+        }
+    }
+}
+
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -113,12 +207,12 @@ pub struct Finding {
     pub severity: Severity,
     /// What kind.
     pub kind: FindingKind,
-    /// The entity (`source/id (name)`), or the file:line of a rejected row.
-    pub entity: String,
+    /// What it is about: an entity, or the row of a rejected row.
+    pub entity: Subject,
     /// What is wrong, in one sentence.
     pub detail: String,
-    /// Rows and edges showing it, each starting with file:line.
-    pub evidence: Vec<String>,
+    /// Rows and edges showing it, each with its file and line.
+    pub evidence: Vec<Evidence>,
     /// What to do, in one line.
     pub fix: String,
     /// Sort key after severity and kind: the entity, or file and line for a
@@ -206,12 +300,17 @@ fn status(model: &Model, e: EntityIdx) -> Status {
 
 /// `source/id (name)`, or `source/id` when the name is the id.
 fn label(model: &Model, e: EntityIdx) -> String {
+    subject(model, e).label()
+}
+
+/// The entity `e` as a finding's subject.
+fn subject(model: &Model, e: EntityIdx) -> Subject {
     let ent = model.entity(e);
-    let (id, name) = (model.str(ent.id), model.str(ent.name));
-    if name.is_empty() || name == id {
-        format!("{}/{id}", model.str(ent.source))
-    } else {
-        format!("{}/{id} ({name})", model.str(ent.source))
+    Subject::Entity {
+        source: model.str(ent.source).to_string(),
+        id: model.str(ent.id).to_string(),
+        kind: ent.kind.as_str(),
+        name: model.str(ent.name).to_string(),
     }
 }
 
@@ -272,7 +371,7 @@ pub fn departure(model: &Model, e: EmployeeIdx, now: i64) -> Option<String> {
 }
 
 /// The edge that grants `g`, as evidence: `file:line: from -> to permission`.
-fn grant_evidence(expansion: &Expansion, g: &Grant) -> String {
+fn grant_evidence(expansion: &Expansion, g: &Grant) -> Evidence {
     let m = expansion.model();
     let holder = g.provider.unwrap_or(g.identity);
     let edge = expansion
@@ -287,8 +386,8 @@ fn grant_evidence(expansion: &Expansion, g: &Grant) -> String {
         m.str(g.permission)
     );
     match edge {
-        Some((_, e)) => format!("{}: {text}", m.location(e.origin)),
-        None => text,
+        Some((_, e)) => Evidence::at(m, e.origin, text),
+        None => Evidence::note(text),
     }
 }
 
@@ -297,24 +396,27 @@ fn grant_evidence(expansion: &Expansion, g: &Grant) -> String {
 /// identity can hold millions.
 fn limited<'a>(
     expansion: &Expansion,
-    mut lines: Vec<String>,
+    mut lines: Vec<Evidence>,
     grants: impl ExactSizeIterator<Item = &'a Grant>,
-) -> Vec<String> {
+) -> Vec<Evidence> {
     let total = lines.len() + grants.len();
     let room = MAX_EVIDENCE.saturating_sub(lines.len());
     lines.extend(grants.take(room).map(|g| grant_evidence(expansion, g)));
     if total > MAX_EVIDENCE {
         lines.truncate(MAX_EVIDENCE);
-        lines.push(format!("… and {} more", total - MAX_EVIDENCE));
+        lines.push(Evidence::note(format!(
+            "… and {} more",
+            total - MAX_EVIDENCE
+        )));
     }
     lines
 }
 
-fn declared(model: &Model, e: EntityIdx, what: &str) -> String {
-    format!(
-        "{}: {} {what}",
-        model.location(model.entity(e).origin),
-        label(model, e)
+fn declared(model: &Model, e: EntityIdx, what: &str) -> Evidence {
+    Evidence::at(
+        model,
+        model.entity(e).origin,
+        format!("{} {what}", label(model, e)),
     )
 }
 
@@ -356,10 +458,10 @@ pub fn findings(
                 state.push(format!("holds {}", plural(g.len(), "grant")));
             }
             let evidence = vec![
-                format!(
-                    "{}: employee {} left: {why}",
-                    m.location(m.employees[e as usize].origin),
-                    employee_label(m, e)
+                Evidence::at(
+                    m,
+                    m.employees[e as usize].origin,
+                    format!("employee {} left: {why}", employee_label(m, e)),
                 ),
                 declared(
                     m,
@@ -380,7 +482,7 @@ pub fn findings(
                     Severity::Critical
                 },
                 kind: FindingKind::DepartedEmployeeAccess,
-                entity: label(m, i),
+                entity: subject(m, i),
                 detail: format!(
                     "{} of departed employee {} {}",
                     if link.relation == Relation::Is {
@@ -435,7 +537,7 @@ pub fn findings(
                     order: Default::default(),
                     severity: Severity::High,
                     kind: FindingKind::PrivilegedWithoutMfa,
-                    entity: label(m, i),
+                    entity: subject(m, i),
                     detail: format!(
                         "MFA is off and {} privileged: {}",
                         plural(privileged.len(), "grant is"),
@@ -471,7 +573,7 @@ pub fn findings(
                     order: Default::default(),
                     severity: Severity::Medium,
                     kind: FindingKind::DisabledConnectionAccess,
-                    entity: label(m, i),
+                    entity: subject(m, i),
                     detail: format!(
                         "{} through {} connection {}",
                         if through.len() == 1 {
@@ -508,7 +610,7 @@ pub fn findings(
                         Severity::Medium
                     },
                     kind: FindingKind::ServiceAccountWithoutOwner,
-                    entity: label(m, i),
+                    entity: subject(m, i),
                     detail: format!(
                         "service account with no OWNS owner, holding {}",
                         plural(g.len(), "grant")
@@ -523,7 +625,7 @@ pub fn findings(
                     order: Default::default(),
                     severity: Severity::Medium,
                     kind: FindingKind::OrphanedIdentity,
-                    entity: label(m, i),
+                    entity: subject(m, i),
                     detail: format!(
                         "linked to no employee, holding {}",
                         plural(g.len(), "grant")
@@ -557,7 +659,7 @@ pub fn findings(
                     order: Default::default(),
                     severity: Severity::Low,
                     kind: FindingKind::DormantAccount,
-                    entity: label(m, i),
+                    entity: subject(m, i),
                     detail: format!("{stale}, holding {}", plural(g.len(), "grant")),
                     evidence: limited(expansion, evidence, evidence_grants),
                     fix: format!(
@@ -587,9 +689,17 @@ pub fn findings(
             order: Default::default(),
             severity: Severity::Low,
             kind: FindingKind::ImportConflict,
-            entity: label(m, c.identity),
+            entity: subject(m, c.identity),
             detail: "identity IS two different employees in the people map".into(),
-            evidence: vec![people.describe_conflict(m, c)],
+            evidence: vec![{
+                let (at, text) = people.conflict_evidence(m, c);
+                Evidence {
+                    file: Some(at.0),
+                    line: Some(at.1),
+                    column: None,
+                    text,
+                }
+            }],
             fix: "keep one IS row for the identity (a shared account needs an owner, OWNS)".into(),
         });
     }
@@ -598,12 +708,16 @@ pub fn findings(
             order: Default::default(),
             severity: Severity::Info,
             kind: FindingKind::AmbiguousMapping,
-            entity: label(m, a.identity),
+            entity: subject(m, a.identity),
             detail: format!(
                 "matches {} automatically; not linked",
                 plural(a.employees.len(), "employee")
             ),
-            evidence: vec![people.describe_ambiguous(m, a)],
+            evidence: vec![Evidence::at(
+                m,
+                m.entity(a.identity).origin,
+                people.ambiguous_text(m, a),
+            )],
             fix: "add an explicit row for the identity to the people map".into(),
         });
     }
@@ -612,9 +726,20 @@ pub fn findings(
             order: (r.file.display().to_string(), r.line),
             severity: Severity::Info,
             kind: FindingKind::RejectedRow,
-            entity: format!("{}:{}", r.file.display(), r.line),
+            entity: Subject::Row {
+                file: r.file.display().to_string(),
+                line: r.line,
+            },
             detail: r.reason.clone(),
-            evidence: vec![format!("{r}"), r.record.clone()],
+            evidence: vec![
+                Evidence {
+                    file: Some(r.file.display().to_string()),
+                    line: Some(r.line),
+                    column: Some(r.column),
+                    text: r.reason.clone(),
+                },
+                Evidence::note(r.record.clone()),
+            ],
             fix: "fix the row and import again".into(),
         });
     }
@@ -623,15 +748,23 @@ pub fn findings(
             order: (r.file.display().to_string(), r.line),
             severity: Severity::Info,
             kind: FindingKind::RejectedRow,
-            entity: format!("{}:{}", r.file.display(), r.line),
+            entity: Subject::Row {
+                file: r.file.display().to_string(),
+                line: r.line,
+            },
             detail: r.reason.clone(),
-            evidence: vec![format!("{r}")],
+            evidence: vec![Evidence {
+                file: Some(r.file.display().to_string()),
+                line: Some(r.line),
+                column: Some(r.column),
+                text: r.reason.clone(),
+            }],
             fix: "fix the people-map row and load it again".into(),
         });
     }
     for f in &mut out {
         if f.order.0.is_empty() {
-            f.order.0 = f.entity.clone();
+            f.order.0 = f.entity.label();
         }
     }
     out.sort_by(|a, b| {
@@ -639,15 +772,19 @@ pub fn findings(
             .cmp(&a.severity)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.order.cmp(&b.order))
-            .then_with(|| a.entity.cmp(&b.entity))
+            .then_with(|| a.entity.label().cmp(&b.entity.label()))
             .then_with(|| a.detail.cmp(&b.detail))
-            .then_with(|| a.evidence.cmp(&b.evidence))
+            .then_with(|| {
+                let text =
+                    |f: &Finding| f.evidence.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+                text(a).cmp(&text(b))
+            })
     });
     out
 }
 
-/// Entity label, sentence and location of a model conflict.
-fn describe_model_conflict(m: &Model, c: &Conflict) -> (String, String, String) {
+/// Subject, sentence and evidence of a model conflict.
+fn describe_model_conflict(m: &Model, c: &Conflict) -> (Subject, String, Evidence) {
     match c {
         Conflict::Kind {
             entity,
@@ -655,7 +792,7 @@ fn describe_model_conflict(m: &Model, c: &Conflict) -> (String, String, String) 
             other,
             at,
         } => (
-            label(m, *entity),
+            subject(m, *entity),
             format!(
                 "declared {other} at {} but {kept} first; kept {kept}",
                 m.location(*at)
@@ -668,7 +805,7 @@ fn describe_model_conflict(m: &Model, c: &Conflict) -> (String, String, String) 
             other,
             at,
         } => (
-            label(m, *entity),
+            subject(m, *entity),
             format!(
                 "declared source type {:?} at {} but {:?} first",
                 m.str(*other),
@@ -688,7 +825,7 @@ fn describe_model_conflict(m: &Model, c: &Conflict) -> (String, String, String) 
         } => {
             let e = &m.edges[*edge as usize];
             (
-                label(m, e.from),
+                subject(m, e.from),
                 format!(
                     "{} -> {} {:?} is false at {} but true at {}; counted as granted",
                     label(m, e.from),
@@ -697,7 +834,7 @@ fn describe_model_conflict(m: &Model, c: &Conflict) -> (String, String, String) 
                     m.location(*denied_at),
                     m.location(*granted_at)
                 ),
-                format!("{}: permission value false", m.location(*denied_at)),
+                Evidence::at(m, *denied_at, "permission value false".into()),
             )
         }
     }
@@ -710,22 +847,38 @@ pub const COLUMNS: [&str; 6] = ["severity", "kind", "entity", "detail", "evidenc
 /// with `; ` for table and CSV, a JSON array otherwise. Returns the number
 /// of rows.
 pub fn write(findings: &[Finding], format: Format, out: &mut dyn Write) -> io::Result<u64> {
-    let as_array = matches!(format, Format::Json | Format::Jsonl);
     let mut writer = RowWriter::new(&COLUMNS, format, out)?;
     for f in findings {
-        let evidence = if as_array {
-            Value::from(f.evidence.clone())
+        if matches!(format, Format::Json | Format::Jsonl) {
+            // The entity and the evidence as objects, keys in column order.
+            #[derive(Serialize)]
+            struct Row<'a> {
+                severity: &'a str,
+                kind: &'a str,
+                entity: &'a Subject,
+                detail: &'a str,
+                evidence: &'a [Evidence],
+                fix: &'a str,
+            }
+            writer.element(&Row {
+                severity: f.severity.as_str(),
+                kind: f.kind.as_str(),
+                entity: &f.entity,
+                detail: &f.detail,
+                evidence: &f.evidence,
+                fix: &f.fix,
+            })?;
         } else {
-            Value::String(f.evidence.join("; "))
-        };
-        writer.row(&[
-            Cell::Str(f.severity.as_str()),
-            Cell::Str(f.kind.as_str()),
-            Cell::Str(&f.entity),
-            Cell::Str(&f.detail),
-            Cell::from(&evidence),
-            Cell::Str(&f.fix),
-        ])?;
+            let evidence: Vec<String> = f.evidence.iter().map(|e| e.to_string()).collect();
+            writer.row(&[
+                Cell::Str(f.severity.as_str()),
+                Cell::Str(f.kind.as_str()),
+                Cell::Str(&f.entity.label()),
+                Cell::Str(&f.detail),
+                Cell::Str(&evidence.join("; ")),
+                Cell::Str(&f.fix),
+            ])?;
+        }
     }
     writer.finish()
 }

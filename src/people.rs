@@ -855,24 +855,41 @@ impl People {
 
     /// A conflict as one sentence with both rows' file:line.
     pub fn describe_conflict(&self, model: &Model, c: &MapConflict) -> String {
+        let ((file, line), text) = self.conflict_evidence(model, c);
+        format!("{file}:{line}: {text}")
+    }
+
+    /// A conflict as the file and line of its later row and a sentence
+    /// naming the earlier one.
+    pub fn conflict_evidence(&self, model: &Model, c: &MapConflict) -> ((String, u64), String) {
         let row = |r: u32| {
             let row = &model.people_map.rows[r as usize];
-            format!("{}:{}", row.file.display(), row.line)
+            (row.file.display().to_string(), row.line)
         };
         let ent = model.entity(c.identity);
-        format!(
-            "{}: {}/{} IS {} here but IS {} at {}; both links kept",
-            row(c.other.0),
+        let (first_file, first_line) = row(c.first.0);
+        let text = format!(
+            "{}/{} IS {} here but IS {} at {first_file}:{first_line}; both links kept",
             model.str(ent.source),
             model.str(ent.id),
             employee_key(model, c.other.1),
             employee_key(model, c.first.1),
-            row(c.first.0)
-        )
+        );
+        (row(c.other.0), text)
     }
 
     /// An ambiguous automatic match as one sentence.
     pub fn describe_ambiguous(&self, model: &Model, a: &Ambiguous) -> String {
+        format!(
+            "{}: {}",
+            model.location(model.entity(a.identity).origin),
+            self.ambiguous_text(model, a)
+        )
+    }
+
+    /// An ambiguous automatic match as a sentence, without its place (the
+    /// identity's first row).
+    pub fn ambiguous_text(&self, model: &Model, a: &Ambiguous) -> String {
         let ent = model.entity(a.identity);
         let matches: Vec<String> = a
             .employees
@@ -880,8 +897,7 @@ impl People {
             .map(|&(e, rule)| format!("{} ({})", employee_key(model, e), rule.as_str()))
             .collect();
         format!(
-            "{}: {}/{} matches {} employees: {}; not linked (add a mapping row)",
-            model.location(ent.origin),
+            "{}/{} matches {} employees: {}; not linked (add a mapping row)",
             model.str(ent.source),
             model.str(ent.id),
             a.employees.len(),

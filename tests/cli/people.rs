@@ -226,3 +226,47 @@ fn run_takes_the_people_map() {
         without.stdout
     );
 }
+
+/// Issue 14: findings in JSON give the entity as `{source, id, kind, name}`
+/// (a rejected row as `{file, line}`) and each piece of evidence as
+/// `{file, line, column, text}`, not as formatted strings; text formats keep
+/// their one-line labels.
+#[test]
+fn issue_14_findings_json_gives_entity_and_evidence_as_objects() {
+    let run = crate::harness::whocan(&[
+        "findings",
+        HR,
+        OKTA,
+        GITHUB,
+        AWS,
+        "--people-map",
+        MAP,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut rows = 0;
+    for line in run.stdout.lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        let entity = f["entity"].as_object().expect("entity is an object");
+        let keys: Vec<&str> = entity.keys().map(String::as_str).collect();
+        let mut expected = if f["kind"] == "rejected-row" {
+            vec!["file", "line"]
+        } else {
+            vec!["id", "kind", "name", "source"]
+        };
+        expected.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(keys, expected, "{line}");
+        for e in f["evidence"].as_array().expect("evidence is an array") {
+            let e = e.as_object().expect("each piece of evidence is an object");
+            assert!(e["text"].is_string(), "{line}");
+            assert!(e["line"].is_u64() || e["line"].is_null(), "{line}");
+        }
+        rows += 1;
+    }
+    assert!(rows > 5, "{rows} findings");
+}
