@@ -173,10 +173,32 @@ fn a_format_2_snapshot_is_still_read() {
         from_csv.extend_from_slice(&FORMAT_V2_INPUTS);
         let mut from_snap: Vec<&str> = command.to_vec();
         from_snap.push(snap);
-        let (out, err, code) = whocan(&from_snap);
+        let (mut out, err, code) = whocan(&from_snap);
         assert_eq!(code, 0, "{command:?}: {err}");
+        if command == ["people", "unmapped"] {
+            out = without_recorded_mapped_usernames(&out);
+        }
         assert_eq!((out, err, code), whocan(&from_csv), "{command:?}");
     }
+}
+
+/// `people unmapped` from the format-2 snapshot, with the one thing that
+/// version recorded and today's import does not: a mapped user's display
+/// name as its username (issue 14.9; the mapped fixture's source is `crm`).
+/// Every other cell must still equal today's import.
+fn without_recorded_mapped_usernames(csv: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(csv.to_vec()).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        // Source, Identity ID, Identity Name, Username, Email, ...
+        if i > 0 && cells[0] == "crm" && cells[3] == cells[2] {
+            cells[3] = "";
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
 }
 
 #[test]

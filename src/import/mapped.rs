@@ -1505,7 +1505,9 @@ fn accept(
         if imp.needs_attributes(idx) {
             properties(imp, idx, EntityType::User);
             let attrs = Attributes {
-                username: imp.intern(&u.name),
+                // The Application template maps no username: only what the
+                // mapping maps is stored (issue 14.9), never the display name.
+                username: Sym::EMPTY,
                 email: imp.intern(super::strip_angle_brackets(&u.email)),
                 status: match u.active {
                     Some(true) => imp.intern("active"),
