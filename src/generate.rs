@@ -1460,35 +1460,26 @@ fn push_time(b: &mut Vec<u8>, t: u64, rfc: bool) {
 /// unit tests of the engine on realistic shapes.
 #[cfg(test)]
 pub(crate) fn test_org(rows: u64, seed: u64) -> crate::graph::AccessGraph {
-    use crate::import::{FileOptions, Importer};
     let mut csv = Vec::new();
     generate(&GenerateConfig::with_rows(rows, seed), &mut csv).unwrap();
-    let mut importer = Importer::new();
-    importer
-        .import_reader(
-            std::path::Path::new("org.csv"),
-            &csv[..],
-            &FileOptions::default(),
-        )
-        .unwrap();
-    let (model, report) = importer.finish();
-    assert_eq!(report.rows_rejected(), 0);
-    crate::graph::AccessGraph::new(model)
+    imported("org.csv", &csv)
 }
 
 /// A dense organisation ([`generate_dense`]), imported, as a graph.
 #[cfg(test)]
 pub(crate) fn test_dense(identities: u64, resources: u64) -> crate::graph::AccessGraph {
-    use crate::import::{FileOptions, Importer};
     let mut csv = Vec::new();
     generate_dense(identities, resources, &mut csv).unwrap();
+    imported("dense.csv", &csv)
+}
+
+/// A generated file imported as `name`, every row accepted, as a graph.
+#[cfg(test)]
+fn imported(name: &str, csv: &[u8]) -> crate::graph::AccessGraph {
+    use crate::import::{FileOptions, Importer};
     let mut importer = Importer::new();
     importer
-        .import_reader(
-            std::path::Path::new("dense.csv"),
-            &csv[..],
-            &FileOptions::default(),
-        )
+        .import_reader(std::path::Path::new(name), csv, &FileOptions::default())
         .unwrap();
     let (model, report) = importer.finish();
     assert_eq!(report.rows_rejected(), 0);
