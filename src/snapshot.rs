@@ -1794,6 +1794,7 @@ fn validate(model: &Model, records: bool) -> Result<(), SnapshotError> {
 /// report's ordering relies on it), edges distinct by `(from, to,
 /// permission)` and, within a file, in the order of their first rows.
 fn check_invariants(model: &Model) -> Result<(), SnapshotError> {
+    use crate::import::records::excerpt;
     let bad = |what: String| Err(SnapshotError::Invalid(what));
     let strings = &model.strings;
     // Strings: sorted by (hash, index), equal neighbours compared.
@@ -1807,7 +1808,7 @@ fn check_invariants(model: &Model) -> Result<(), SnapshotError> {
     });
     if let Some(w) = twice {
         return bad(format!(
-            "duplicate string: strings {} and {} are both {:?}",
+            "duplicate string: strings {} and {} are both {}",
             w[0].1,
             w[1].1,
             excerpt(strings.resolve(Sym(w[0].1)))
@@ -1825,7 +1826,7 @@ fn check_invariants(model: &Model) -> Result<(), SnapshotError> {
     if let Some(w) = keys.par_windows(2).find_first(|w| w[0].0 == w[1].0) {
         let e = &model.entities[w[0].1 as usize];
         return bad(format!(
-            "duplicate entity key: entities {} and {} are both {}/{}",
+            "duplicate entity key: entities {} and {} are both {} / {}",
             w[0].1.min(w[1].1),
             w[0].1.max(w[1].1),
             excerpt(strings.resolve(e.source)),
@@ -1872,14 +1873,6 @@ fn check_invariants(model: &Model) -> Result<(), SnapshotError> {
         *last = e.origin.line;
     }
     Ok(())
-}
-
-/// At most 80 characters of `s`, for a message.
-fn excerpt(s: &str) -> String {
-    match s.char_indices().nth(80) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_string(),
-    }
 }
 
 impl fmt::Display for Metadata {

@@ -83,7 +83,8 @@ pub fn run(args: ImportArgs) -> Outcome {
     })
 }
 
-fn plural(n: u64, word: &str) -> String {
+/// `N word` or `N words` (also `snapshot`'s messages).
+pub(super) fn plural(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use super::import::plural;
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, import_replacing, written};
 use crate::report::{Format, Table};
 use crate::snapshot::{self, Metadata, SnapshotError};
@@ -82,10 +83,6 @@ pub fn run(args: SnapshotArgs) -> Outcome {
             save(&args.data, &output)
         }
     }
-}
-
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn save(data: &DataArgs, output: &Path) -> Outcome {
