@@ -113,28 +113,15 @@ struct Scratch {
     entries: Vec<u32>,
 }
 
-/// The first 16 bytes of `s`, zero-padded, as a big-endian integer: where two
-/// of these differ they order like the strings themselves.
-fn id_prefix(s: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = s.len().min(16);
-    bytes[..n].copy_from_slice(&s.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
-}
-
 /// Precomputed structures for deriving effective access from one graph.
 pub struct Expansion<'g> {
     graph: &'g AccessGraph,
-    /// Entity → position in (id, source) order.
-    rank: Vec<u32>,
-    /// Position → entity.
-    by_rank: Vec<EntityIdx>,
-    /// Interned permission → position in byte order (`NONE` if unused).
-    perm_rank: Vec<u32>,
-    perms_by_rank: Vec<Sym>,
-    /// Granted out-edges per entity, compressed: `out[out_start[e]..out_start[e+1]]`.
-    out_start: Vec<u32>,
-    out: Vec<(EntityIdx, Sym)>,
+    /// The graph's report order (see [`crate::graph::Order`]): entity →
+    /// rank, rank → entity, permission symbol → rank, rank → permission.
+    rank: &'g [u32],
+    by_rank: &'g [EntityIdx],
+    perm_rank: &'g [u32],
+    perms_by_rank: &'g [Sym],
     /// Connection → component (`NONE` for other kinds).
     comp_of: Vec<u32>,
     comp_start: Vec<u32>,
@@ -156,54 +143,9 @@ impl<'g> Expansion<'g> {
         let model = graph.model();
         let n = model.entities.len();
 
-        // Ranks: entities sorted by (id, source) bytewise, the report order.
-        // The first 16 bytes of the id, big-endian and zero-padded, order
-        // like the id itself wherever they differ, so most comparisons are
-        // one integer comparison instead of two string lookups.
-        let mut keyed: Vec<(u128, EntityIdx)> = (0..n as EntityIdx)
-            .into_par_iter()
-            .map(|e| (id_prefix(model.str(model.entity(e).id)), e))
-            .collect();
-        keyed.par_sort_unstable_by(|&(pa, a), &(pb, b)| {
-            pa.cmp(&pb).then_with(|| {
-                let (ea, eb) = (model.entity(a), model.entity(b));
-                model
-                    .str(ea.id)
-                    .cmp(model.str(eb.id))
-                    .then_with(|| model.str(ea.source).cmp(model.str(eb.source)))
-            })
-        });
-        let by_rank: Vec<EntityIdx> = keyed.into_iter().map(|(_, e)| e).collect();
-        let mut rank = vec![0u32; n];
-        for (r, &e) in by_rank.iter().enumerate() {
-            rank[e as usize] = r as u32;
-        }
-
-        // Distinct permissions first (cheap integer sort), then by bytes.
-        let mut perms_by_rank: Vec<Sym> = model.edges.iter().map(|e| e.permission).collect();
-        perms_by_rank.par_sort_unstable();
-        perms_by_rank.dedup();
-        perms_by_rank.sort_unstable_by(|&a, &b| model.str(a).cmp(model.str(b)));
-        let mut perm_rank = vec![NONE; model.strings.len()];
-        for (r, p) in perms_by_rank.iter().enumerate() {
-            perm_rank[p.0 as usize] = r as u32;
-        }
-
-        // Granted out-edges, compressed.
-        let mut out_start = vec![0u32; n + 1];
-        for e in model.edges.iter().filter(|e| e.granted) {
-            out_start[e.from as usize + 1] += 1;
-        }
-        for i in 0..n {
-            out_start[i + 1] += out_start[i];
-        }
-        let mut fill = out_start.clone();
-        let mut out = vec![(0, Sym::EMPTY); out_start[n] as usize];
-        for e in model.edges.iter().filter(|e| e.granted) {
-            let slot = &mut fill[e.from as usize];
-            out[*slot as usize] = (e.to, e.permission);
-            *slot += 1;
-        }
+        let order = graph.order();
+        let (rank, by_rank) = (order.ranks(), order.by_rank());
+        let (perm_rank, perms_by_rank) = (order.permission_ranks(), order.permissions());
 
         // Components of connections and the DAG between them.
         let components = graph.connection_components();
@@ -224,9 +166,7 @@ impl<'g> Expansion<'g> {
         for (c, members) in components.iter().enumerate() {
             let from = succ.len();
             for &m in members {
-                for &(to, _) in
-                    &out[out_start[m as usize] as usize..out_start[m as usize + 1] as usize]
-                {
+                for &(to, _) in graph.granted_edges(m) {
                     let d = comp_of[to as usize];
                     if d != NONE && d != c as u32 {
                         succ.push(d);
@@ -261,8 +201,6 @@ impl<'g> Expansion<'g> {
             by_rank,
             perm_rank,
             perms_by_rank,
-            out_start,
-            out,
             comp_of,
             comp_start,
             comp_members,
@@ -293,20 +231,18 @@ impl<'g> Expansion<'g> {
     /// Every permission on a granted or false edge, in byte order: a
     /// permission's position here is its rank.
     pub fn permissions(&self) -> &[Sym] {
-        &self.perms_by_rank
+        self.perms_by_rank
     }
 
     /// The position of `permission` in [`Expansion::permissions`]; `None`
     /// for a string no edge uses as a permission.
     pub fn permission_rank(&self, permission: Sym) -> Option<u32> {
-        let r = *self.perm_rank.get(permission.0 as usize)?;
-        (r != NONE).then_some(r)
+        self.graph.order().permission_rank(permission)
     }
 
     /// Granted out-edges of an entity: `(target, permission)`.
-    pub fn granted_edges(&self, entity: EntityIdx) -> &[(EntityIdx, Sym)] {
-        let e = entity as usize;
-        &self.out[self.out_start[e] as usize..self.out_start[e + 1] as usize]
+    pub fn granted_edges(&self, entity: EntityIdx) -> &'g [(EntityIdx, Sym)] {
+        self.graph.granted_edges(entity)
     }
 
     /// The connection component an entity belongs to (connections only).
