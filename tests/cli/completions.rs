@@ -5,7 +5,17 @@
 
 use std::process::Command;
 
+use crate::golden_cases;
 use crate::harness::{root, whocan};
+
+// The tool subcommands' outputs and refusals, byte for byte: the top-level
+// manual page (it lists every subcommand, so a new one shows here), an
+// unknown shell, and `bench-queries` asked for no questions.
+golden_cases! { "tools":
+    man_page => ["man"],
+    completions_unknown_shell => ["completions", "tcsh"],
+    bench_queries_zero_count => ["bench-queries", "fixtures/nested_groups.csv", "--count", "0"],
+}
 
 #[test]
 fn issue_14_bash_completion_loads_and_registers_whocan() {
