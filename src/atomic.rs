@@ -555,12 +555,15 @@ mod signals {
 mod signals {
     use std::path::Path;
 
+    /// No handler to register `path` with.
     pub fn register(_path: &Path) -> Option<usize> {
         None
     }
 
+    /// Nothing was registered.
     pub fn unregister(_slot: usize) {}
 
+    /// Unknown without Unix signals: every owner is taken to be alive.
     pub fn process_exists(_pid: u32) -> bool {
         true
     }

@@ -33,6 +33,7 @@ pub struct ManArgs {
     dir: Option<PathBuf>,
 }
 
+/// Runs `whocan completions SHELL`: the script on stdout.
 pub fn completions(args: CompletionsArgs) -> Outcome {
     let mut cmd = Cli::command();
     let mut out = Output::open(None)?;
@@ -41,6 +42,7 @@ pub fn completions(args: CompletionsArgs) -> Outcome {
     Ok(0)
 }
 
+/// Runs `whocan man`: whocan.1 on stdout, or every page into `--dir`.
 pub fn man(args: ManArgs) -> Outcome {
     let cmd = Cli::command();
     match args.dir {

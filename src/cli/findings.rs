@@ -42,6 +42,7 @@ pub struct FindingsArgs {
     as_of: Option<String>,
 }
 
+/// Runs `whocan findings`.
 pub fn run(args: FindingsArgs) -> Outcome {
     let now = match &args.as_of {
         Some(text) => crate::import::parse_timestamp(text).ok_or_else(|| {

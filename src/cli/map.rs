@@ -38,6 +38,7 @@ enum TemplateArg {
     Hris,
 }
 
+/// Runs `whocan map suggest`.
 pub fn run(cmd: MapCommand) -> Outcome {
     let MapCommand::Suggest(args) = cmd;
     crate::atomic::note_input(&args.file);

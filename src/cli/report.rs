@@ -41,6 +41,7 @@ pub struct AccessArgs {
     by: By,
 }
 
+/// Runs `whocan report access`.
 pub fn run(cmd: ReportCommand) -> Outcome {
     match cmd {
         ReportCommand::Access(args) => {

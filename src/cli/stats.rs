@@ -20,6 +20,7 @@ pub struct StatsArgs {
     grants: bool,
 }
 
+/// Runs `whocan stats`.
 pub fn run(args: StatsArgs) -> Outcome {
     let (graph, report) = load(&args.data)?;
     let m = graph.model();
