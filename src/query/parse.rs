@@ -5,420 +5,21 @@
 //! trailing `\` continues the statement, so sets and long queries can span
 //! lines. `#` starts a comment. Keywords are case-insensitive; a misspelt
 //! keyword gets a suggestion. Does no I/O and knows nothing of the graph:
-//! entity references are resolved by [`super::eval`].
+//! entity references are resolved by [`super::Engine`]. The lexer is
+//! `lex`; the completion support (`Continuation`, `expected_after`) is
+//! `complete`, re-exported here.
 
 use super::QueryError;
 use super::ast::*;
+use super::lex::{Tok, Token, describe, lex};
+
+pub use super::complete::{Continuation, Slot, expected_after, is_incomplete};
 
 /// Every word that can start a statement, for messages and completion.
 pub const STATEMENT_WORDS: &[&str] = &[
     "who", "what", "why", "via", "members", "groups", "show", "find", "stats", "cycles", "count",
     "expect", "help", "format", "load", "save", "quit", "exit", "manager", "reports",
 ];
-
-/// Every keyword of the language, for completion.
-pub const KEYWORDS: &[&str] = &[
-    "who",
-    "what",
-    "why",
-    "not",
-    "via",
-    "which",
-    "group",
-    "members",
-    "groups",
-    "of",
-    "show",
-    "find",
-    "stats",
-    "cycles",
-    "count",
-    "expect",
-    "help",
-    "format",
-    "load",
-    "save",
-    "quit",
-    "exit",
-    "can",
-    "reach",
-    "reaches",
-    "cannot",
-    "with",
-    "permission",
-    "in",
-    "project",
-    "direct",
-    "type",
-    "limit",
-    "none",
-    "outside",
-    "includes",
-    "excludes",
-    "person",
-    "owns",
-    "manager",
-    "reports",
-];
-
-#[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    Word(String),
-    Str(String),
-    Op(Cmp),
-    LBrace,
-    RBrace,
-    Comma,
-    /// End of a statement: newline, `;` or end of input.
-    End,
-}
-
-#[derive(Clone, Debug)]
-struct Token {
-    tok: Tok,
-    pos: Pos,
-    width: u32,
-    /// Byte offset of the token in the text.
-    offset: usize,
-}
-
-fn describe(tok: &Tok) -> String {
-    match tok {
-        Tok::Word(w) => format!("`{w}`"),
-        Tok::Str(s) => format!("\"{s}\""),
-        Tok::Op(c) => format!("`{}`", c.as_str()),
-        Tok::LBrace => "`{`".into(),
-        Tok::RBrace => "`}`".into(),
-        Tok::Comma => "`,`".into(),
-        Tok::End => "end of statement".into(),
-    }
-}
-
-fn is_word_char(c: char) -> bool {
-    !c.is_whitespace() && !matches!(c, '{' | '}' | ',' | ';' | '"' | '\'')
-}
-
-/// Splits text into tokens; newlines inside braces or after `\` are not
-/// statement ends.
-fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
-    let mut tokens = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    let (mut line, mut column) = (1u32, 1u32);
-    let mut depth = 0u32;
-    while let Some(&(offset, c)) = chars.peek() {
-        let pos = Pos { line, column };
-        let mut advance = |chars: &mut std::iter::Peekable<std::str::CharIndices>| {
-            let (_, c) = chars.next().expect("peeked");
-            if c == '\n' {
-                line += 1;
-                column = 1;
-            } else {
-                column += 1;
-            }
-        };
-        match c {
-            '\n' => {
-                advance(&mut chars);
-                if depth == 0 {
-                    tokens.push(Token {
-                        tok: Tok::End,
-                        pos,
-                        width: 1,
-                        offset,
-                    });
-                }
-            }
-            ';' => {
-                advance(&mut chars);
-                tokens.push(Token {
-                    tok: Tok::End,
-                    pos,
-                    width: 1,
-                    offset,
-                });
-            }
-            c if c.is_whitespace() => advance(&mut chars),
-            '#' => {
-                while let Some(&(_, c)) = chars.peek() {
-                    if c == '\n' {
-                        break;
-                    }
-                    advance(&mut chars);
-                }
-            }
-            '\\' if text[offset + 1..]
-                .trim_start_matches([' ', '\t', '\r'])
-                .starts_with('\n')
-                || text[offset + 1..].trim().is_empty() =>
-            {
-                // A line continuation: skip to after the newline.
-                advance(&mut chars);
-                while let Some(&(_, c)) = chars.peek() {
-                    advance(&mut chars);
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '{' | '}' | ',' => {
-                advance(&mut chars);
-                let tok = match c {
-                    '{' => {
-                        depth += 1;
-                        Tok::LBrace
-                    }
-                    '}' => {
-                        depth = depth.saturating_sub(1);
-                        Tok::RBrace
-                    }
-                    _ => Tok::Comma,
-                };
-                tokens.push(Token {
-                    tok,
-                    pos,
-                    width: 1,
-                    offset,
-                });
-            }
-            '"' | '\'' => {
-                let quote = c;
-                advance(&mut chars);
-                let mut s = String::new();
-                let mut width = 1;
-                let mut closed = false;
-                while let Some(&(_, c)) = chars.peek() {
-                    if c == '\n' {
-                        break;
-                    }
-                    advance(&mut chars);
-                    width += 1;
-                    if c == quote {
-                        closed = true;
-                        break;
-                    }
-                    if c == '\\' {
-                        if let Some(&(_, next)) = chars.peek() {
-                            if next == quote || next == '\\' {
-                                advance(&mut chars);
-                                width += 1;
-                                s.push(next);
-                                continue;
-                            }
-                        }
-                    }
-                    s.push(c);
-                }
-                if !closed {
-                    return Err(QueryError::syntax(
-                        pos,
-                        width,
-                        format!("a closing {quote}"),
-                        "end of line".into(),
-                        None,
-                    ));
-                }
-                tokens.push(Token {
-                    tok: Tok::Str(s),
-                    pos,
-                    width,
-                    offset,
-                });
-            }
-            '=' | '<' | '>' | '!' => {
-                advance(&mut chars);
-                let next = chars.peek().map(|&(_, c)| c);
-                let (cmp, width) = match (c, next) {
-                    ('=', Some('=')) => (Cmp::Eq, 2),
-                    ('=', _) => (Cmp::Eq, 1),
-                    ('!', Some('=')) => (Cmp::Ne, 2),
-                    ('<', Some('=')) => (Cmp::Le, 2),
-                    ('<', _) => (Cmp::Lt, 1),
-                    ('>', Some('=')) => (Cmp::Ge, 2),
-                    ('>', _) => (Cmp::Gt, 1),
-                    _ => {
-                        return Err(QueryError::syntax(
-                            pos,
-                            1,
-                            "`!=`".into(),
-                            "`!`".into(),
-                            None,
-                        ));
-                    }
-                };
-                if width == 2 {
-                    advance(&mut chars);
-                }
-                tokens.push(Token {
-                    tok: Tok::Op(cmp),
-                    pos,
-                    width,
-                    offset,
-                });
-            }
-            _ => {
-                let mut s = String::new();
-                let mut width = 0;
-                while let Some(&(_, c)) = chars.peek() {
-                    if !is_word_char(c) {
-                        break;
-                    }
-                    advance(&mut chars);
-                    s.push(c);
-                    width += 1;
-                }
-                tokens.push(Token {
-                    tok: Tok::Word(s),
-                    pos,
-                    width,
-                    offset,
-                });
-            }
-        }
-    }
-    tokens.push(Token {
-        tok: Tok::End,
-        pos: Pos { line, column },
-        width: 1,
-        offset: text.len(),
-    });
-    Ok(tokens)
-}
-
-/// True when `text` is an unfinished statement: an open `{` or a trailing
-/// `\` (see [`Continuation`], which the prompt feeds line by line).
-pub fn is_incomplete(text: &str) -> bool {
-    let mut c = Continuation::default();
-    for line in text.split('\n') {
-        c.feed(line.as_bytes());
-        c.end_line();
-    }
-    c.is_incomplete()
-}
-
-/// Whether a statement typed line by line goes on: the lexer's rules for
-/// where a newline does not end a statement (inside `{…}`, after a trailing
-/// `\`; quotes and `#` comments end at the line's end), kept as state so
-/// that each byte is looked at once however many lines a statement spans.
-///
-/// Works on bytes, in pieces of a line if need be: every character that
-/// matters is ASCII, and UTF-8 never repeats an ASCII byte inside another
-/// character, so a line need not be valid UTF-8 to be followed.
-///
-/// ```
-/// use whocan::query::parse::Continuation;
-/// let mut c = Continuation::default();
-/// c.feed(b"expect members of DBA = {alice,");
-/// c.end_line();
-/// assert!(c.is_incomplete());
-/// c.feed(b"  bob}");
-/// c.end_line();
-/// assert!(!c.is_incomplete());
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Continuation {
-    depth: u32,
-    /// The outermost `{` still open.
-    open: Option<Pos>,
-    /// The last line's trailing `\`.
-    backslash: Option<Pos>,
-    /// Where the line being fed stands.
-    line: u32,
-    column: u32,
-    quote: Option<u8>,
-    /// After a `\` inside quotes: the next byte is escaped.
-    escaped: bool,
-    comment: bool,
-    /// The last byte of this line that is not a space, tab or CR, outside
-    /// comments: a `\` there continues the statement.
-    last: Option<(u8, Pos)>,
-    /// Bytes looked at, for tests that count work.
-    scanned: u64,
-}
-
-impl Continuation {
-    /// Follows a piece of the current line (no `\n` in it).
-    pub fn feed(&mut self, bytes: &[u8]) {
-        self.scanned += bytes.len() as u64;
-        for &b in bytes {
-            // Columns count characters: skip UTF-8 continuation bytes.
-            if b & 0xC0 != 0x80 {
-                self.column += 1;
-            }
-            if self.comment {
-                continue;
-            }
-            let pos = Pos {
-                line: self.line + 1,
-                column: self.column,
-            };
-            if !matches!(b, b' ' | b'\t' | b'\r') {
-                self.last = Some((if self.quote.is_some() { 0 } else { b }, pos));
-            }
-            if let Some(q) = self.quote {
-                if self.escaped {
-                    self.escaped = false;
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == q {
-                    self.quote = None;
-                }
-                continue;
-            }
-            match b {
-                b'"' | b'\'' => self.quote = Some(b),
-                b'#' => self.comment = true,
-                b'{' => {
-                    if self.depth == 0 {
-                        self.open = Some(pos);
-                    }
-                    self.depth += 1;
-                }
-                b'}' => {
-                    // As the lexer: a stray `}` does not open anything.
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == 0 {
-                        self.open = None;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Ends the current line.
-    pub fn end_line(&mut self) {
-        self.backslash = match self.last {
-            Some((b'\\', pos)) => Some(pos),
-            _ => None,
-        };
-        self.line += 1;
-        self.column = 0;
-        self.quote = None;
-        self.escaped = false;
-        self.comment = false;
-        self.last = None;
-    }
-
-    /// True when the statement goes on to the next line.
-    pub fn is_incomplete(&self) -> bool {
-        self.depth > 0 || self.backslash.is_some()
-    }
-
-    /// The outermost `{` not yet closed (line 1 = the first line fed).
-    pub fn open_brace(&self) -> Option<Pos> {
-        self.open.filter(|_| self.depth > 0)
-    }
-
-    /// The trailing `\` of the last line, if it has one.
-    pub fn trailing_backslash(&self) -> Option<Pos> {
-        self.backslash
-    }
-
-    /// How many bytes were looked at.
-    pub fn scanned(&self) -> u64 {
-        self.scanned
-    }
-}
 
 /// Parses a whole text (a query file, a prompt entry, a `-e` argument) into
 /// statements. Blank lines and comments yield nothing.
@@ -515,65 +116,6 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c.to_string())
 }
 
-/// What the grammar takes at some point of a statement: the answer of
-/// [`expected_after`], for Tab completion.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Slot {
-    /// This keyword (or a format name, a statement word, …).
-    Keyword(String),
-    /// An entity: a name, an id, `source/id` or `id:VALUE`.
-    Entity,
-    /// An HRIS employee: an id, email or name.
-    Person,
-    /// A permission name (`with P`).
-    Permission,
-    /// A project name (`in project Q`).
-    Project,
-    /// A kind or source type (`of type T`).
-    Type,
-    /// A file name (`load`, `save`).
-    File,
-    /// A `help` topic.
-    HelpTopic,
-    /// Free text (`find TEXT`).
-    Text,
-}
-
-/// What may come at the end of `text`, by position in the grammar: the
-/// parser runs over the last statement of `text` and notes what it looks for
-/// where the text stops. Empty when the text already fails to parse.
-///
-/// ```
-/// use whocan::query::parse::{Slot, expected_after};
-/// assert_eq!(expected_after("who can reach prod-db with "), [
-///     Slot::Keyword("permission".into()),
-///     Slot::Permission,
-/// ]);
-/// assert!(expected_after("what can alice reach ").contains(&Slot::Keyword("of".into())));
-/// ```
-pub fn expected_after(text: &str) -> Vec<Slot> {
-    let Ok(tokens) = lex(text) else {
-        return Vec::new();
-    };
-    // The last statement: after the last end before the final one.
-    let start = tokens[..tokens.len() - 1]
-        .iter()
-        .rposition(|t| t.tok == Tok::End)
-        .map_or(0, |i| i + 1);
-    let mut p = Parser {
-        tokens: &tokens[start..],
-        at: 0,
-        slots: Some(std::cell::RefCell::new(Vec::new())),
-    };
-    let _ = p.statement();
-    let mut slots = p.slots.map(|s| s.into_inner()).unwrap_or_default();
-    // Keywords in the order the grammar tries them, then values; each once.
-    let mut seen = std::collections::HashSet::new();
-    slots.retain(|s| seen.insert(s.clone()));
-    slots.sort_by_key(|s| !matches!(s, Slot::Keyword(_)));
-    slots
-}
-
 /// Most characters of a word or candidate that [`suggest`] compares: both
 /// measures are quadratic in the length, so longer text is compared by its
 /// first `MAX_COMPARED_CHARS` characters (a hint needs no more).
@@ -588,11 +130,14 @@ pub fn compared(s: &str) -> String {
         .collect()
 }
 
-struct Parser<'t> {
-    tokens: &'t [Token],
-    at: usize,
+/// The parser over one statement's tokens.
+pub(super) struct Parser<'t> {
+    /// The statement's tokens, its end last.
+    pub(super) tokens: &'t [Token],
+    /// The next token.
+    pub(super) at: usize,
     /// When completing: what was looked for at the last token.
-    slots: Option<std::cell::RefCell<Vec<Slot>>>,
+    pub(super) slots: Option<std::cell::RefCell<Vec<Slot>>>,
 }
 
 impl<'t> Parser<'t> {
@@ -756,7 +301,8 @@ impl<'t> Parser<'t> {
         Err(self.error_here("a number", &[]))
     }
 
-    fn statement(&mut self) -> Result<Statement, QueryError> {
+    /// Parses one statement.
+    pub(super) fn statement(&mut self) -> Result<Statement, QueryError> {
         let Some(first) = self.peek_word() else {
             return Err(self.error_here("a statement (try `help`)", STATEMENT_WORDS));
         };
