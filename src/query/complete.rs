@@ -201,3 +201,91 @@ pub fn expected_after(text: &str) -> Vec<Slot> {
     slots.sort_by_key(|s| !matches!(s, Slot::Keyword(_)));
     slots
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse::STATEMENT_WORDS;
+
+    #[track_caller]
+    fn slots(text: &str, expected: &[&str]) {
+        let got: Vec<String> = expected_after(text)
+            .into_iter()
+            .map(|s| match s {
+                Slot::Keyword(k) => k,
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, expected, "after {text:?}");
+    }
+
+    #[test]
+    fn completion_follows_the_grammar() {
+        slots("", STATEMENT_WORDS);
+        slots("stats; ", STATEMENT_WORDS);
+        slots("who ", &["owns", "can"]);
+        slots("who can reach ", &["Entity"]);
+        slots(
+            "who can reach x ",
+            &["with", "in", "direct", "via", "limit"],
+        );
+        slots("who can reach x with ", &["permission", "Permission"]);
+        slots("who can reach x with admin in ", &["project"]);
+        slots("who can reach x in project ", &["Project"]);
+        slots("what can ", &["person", "Entity"]);
+        slots("what can y reach of ", &["type"]);
+        slots("what can y reach of type ", &["Type"]);
+        slots("manager of ", &["Person"]);
+        slots("load ", &["File"]);
+        slots("load a.csv ", &["File"]);
+        slots("save ", &["File"]);
+        slots("help ", &["HelpTopic"]);
+        slots("expect members of g = {a,\n  ", &["Entity"]);
+        slots("who can rech ", &[]);
+        slots("stats ", &[]);
+    }
+
+    #[test]
+    fn continuation_scans_each_byte_once() {
+        let mut c = Continuation::default();
+        c.feed(b"expect members of g = {");
+        c.end_line();
+        for _ in 0..1000 {
+            c.feed(b"  alice,");
+            c.end_line();
+        }
+        assert!(c.is_incomplete());
+        assert_eq!(
+            c.open_brace(),
+            Some(Pos {
+                line: 1,
+                column: 23
+            })
+        );
+        c.feed(b"}");
+        c.end_line();
+        assert!(!c.is_incomplete());
+        assert_eq!(c.scanned(), 23 + 8 * 1000 + 1);
+        let mut c = Continuation::default();
+        c.feed("show \"é{\" \\ ".as_bytes());
+        c.end_line();
+        assert_eq!(
+            c.trailing_backslash(),
+            Some(Pos {
+                line: 1,
+                column: 11
+            })
+        );
+        c.feed(b"x # \\");
+        c.end_line();
+        assert!(!c.is_incomplete());
+    }
+
+    #[test]
+    fn incomplete_input_is_detected() {
+        assert!(is_incomplete("expect who can reach a = {alice,"));
+        assert!(is_incomplete("who can reach \\"));
+        assert!(!is_incomplete("who can reach a"));
+        assert!(!is_incomplete("show \"{\""));
+    }
+}

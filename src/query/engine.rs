@@ -59,6 +59,28 @@ pub struct Evaluated {
     pub count_note: Option<String>,
 }
 
+impl Evaluated {
+    /// An answer counted by its distinct subjects.
+    pub(super) fn of_subjects(answer: Answer, subjects: Vec<EntityIdx>) -> Evaluated {
+        Evaluated {
+            count: subjects.len() as u64,
+            answer,
+            subjects,
+            count_note: None,
+        }
+    }
+
+    /// An answer without entity subjects, counted as `count`.
+    pub(super) fn counted(answer: Answer, count: u64) -> Evaluated {
+        Evaluated {
+            answer,
+            subjects: Vec::new(),
+            count,
+            count_note: None,
+        }
+    }
+}
+
 /// Precomputed structures for answering queries over one graph.
 pub struct Engine<'g> {
     pub(super) graph: &'g AccessGraph,

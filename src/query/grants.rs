@@ -303,19 +303,29 @@ impl<'g> Engine<'g> {
         let mut subjects = Vec::new();
         for g in &grants {
             subjects.push(g.target);
-            let e = m.entity(g.target);
-            t.push(vec![
-                json!(self.id(g.target)),
-                json!(m.str(e.name)),
-                json!(format!("{}/{}", e.kind, m.str(e.source_type))),
-                json!(m.str(g.permission)),
-                g.provider.map_or(Value::Null, |p| json!(self.id(p))),
-                g.provider.map_or(Value::Null, |p| json!(self.label(p))),
-            ]);
+            t.push(self.target_cells(g).to_vec());
         }
         Ok(grant_answer(t, subjects, || {
             empty.unwrap_or_else(|| format!("{ny} reaches nothing"))
         }))
+    }
+}
+
+impl Engine<'_> {
+    /// The cells of a grant seen from its target: target id, name and
+    /// `kind/type`, permission, provider id and name (null when direct), as
+    /// `what can … reach` and `what can person … reach` show them.
+    pub(super) fn target_cells(&self, g: &Grant) -> [Value; 6] {
+        let m = self.model;
+        let e = m.entity(g.target);
+        [
+            json!(self.id(g.target)),
+            json!(m.str(e.name)),
+            json!(format!("{}/{}", e.kind, m.str(e.source_type))),
+            json!(m.str(g.permission)),
+            g.provider.map_or(Value::Null, |p| json!(self.id(p))),
+            g.provider.map_or(Value::Null, |p| json!(self.label(p))),
+        ]
     }
 }
 
@@ -339,12 +349,7 @@ fn grant_answer(
     if rows == 0 {
         answer.notes.push(empty());
     }
-    Evaluated {
-        count: subjects.len() as u64,
-        answer,
-        subjects,
-        count_note: None,
-    }
+    Evaluated::of_subjects(answer, subjects)
 }
 
 #[cfg(test)]

@@ -95,17 +95,13 @@ impl<'g> Engine<'g> {
                 ));
             }
         }
-        Ok(Evaluated {
-            answer: Answer {
-                table: t,
-                group_columns: 1,
-                notes,
-                ..Answer::default()
-            },
-            subjects: vec![e],
-            count: 1,
-            count_note: None,
-        })
+        let answer = Answer {
+            table: t,
+            group_columns: 1,
+            notes,
+            ..Answer::default()
+        };
+        Ok(Evaluated::of_subjects(answer, vec![e]))
     }
 
     /// A property's value as text.
@@ -161,15 +157,11 @@ impl<'g> Engine<'g> {
         t.push(vec![json!("nesting cycles"), json!(0)]);
         let n = self.cycle_rows(&mut t);
         t.rows[at][1] = json!(n);
-        Evaluated {
-            answer: Answer {
-                table: t,
-                ..Answer::default()
-            },
-            subjects: Vec::new(),
-            count: m.entities.len() as u64,
-            count_note: None,
-        }
+        let answer = Answer {
+            table: t,
+            ..Answer::default()
+        };
+        Evaluated::counted(answer, m.entities.len() as u64)
     }
 
     pub(super) fn cycles(&self) -> Evaluated {
@@ -182,11 +174,6 @@ impl<'g> Engine<'g> {
         if n == 0 {
             answer.notes.push("no nesting cycles".into());
         }
-        Evaluated {
-            answer,
-            subjects: Vec::new(),
-            count: n as u64,
-            count_note: None,
-        }
+        Evaluated::counted(answer, n as u64)
     }
 }

@@ -152,12 +152,7 @@ impl<'g> Engine<'g> {
                 .notes
                 .push(format!("{} has no members", self.named(g)));
         }
-        Ok(Evaluated {
-            count: subjects.len() as u64,
-            answer,
-            subjects,
-            count_note: None,
-        })
+        Ok(Evaluated::of_subjects(answer, subjects))
     }
 
     pub(super) fn groups(&self, entity: &EntityRef) -> Result<Evaluated, QueryError> {
@@ -202,12 +197,7 @@ impl<'g> Engine<'g> {
                 .notes
                 .push(format!("{} is in no connection", self.named(e)));
         }
-        Ok(Evaluated {
-            count: subjects.len() as u64,
-            answer,
-            subjects,
-            count_note: None,
-        })
+        Ok(Evaluated::of_subjects(answer, subjects))
     }
 }
 

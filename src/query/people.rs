@@ -55,20 +55,15 @@ impl<'g> Engine<'g> {
         let mut subjects = Vec::new();
         for (relation, i, g, how) in &rows {
             subjects.push(g.target);
-            let target = m.entity(g.target);
-            t.push(vec![
+            let mut row = vec![
                 json!(relation.as_str()),
                 json!(self.source(*i)),
                 json!(self.id(*i)),
                 json!(m.str(m.entity(*i).name)),
-                json!(self.id(g.target)),
-                json!(m.str(target.name)),
-                json!(format!("{}/{}", target.kind, m.str(target.source_type))),
-                json!(m.str(g.permission)),
-                g.provider.map_or(Value::Null, |p| json!(self.id(p))),
-                g.provider.map_or(Value::Null, |p| json!(self.label(p))),
-                json!(how),
-            ]);
+            ];
+            row.extend(self.target_cells(g));
+            row.push(json!(how));
+            t.push(row);
         }
         subjects.sort_unstable();
         subjects.dedup();
@@ -86,12 +81,7 @@ impl<'g> Engine<'g> {
                 plural(n, "linked identity", "linked identities")
             ));
         }
-        Ok(Evaluated {
-            count: subjects.len() as u64,
-            answer,
-            subjects,
-            count_note: None,
-        })
+        Ok(Evaluated::of_subjects(answer, subjects))
     }
 
     /// Rows of employees: the columns every person answer shares.
@@ -185,12 +175,7 @@ impl<'g> Engine<'g> {
             }
             answer.notes.push(note);
         }
-        Ok(Evaluated {
-            count: employees.len() as u64,
-            answer,
-            subjects: Vec::new(),
-            count_note: None,
-        })
+        Ok(Evaluated::counted(answer, employees.len() as u64))
     }
 
     /// `reports of P` (`down`) or `manager of P`: nearest first, then by id.
@@ -237,12 +222,7 @@ impl<'g> Engine<'g> {
             }
             answer.notes.push(note);
         }
-        Ok(Evaluated {
-            count: found.len() as u64,
-            answer,
-            subjects: Vec::new(),
-            count_note: None,
-        })
+        Ok(Evaluated::counted(answer, found.len() as u64))
     }
 
     /// `show` for an HRIS employee: attributes, managers, linked identities.
@@ -282,15 +262,13 @@ impl<'g> Engine<'g> {
                 ),
             );
         }
-        Evaluated {
-            answer: Answer {
+        Evaluated::counted(
+            Answer {
                 table: t,
                 group_columns: 1,
                 ..Answer::default()
             },
-            subjects: Vec::new(),
-            count: 1,
-            count_note: None,
-        }
+            1,
+        )
     }
 }

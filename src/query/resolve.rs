@@ -461,9 +461,7 @@ impl<'g> Engine<'g> {
         }
         Evaluated {
             count,
-            answer,
-            subjects,
-            count_note: None,
+            ..Evaluated::of_subjects(answer, subjects)
         }
     }
 }
