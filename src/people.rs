@@ -23,7 +23,6 @@
 //! Only [`load_map`] reads a file.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -1089,111 +1088,6 @@ fn walk(next: &[Vec<EmployeeIdx>], start: EmployeeIdx) -> Vec<(EmployeeIdx, u32)
     out
 }
 
-/// Why an employee lookup failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EmployeeLookupError {
-    /// Nothing matches; maybe a close id, email or name.
-    Unknown {
-        /// A close value.
-        suggestion: Option<String>,
-    },
-    /// Several employees match at the first tier that matches.
-    Ambiguous {
-        /// How they matched.
-        how: &'static str,
-        /// `source/id (name, email)` each.
-        candidates: Vec<String>,
-    },
-}
-
-impl fmt::Display for EmployeeLookupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EmployeeLookupError::Unknown { suggestion } => {
-                write!(f, "no employee matches by id, email or name")?;
-                if let Some(s) = suggestion {
-                    write!(f, "; did you mean `{s}`?")?;
-                }
-                Ok(())
-            }
-            EmployeeLookupError::Ambiguous { how, candidates } => write!(
-                f,
-                "{} employees match by {how}: {}",
-                candidates.len(),
-                candidates.join(", ")
-            ),
-        }
-    }
-}
-
-/// Finds one employee by `source/id`, id, email or name: exact, then
-/// case-insensitive, then prefix. Several matches at the first tier that
-/// matches is an ambiguity listing the candidates; nothing is guessed.
-pub fn find_employee(model: &Model, text: &str) -> Result<EmployeeIdx, EmployeeLookupError> {
-    let text = strip_angle_brackets(text);
-    let all = 0..model.employees.len() as EmployeeIdx;
-    let fields = |e: EmployeeIdx| -> [&str; 3] {
-        let emp = &model.employees[e as usize];
-        [
-            model.str(emp.id),
-            employee_attr(model, e, "email"),
-            model.str(emp.name),
-        ]
-    };
-    type Test<'a> = Box<dyn Fn(EmployeeIdx) -> bool + 'a>;
-    let lower = text.to_lowercase();
-    let tiers: Vec<(&'static str, Test)> = vec![
-        ("source/id", Box::new(|e| employee_key(model, e) == text)),
-        ("id", Box::new(|e| fields(e)[0] == text)),
-        (
-            "email or name",
-            Box::new(|e| fields(e)[1..].contains(&text)),
-        ),
-        (
-            "case-insensitive id, email or name",
-            Box::new(|e| fields(e).iter().any(|f| f.to_lowercase() == lower)),
-        ),
-        (
-            "prefix of an id, email or name",
-            Box::new(|e| {
-                !lower.is_empty()
-                    && fields(e)
-                        .iter()
-                        .any(|f| f.to_lowercase().starts_with(&lower))
-            }),
-        ),
-    ];
-    for (how, test) in tiers {
-        let found: Vec<EmployeeIdx> = all.clone().filter(|&e| test(e)).collect();
-        match found.as_slice() {
-            [] => continue,
-            [one] => return Ok(*one),
-            many => {
-                let mut candidates: Vec<String> = many
-                    .iter()
-                    .map(|&e| {
-                        format!(
-                            "{} ({}, {})",
-                            employee_key(model, e),
-                            model.str(model.employees[e as usize].name),
-                            employee_attr(model, e, "email")
-                        )
-                    })
-                    .collect();
-                candidates.sort();
-                return Err(EmployeeLookupError::Ambiguous { how, candidates });
-            }
-        }
-    }
-    let words: Vec<&str> = all
-        .flat_map(|e| fields(e).into_iter())
-        .filter(|s| !s.is_empty())
-        .collect();
-    Err(EmployeeLookupError::Unknown {
-        suggestion: crate::query::parse::suggest(text, words),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1408,30 +1302,6 @@ mod tests {
         // e1 manages e2, e2 manages e3, e3 manages e1 and e4.
         assert_eq!(p.reports_of(0), vec![(1, 1), (2, 2), (3, 3)]);
         assert_eq!(p.managers_of(3), vec![(2, 1), (1, 2), (0, 3)]);
-    }
-
-    #[test]
-    fn employees_resolve_by_id_email_name_and_prefix() {
-        let m = model(
-            &[],
-            &[
-                ("e1", "ada@x.com", "", "", ""),
-                ("e2", "adam@x.com", "", "", ""),
-            ],
-        );
-        assert_eq!(find_employee(&m, "e2"), Ok(1));
-        assert_eq!(find_employee(&m, "ADA@x.com"), Ok(0));
-        assert_eq!(find_employee(&m, "hr/e1"), Ok(0));
-        assert!(matches!(
-            find_employee(&m, "ad"),
-            Err(EmployeeLookupError::Ambiguous { .. })
-        ));
-        assert_eq!(
-            find_employee(&m, "e3"),
-            Err(EmployeeLookupError::Unknown {
-                suggestion: Some("e1".into())
-            })
-        );
     }
 
     /// Identity ids as `people unmapped` must keep apart: starting with a

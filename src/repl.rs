@@ -1,5 +1,7 @@
 //! The interactive prompt (`whocan shell`): a rustyline loop over the one
-//! query parser ([`crate::query::parse`]) and engine ([`crate::query::eval`]).
+//! query parser ([`crate::query::parse`]) and engine ([`crate::query::Engine`]),
+//! running statements through [`crate::query::session`] as `whocan query`
+//! and `whocan run` do.
 //!
 //! Persistent history, Tab completion by position in the grammar (what the
 //! parser looks for where the cursor is: statement words, keywords,
@@ -16,10 +18,10 @@
 //! and exits 1 after a failed `expect`, 2 after a statement that could not
 //! run.
 //!
-//! Also home of [`execute`], the statement runner `whocan query` and
-//! `whocan run` share with the prompt. Loading data is the caller's: the
-//! shell gets a loader function, so this module reads only its history file
-//! and stdin, and writes only that and the snapshots `save` asks for.
+//! Loading data is the caller's: the shell gets a loader function, so this
+//! module reads only its history file, stdin and the directories it
+//! completes file names from, and writes only its history and the
+//! snapshots `save` asks for.
 
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
@@ -37,90 +39,10 @@ use rustyline::{Config, Context, Editor, Helper};
 use crate::graph::AccessGraph;
 use crate::import::ImportReport;
 use crate::model::{Kind, Model};
-use crate::query::ast::{Located, OutputFormat, Statement};
-use crate::query::eval::Verdict;
+use crate::query::ast::{Located, OutputFormat};
 use crate::query::parse::{Continuation, Slot, expected_after, parse_script};
-use crate::query::{Engine, HELP_TOPICS, QueryError, help};
-
-/// What running one statement came to.
-#[derive(Debug)]
-pub enum Executed {
-    /// Printed an answer, help, or switched format.
-    Done,
-    /// An expectation was checked.
-    Expect(Verdict),
-    /// The statement could not be answered (unknown entity, ambiguity, …).
-    Error(QueryError),
-    /// `load FILES…`: the caller replaces the data.
-    Load(Vec<String>),
-    /// `save FILE`: the caller writes a snapshot.
-    Save(String),
-    /// `quit` / `exit`.
-    Quit,
-}
-
-/// Runs one statement against `engine`, printing answers to `out` (notes of
-/// machine formats to `notes`). Expectations, errors and session commands
-/// are returned for the caller to report.
-pub fn execute(
-    engine: &Engine,
-    located: &Located,
-    format: &mut OutputFormat,
-    out: &mut dyn Write,
-    notes: &mut dyn Write,
-) -> io::Result<Executed> {
-    match &located.statement {
-        Statement::Ask(ask) => {
-            // A query must never take the prompt down; a panic here is a bug,
-            // reported as an error instead.
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.eval(ask)));
-            let evaluated = match result {
-                Ok(Ok(ev)) => ev,
-                Ok(Err(e)) => return Ok(Executed::Error(e)),
-                Err(_) => {
-                    return Ok(Executed::Error(QueryError::unsupported(
-                        located.pos,
-                        "internal error while answering this query (a bug; please report it)",
-                    )));
-                }
-            };
-            if let Err(message) = evaluated.answer.write(*format, out, notes)? {
-                return Ok(Executed::Error(QueryError::unsupported(
-                    located.pos,
-                    message,
-                )));
-            }
-            Ok(Executed::Done)
-        }
-        Statement::Expect(e) => Ok(match engine.check(e) {
-            Ok(v) => Executed::Expect(v),
-            Err(mut e) => {
-                if e.pos == Default::default() {
-                    e.pos = located.pos;
-                }
-                Executed::Error(e)
-            }
-        }),
-        Statement::Help(topic) => match help(topic.as_deref()) {
-            Ok(text) => {
-                out.write_all(text.as_bytes())?;
-                Ok(Executed::Done)
-            }
-            Err(message) => Ok(Executed::Error(QueryError::unsupported(
-                located.pos,
-                message,
-            ))),
-        },
-        Statement::Format(f) => {
-            *format = *f;
-            Ok(Executed::Done)
-        }
-        Statement::Load(files) => Ok(Executed::Load(files.clone())),
-        Statement::Save(file) => Ok(Executed::Save(file.clone())),
-        Statement::Quit => Ok(Executed::Quit),
-    }
-}
+use crate::query::session::{Executed, Results, Style, execute};
+use crate::query::{Engine, HELP_TOPICS, QueryError};
 
 /// The longest statement the shell takes, continuation lines included: a
 /// longer one is refused with its line, skipped to its end, and the session
@@ -592,9 +514,8 @@ struct Prompt<'o> {
     rest: Option<Rest>,
     /// Lines read so far.
     lines: u64,
-    /// The worst outcome so far: 1 a failed `expect`, 2 a statement that
-    /// could not run.
-    code: u8,
+    /// Verdicts and errors so far: their wording and the exit code.
+    results: Results,
 }
 
 /// Where error messages say the text came from.
@@ -610,20 +531,14 @@ enum Flow {
 
 impl Prompt<'_> {
     fn error(&mut self, message: impl std::fmt::Display) {
-        self.code = 2;
+        self.results.other_error();
         let _ = writeln!(io::stderr(), "whocan: error: {message}");
     }
 
     /// A query error in the entry starting at `first_line`, at its real line.
     fn query_error(&mut self, e: &QueryError, first_line: u64, text: &str) {
-        let offset = u32::try_from(first_line.saturating_sub(1)).unwrap_or(u32::MAX);
-        let mut at = e.clone();
-        at.pos.line = at.pos.line.saturating_add(offset);
-        // `render` with no source is the headline alone; what rendering
-        // against the entry's own text adds is the excerpt with its caret.
-        let full = e.render(ORIGIN, text);
-        let excerpt = full.get(e.render(ORIGIN, "").len()..).unwrap_or("");
-        self.error(format_args!("{}{excerpt}", at.render(ORIGIN, "")));
+        let rendered = self.results.error(e, ORIGIN, text, first_line);
+        let _ = writeln!(io::stderr(), "whocan: error: {rendered}");
     }
 
     /// Reads one line (at a terminal: one entry of the editor). False at
@@ -784,12 +699,9 @@ impl Prompt<'_> {
             match executed {
                 Executed::Done => {}
                 Executed::Expect(v) => {
-                    let _ = if v.passed {
-                        writeln!(io::stdout(), "ok: {}", st.text)
-                    } else {
-                        self.code = self.code.max(1);
-                        writeln!(io::stdout(), "FAILED: {}\n  {}", st.text, v.detail)
-                    };
+                    if let Some(line) = self.results.verdict(&st, &v) {
+                        let _ = io::stdout().write_all(line.as_bytes());
+                    }
                 }
                 Executed::Error(e) => self.query_error(&e, first_line, &text),
                 Executed::Load(files) => {
@@ -869,7 +781,7 @@ pub fn run(graph: AccessGraph, report: ImportReport, loader: Loader, options: Sh
         ready: Default::default(),
         rest: None,
         lines: 0,
-        code: 0,
+        results: Results::new(Style::Each),
     };
     if let Some(path) = &options.history {
         // A missing history file is normal on first use.
@@ -894,7 +806,7 @@ pub fn run(graph: AccessGraph, report: ImportReport, loader: Loader, options: Sh
     save_history(&mut prompt.editor, &options);
     match (failed, scripted) {
         (true, _) => 2,
-        (false, true) => prompt.code,
+        (false, true) => prompt.results.code(),
         (false, false) => 0,
     }
 }

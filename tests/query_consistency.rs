@@ -330,7 +330,7 @@ fn graph_from_rows<'a>(
 }
 
 /// Evaluates one statement's query; the error rendered as text.
-fn ask(engine: &Engine, text: &str) -> Result<whocan::query::eval::Evaluated, String> {
+fn ask(engine: &Engine, text: &str) -> Result<whocan::query::Evaluated, String> {
     use whocan::query::ast::Statement;
     match whocan::query::parse::parse_statement(text)
         .unwrap()
@@ -342,7 +342,7 @@ fn ask(engine: &Engine, text: &str) -> Result<whocan::query::eval::Evaluated, St
 }
 
 /// The answer as a person reads it (table format, notes included).
-fn shown(ev: &whocan::query::eval::Evaluated) -> String {
+fn shown(ev: &whocan::query::Evaluated) -> String {
     let mut out = Vec::new();
     ev.answer
         .write(
@@ -607,7 +607,7 @@ fn issue_14_one_of_anything_is_singular() {
 /// The granting paths `why` shows, as `(permission, provider id)`: the
 /// permission of a path's last edge and the id of its holder ("" for a
 /// direct grant).
-fn granting_paths(ev: &whocan::query::eval::Evaluated) -> BTreeSet<(String, String)> {
+fn granting_paths(ev: &whocan::query::Evaluated) -> BTreeSet<(String, String)> {
     let rows = &ev.answer.table.rows;
     let mut got = BTreeSet::new();
     let mut i = 0;

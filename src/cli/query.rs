@@ -15,7 +15,7 @@ use super::{DataArgs, Failure, Outcome, Output, load, written};
 use crate::query::Engine;
 use crate::query::ast::{Located, OutputFormat};
 use crate::query::parse::parse_script;
-use crate::repl::{Executed, execute};
+use crate::query::session::{Executed, Results, Style, execute};
 
 /// Output options of the query commands: the table formats plus pictures.
 #[derive(Args, Debug, Clone)]
@@ -81,7 +81,7 @@ pub fn run_statements(
     let mut out = Output::open(output.output.as_deref())?;
     let mut format = output.format();
     let mut doc = Document::new(Shape::Items);
-    let mut code = 0;
+    let mut results = Results::new(Style::Each);
     let mut first = true;
     'run: for (source, statements) in parsed {
         for st in statements {
@@ -100,20 +100,18 @@ pub fn run_statements(
                 Err(e) => return Err(Failure::input(format!("cannot write output: {e}"))),
                 Ok(Executed::Done) => {}
                 Ok(Executed::Expect(v)) => {
-                    code = code.max(if v.passed { 0 } else { 1 });
+                    let line = results.verdict(st, &v);
                     let w = out.writer();
                     if Document::frames(format) && !single {
                         written(doc.verdict(w, format, st, v.passed, &v.detail))?;
-                    } else if v.passed {
-                        written(writeln!(w, "ok: {}", st.text))?;
-                    } else {
-                        written(writeln!(w, "FAILED: {}\n  {}", st.text, v.detail))?;
+                    } else if let Some(line) = line {
+                        written(w.write_all(line.as_bytes()))?;
                     }
                 }
                 Ok(Executed::Error(e)) => {
                     written(doc.finish(out.writer(), format, None))?;
                     out.finish()?;
-                    return Err(Failure::input(e.render("query", source)));
+                    return Err(Failure::input(results.error(&e, "query", source, 1)));
                 }
                 Ok(Executed::Load(_) | Executed::Save(_)) => {
                     written(doc.finish(out.writer(), format, None))?;
@@ -131,5 +129,5 @@ pub fn run_statements(
         written(doc.finish(out.writer(), format, None))?;
     }
     out.finish()?;
-    Ok(code)
+    Ok(results.code())
 }

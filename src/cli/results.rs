@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 
 use crate::query::ast::{Located, OutputFormat, Statement};
-use crate::repl::{Executed, execute};
+use crate::query::session::{Executed, execute};
 
 /// How the items are framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use super::{DataArgs, DataOptions, Failure, Outcome, Output, load, written};
 use crate::query::Engine;
 use crate::query::ast::{OutputFormat, Statement};
 use crate::query::parse::parse_script;
-use crate::repl::Executed;
+use crate::query::session::{Executed, Results, Style};
 
 /// Arguments of `whocan run`.
 #[derive(Args, Debug)]
@@ -65,7 +65,7 @@ pub fn run(args: RunArgs) -> Outcome {
     let mut format = args.output.format();
     let mut doc = Document::new(Shape::Run { file: name.clone() });
     let mut junit = args.junit.as_ref().map(|_| JUnit::new(&name));
-    let (mut passed, mut failed) = (0u64, 0u64);
+    let mut results = Results::new(Style::FailuresIn(name.clone()));
     for st in &statements {
         let heading = matches!(st.statement, Statement::Ask(_)) && format == OutputFormat::Table;
         if heading {
@@ -90,27 +90,18 @@ pub fn run(args: RunArgs) -> Outcome {
                 }
             }
             Executed::Expect(v) => {
-                if v.passed {
-                    passed += 1;
-                } else {
-                    failed += 1;
-                }
+                let line = results.verdict(st, &v);
                 if let Some(j) = &mut junit {
                     j.verdict(st, v.passed, &v.detail);
                 }
                 if framed {
                     written(doc.verdict(w, format, st, v.passed, &v.detail))?;
-                } else if !v.passed {
-                    written(writeln!(
-                        w,
-                        "{name}:{}: FAILED: {}\n    {}",
-                        st.pos.line, st.text, v.detail
-                    ))?;
+                } else if let Some(line) = line {
+                    written(w.write_all(line.as_bytes()))?;
                 }
             }
             Executed::Error(e) => {
-                failed += 1;
-                let rendered = e.render(&name, &text);
+                let rendered = results.error(&e, &name, &text, 1);
                 if let Some(j) = &mut junit {
                     j.error(st, &rendered);
                 }
@@ -124,6 +115,7 @@ pub fn run(args: RunArgs) -> Outcome {
             Executed::Quit => break,
         }
     }
+    let (passed, failed) = (results.passed(), results.failed());
     if Document::frames(format) {
         written(doc.finish(out.writer(), format, Some((passed, failed))))?;
     } else {
@@ -136,5 +128,5 @@ pub fn run(args: RunArgs) -> Outcome {
         written(j.write(xml.writer()))?;
         xml.finish()?;
     }
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(results.code())
 }

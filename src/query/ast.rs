@@ -1,5 +1,5 @@
 //! The query language's syntax tree: what [`super::parse`] produces and
-//! [`super::eval`] consumes. Plain data; positions are kept so errors found
+//! [`super::Engine`] consumes. Plain data; positions are kept so errors found
 //! while evaluating (an unknown entity, an ambiguous name) point at the text.
 
 /// A position in the query text: 1-based line and column (in characters).
@@ -12,7 +12,7 @@ pub struct Pos {
 }
 
 /// A reference to an entity as typed: resolved against the graph by
-/// [`super::eval`], by id, then name, username, email (exact, then
+/// [`super::Engine`], by id, then name, username, email (exact, then
 /// case-insensitive, then prefix).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntityRef {

@@ -1,13 +1,19 @@
 //! The query language shared by the prompt (`whocan shell`), one-shot
 //! commands (`whocan query -e`, `whocan why`) and query files (`whocan run`).
 //!
-//! `ast` is the syntax tree, `parse` turns text into it (one parser for
-//! every entry point), `eval` answers it from structures built once per
-//! loaded graph. This module holds what they share: the typed
-//! [`QueryError`] with its position, and the [`Answer`] with its rendering
-//! (table, CSV, JSON, JSON lines through [`crate::report::Table`]; Graphviz
-//! DOT and Mermaid for `why` and `members`). Does no I/O beyond writing to
-//! the writer it is given.
+//! `ast` is the syntax tree; `parse` turns text into it (one parser for
+//! every entry point; its lexer is `lex`, its completion support
+//! `complete`). [`Engine`] (`engine`) holds the structures built once per
+//! loaded graph and answers from them, one module per kind of question:
+//! `resolve` (entity and employee references, `find`), `grants` (who /
+//! what / via), `membership` (members, groups), `why` (paths, verdicts),
+//! `people` (person questions), `inspect` (show, stats, cycles) and
+//! `expect` (assertions). `answer` renders an [`Answer`] (table, CSV, JSON,
+//! JSON lines through [`crate::report::Table`]; Graphviz DOT and Mermaid
+//! for `why` and `members`), `help` is the help text, and `session` runs
+//! statements for every front end and words their results. This module
+//! holds the grammar and the typed [`QueryError`] with its position. Does
+//! no I/O beyond writing to the writer it is given.
 //!
 //! # Grammar
 //!
@@ -31,19 +37,31 @@
 //! PERSON     := an HRIS employee's id, email or name (same forms as ENT)
 //! ```
 
+mod answer;
 pub mod ast;
-pub mod eval;
+mod complete;
+mod engine;
+mod expect;
+mod grants;
+mod help;
+mod inspect;
+mod lex;
+mod membership;
 pub mod parse;
+mod people;
+mod resolve;
+pub mod session;
+mod why;
 
 use std::fmt;
-use std::io::{self, Write};
 
-use serde_json::Value;
+use ast::Pos;
 
-use crate::report::{Cell, Format, RowWriter, Table};
-use ast::{OutputFormat, Pos};
-
-pub use eval::Engine;
+pub use answer::{Answer, Picture, PictureEdge, PictureNode};
+pub use engine::{Engine, Evaluated};
+pub use expect::Verdict;
+pub use help::{HELP_TOPICS, help};
+pub use why::{DEFAULT_WHY_LIMIT, MAX_PATHS};
 
 /// What went wrong with a query, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -309,415 +327,3 @@ impl fmt::Display for QueryError {
 }
 
 impl std::error::Error for QueryError {}
-
-/// A node of a graph picture.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PictureNode {
-    /// A stable identifier (`n0`, `n1`, …).
-    pub key: String,
-    /// The label shown.
-    pub label: String,
-    /// `identity`, `connection` or `resource`.
-    pub kind: &'static str,
-}
-
-/// An edge of a graph picture.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PictureEdge {
-    /// Index of the source node.
-    pub from: usize,
-    /// Index of the target node.
-    pub to: usize,
-    /// The permission.
-    pub label: String,
-    /// False for a `false` edge (drawn dashed).
-    pub granted: bool,
-}
-
-/// A graph picture for `why` and `members`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Picture {
-    /// Nodes, in first-seen order.
-    pub nodes: Vec<PictureNode>,
-    /// Edges, in first-seen order, distinct.
-    pub edges: Vec<PictureEdge>,
-}
-
-impl Picture {
-    /// Graphviz DOT.
-    pub fn dot(&self) -> String {
-        let mut s =
-            String::from("digraph whocan {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
-        for n in &self.nodes {
-            let shape = match n.kind {
-                "identity" => "ellipse",
-                "connection" => "box",
-                _ => "cylinder",
-            };
-            s.push_str(&format!(
-                "  {} [label={}, shape={shape}];\n",
-                n.key,
-                dot_quote(&n.label)
-            ));
-        }
-        for e in &self.edges {
-            let style = if e.granted {
-                String::new()
-            } else {
-                ", style=dashed, color=red".to_string()
-            };
-            let label = if e.granted {
-                e.label.clone()
-            } else {
-                format!("{} = false", e.label)
-            };
-            s.push_str(&format!(
-                "  {} -> {} [label={}{style}];\n",
-                self.nodes[e.from].key,
-                self.nodes[e.to].key,
-                dot_quote(&label)
-            ));
-        }
-        s.push_str("}\n");
-        s
-    }
-
-    /// A Mermaid flowchart.
-    pub fn mermaid(&self) -> String {
-        let mut s = String::from("flowchart LR\n");
-        for n in &self.nodes {
-            let label = mermaid_quote(&n.label);
-            let shape = match n.kind {
-                "identity" => format!("([{label}])"),
-                "connection" => format!("[{label}]"),
-                _ => format!("[({label})]"),
-            };
-            s.push_str(&format!("  {}{shape}\n", n.key));
-        }
-        for e in &self.edges {
-            let (arrow, label) = if e.granted {
-                ("-->", e.label.clone())
-            } else {
-                ("-.->", format!("{} = false", e.label))
-            };
-            s.push_str(&format!(
-                "  {} {arrow}|{}| {}\n",
-                self.nodes[e.from].key,
-                mermaid_quote(&label),
-                self.nodes[e.to].key
-            ));
-        }
-        s
-    }
-}
-
-/// A Graphviz quoted string: `"` and `\` escaped, `<`, `>` and `&` as
-/// HTML entities (Graphviz turns them back into text, so a name never
-/// becomes markup in SVG output), control characters shown escaped.
-fn dot_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c => {
-                let mut buf = [0; 4];
-                let escaped = crate::report::escape(c.encode_utf8(&mut buf));
-                // `\x1b` as text: the backslash itself escaped for dot.
-                out.push_str(&escaped.replace('\\', "\\\\"));
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A Mermaid quoted label. Mermaid labels may hold HTML, so `"`, `<`, `>`,
-/// `&`, `#` (which starts Mermaid's entity codes) and the backtick (which
-/// starts a Markdown string) are written as entity codes; control
-/// characters are shown escaped.
-fn mermaid_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in crate::report::escape(s).chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '&' => out.push_str("#amp;"),
-            '#' => out.push_str("#35;"),
-            '`' => out.push_str("#96;"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The answer to one query: a table plus what a person should be told.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Answer {
-    /// A line printed above the table in table format.
-    pub title: Option<String>,
-    /// The rows.
-    pub table: Table,
-    /// Columns left out of table format (ids shown in CSV / JSON only).
-    pub hide_in_table: Vec<usize>,
-    /// Leading columns whose repeats are blanked in table format.
-    pub group_columns: usize,
-    /// Text shown for a null cell of a column in table format (e.g.
-    /// `(direct)` for a direct grant's provider).
-    pub null_as: Vec<(usize, &'static str)>,
-    /// Remarks: truncation, why nothing matched. Printed after the table in
-    /// table format, on stderr otherwise.
-    pub notes: Vec<String>,
-    /// A picture, for `--format dot|mermaid`.
-    pub picture: Option<Picture>,
-}
-
-impl Answer {
-    /// Writes the answer in `format`; notes for non-table formats go to
-    /// `notes_out`. Fails with an unsupported-format message when a picture
-    /// is asked of an answer without one.
-    pub fn write(
-        &self,
-        format: OutputFormat,
-        out: &mut dyn Write,
-        notes_out: &mut dyn Write,
-    ) -> io::Result<Result<(), String>> {
-        let table_format = match format {
-            OutputFormat::Table => Format::Table,
-            OutputFormat::Csv => Format::Csv,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::Jsonl => Format::Jsonl,
-            OutputFormat::Dot | OutputFormat::Mermaid => {
-                let Some(p) = &self.picture else {
-                    return Ok(Err(format!(
-                        "--format {} is only available for `why` and `members`",
-                        format.as_str()
-                    )));
-                };
-                let text = if format == OutputFormat::Dot {
-                    p.dot()
-                } else {
-                    p.mermaid()
-                };
-                out.write_all(text.as_bytes())?;
-                for n in &self.notes {
-                    writeln!(notes_out, "whocan: note: {n}")?;
-                }
-                return Ok(Ok(()));
-            }
-        };
-        if table_format == Format::Table {
-            if let Some(t) = &self.title {
-                writeln!(out, "{}", crate::report::escape_lines(t))?;
-            }
-            if !self.table.rows.is_empty() {
-                self.write_for_people(out)?;
-            }
-            for n in &self.notes {
-                writeln!(out, "{}", crate::report::escape_lines(n))?;
-            }
-        } else {
-            self.table.write(table_format, out)?;
-            for n in &self.notes {
-                writeln!(
-                    notes_out,
-                    "whocan: note: {}",
-                    crate::report::escape_lines(n)
-                )?;
-            }
-        }
-        Ok(Ok(()))
-    }
-
-    /// The table as shown to people, streamed: hidden columns dropped,
-    /// repeated group cells blanked, null cells shown as their column's
-    /// `null_as` text.
-    fn write_for_people(&self, out: &mut dyn Write) -> io::Result<()> {
-        let keep: Vec<usize> = (0..self.table.columns.len())
-            .filter(|i| !self.hide_in_table.contains(i))
-            .collect();
-        let columns: Vec<&str> = keep
-            .iter()
-            .map(|&i| self.table.columns[i].as_str())
-            .collect();
-        let mut writer = RowWriter::new(&columns, Format::Table, out)?;
-        let mut cells = Vec::with_capacity(keep.len());
-        let mut previous: Option<&Vec<Value>> = None;
-        for row in &self.table.rows {
-            let same_group = self.group_columns > 0
-                && previous.is_some_and(|p| p[..self.group_columns] == row[..self.group_columns]);
-            cells.clear();
-            cells.extend(keep.iter().map(|&i| {
-                if same_group && i < self.group_columns {
-                    Cell::Str("")
-                } else if let (Value::Null, Some((_, text))) =
-                    (&row[i], self.null_as.iter().find(|(c, _)| *c == i))
-                {
-                    Cell::Str(text)
-                } else {
-                    Cell::from(&row[i])
-                }
-            }));
-            writer.row(&cells)?;
-            previous = Some(row);
-        }
-        writer.finish().map(|_| ())
-    }
-}
-
-/// Help topics, for `help` and completion.
-pub const HELP_TOPICS: &[&str] = &[
-    "who", "what", "why", "members", "groups", "show", "find", "stats", "count", "limit", "expect",
-    "entities", "format", "prompt", "people",
-];
-
-/// The text of `help` or `help TOPIC`; an unknown topic is an error naming
-/// the topics.
-pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
-    let text = match topic {
-        None => HELP,
-        Some("who") => {
-            "who can reach X [with [permission] P] [in project Q] [direct | via G] [limit N]\n  \
-             Identities with effective access to X, one row per permission and provider\n  \
-             (the connection holding the granting edge; `(direct)` for a direct grant).\n  \
-             `in project Q`: identities whose Project is Q. `direct`: direct grants only.\n  \
-             `via G`: grants that flow through connection G: the identity is in G\n  \
-             (directly or nested) and G is, or reaches, the provider. Around a\n  \
-             nesting cycle access flows through every member of the cycle.\n"
-        }
-        Some("what") => {
-            "what can Y reach [with [permission] P] [of type T] [limit N]\n  \
-             Everything identity Y (or any member of connection Y) reaches, with the\n  \
-             permission and provider. `of type T`: targets whose kind (identity,\n  \
-             connection, resource) or source type (application, role, …) is T.\n"
-        }
-        Some("why") => {
-            "why Y X [with P] [limit N]      (also: via which group Y X)\n\
-             why not Y X [with P]\n  \
-             Every path from Y to X: the entry connection Y is a direct member of,\n  \
-             the chain, the provider, and file:line of every edge. Paths that do not\n  \
-             grant are shown and explained: a `false` edge on the way, a grant with\n  \
-             another permission, a path through an identity or resource (which never\n  \
-             passes access on). Shows 20 paths unless `limit N`. `--format dot|mermaid`\n  \
-             draws them.\n"
-        }
-        Some("members") => {
-            "members [of] G [limit N]\n  \
-             Identities in connection G, directly or through nested connections, with\n  \
-             the nearest path length (depth 1 = direct member) and the entry connection\n  \
-             on a nearest path. `--format dot|mermaid` draws the nesting.\n"
-        }
-        Some("groups") => {
-            "groups [of] Y [limit N]\n  \
-             Every connection Y is in, directly (depth 1) or nested, nearest first,\n  \
-             with the connection each was reached through.\n"
-        }
-        Some("show") => {
-            "show X\n  One entity: key, kind, attributes, properties of mapped imports, where it\n  \
-             was declared, and its edges. Not an entity: the HRIS employee X (attributes,\n  \
-             managers, linked identities).\n"
-        }
-        Some("find") => {
-            "find TEXT [limit N]\n  \
-             Entities whose id, name, username or email matches TEXT, then HRIS\n  \
-             employees whose id, name or email does: exact, case-insensitive,\n  \
-             prefix or substring, best matches first.\n"
-        }
-        Some("stats") => {
-            "stats\n  Counts of the loaded graph and every nesting cycle, listed.\ncycles\n  The nesting cycles only.\n"
-        }
-        Some("count") => {
-            "count QUERY\n  \
-             The number of distinct subjects: identities (who, members), targets (what),\n  \
-             connections (groups), entities and employees (find), granting paths (why;\n  \
-             \"at least\" when the search stopped early).\n"
-        }
-        Some("limit") => {
-            "QUERY limit N\n  At most N rows (N paths for why); the answer says how many there were.\n"
-        }
-        Some("expect") => {
-            "Assertions (query files, `whocan run`; also at the prompt):\n  \
-             expect QUERY = {A, B}          the distinct subjects are exactly these\n  \
-             expect QUERY includes {A}      … at least these\n  \
-             expect QUERY excludes {A}      … none of these\n  \
-             expect count QUERY <= 20       also = != < > >=\n  \
-             expect none outside G can reach X [with P]\n  \
-             expect Y reaches X [with P] [via G]\n  \
-             expect Y cannot reach X [with P] [via G]\n  \
-             Sets may span lines; `#` starts a comment; a trailing `\\` continues a line.\n"
-        }
-        Some("entities") => {
-            "Naming an entity:\n  \
-             alice                a bare word: id, then name, username or email\n  \
-             \"Network Ops\"        a quoted name (spaces, keywords)\n  \
-             id:u-123             ids only\n  \
-             github/u-123         source/id\n  \
-             Each is tried exact, then case-insensitive, then as a prefix. When several\n  \
-             entities match, the candidates are listed with their source and id.\n"
-        }
-        Some("format") => {
-            "format table|csv|json|jsonl|dot|mermaid\n  \
-             How answers are printed. dot and mermaid draw `why` and `members`.\n"
-        }
-        Some("prompt") => {
-            "At the prompt: Tab completes what fits where the cursor is (keywords,\n  \
-             entities, permissions, projects, types, file names), Up/Down walk the\n  \
-             history (kept in ~/.whocan_history), an open `{` or a trailing `\\`\n  \
-             continues on the next line, Ctrl-C cancels the entry, Ctrl-D or `quit`\n  \
-             exits. `load FILES…` replaces the data (CSVs or one snapshot);\n  \
-             `save FILE` writes a snapshot of the loaded data.\n"
-        }
-        Some("people") => {
-            "what can person P reach [limit N]\n  \
-             HRIS employee P's access across every app: through each identity P IS\n  \
-             (the accounts P uses) and each service account P OWNS (`relation`\n  \
-             column), with the identity, provider and how the link was made.\n\
-             who owns X\n  \
-             Employees with an OWNS link to identity X; for a connection or resource,\n  \
-             the OWNS owners of every identity reaching it, with the permission.\n\
-             manager of P          reports of P\n  \
-             P's managers or reports, direct (depth 1) and indirect, nearest first;\n  \
-             manager ids are compared lowercase, cycles end the walk.\n  \
-             P is an employee's source/id, id, email or name: exact, case-insensitive,\n  \
-             then prefix. Links come from --people-map files and automatic matching\n  \
-             of emails and usernames (see README, \"People\").\n"
-        }
-        Some(other) => {
-            return Err(format!(
-                "no help on `{other}`; topics: {}",
-                HELP_TOPICS.join(", ")
-            ));
-        }
-    };
-    Ok(text)
-}
-
-const HELP: &str = "\
-Questions:
-  who can reach X [with P] [in project Q] [direct | via G]
-  what can Y reach [with P] [of type T]
-  why Y X [with P]            why not Y X [with P]
-  members of G                groups of Y
-  show X                      find TEXT
-  stats                       cycles
-  count QUERY                 QUERY limit N
-People (HRIS employees):
-  what can person P reach     who owns X
-  manager of P                reports of P
-Assertions:
-  expect QUERY = {A, B}       expect count QUERY <= N
-  expect none outside G can reach X [with P]
-  expect Y reaches X [with P] [via G]
-Session:
-  help [TOPIC]   format table|csv|json|jsonl|dot|mermaid   load FILES…   save FILE   quit
-Topics: who, what, why, members, groups, show, find, stats, count, limit, expect,
-        entities, format, prompt, people
-";
