@@ -1,14 +1,15 @@
 //! The query engine's state: [`Engine`] holds the structures built once per
-//! loaded graph (the [`Expansion`], edge lists in both directions, a lookup
-//! of every id, name, username and email, the distinct permissions,
-//! projects and source types) and the naming and ordering every answer
+//! loaded graph (the [`Expansion`], a lookup of every id, name, username and
+//! email, the distinct projects and source types) over the graph's one index
+//! (edge lists in both directions, ranks, the permission table: see
+//! [`crate::graph`]), and the naming and ordering every answer
 //! shares, so each question walks only the part of the graph it is about,
 //! never the whole graph. The questions themselves live in the sibling
 //! modules, one per kind of question; [`Engine::eval`] dispatches to them.
 //!
-//! The in/out adjacency and the lookup tables are private to this module
-//! and read through a small API (`edges_out`, `edges_in`, `entries`,
-//! `exact_range`, `folded_range`, `order`). Does no I/O.
+//! The lookup tables are private to this module and read through a small
+//! API (`edges_out`, `edges_in`, `entries`, `exact_range`, `folded_range`,
+//! `order`). Does no I/O.
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
@@ -86,18 +87,12 @@ pub struct Engine<'g> {
     pub(super) graph: &'g AccessGraph,
     pub(super) model: &'g Model,
     pub(super) expansion: Expansion<'g>,
-    // The adjacency is private: edges are read through `edges_out` and
-    // `edges_in` only, so a shared graph index can replace it.
-    out_start: Vec<u32>,
-    out_edges: Vec<EdgeIdx>,
-    in_start: Vec<u32>,
-    in_edges: Vec<EdgeIdx>,
     /// Every non-empty id, name, username and email, sorted by symbol.
     exact: Vec<(Sym, EntityIdx, Field)>,
     /// The same, sorted by ASCII-lowercased text; built on first need.
     folded: OnceLock<Vec<(Sym, EntityIdx, Field)>>,
-    /// Distinct permissions.
-    pub(super) permissions: Vec<Sym>,
+    /// Distinct permissions, in byte order (the graph's permission table).
+    pub(super) permissions: &'g [Sym],
     /// Distinct non-empty projects and source types, for `in project` and
     /// `of type` (checked, with "did you mean").
     pub(super) projects: Vec<Sym>,
@@ -121,40 +116,12 @@ pub(super) fn fold_starts_with(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-/// A compressed adjacency: for each of `n` entities the start of its run
-/// of edges in the list, and the list.
-fn csr(
-    n: usize,
-    edges: impl Iterator<Item = (usize, EdgeIdx)> + Clone,
-) -> (Vec<u32>, Vec<EdgeIdx>) {
-    let mut start = vec![0u32; n + 1];
-    for (k, _) in edges.clone() {
-        start[k + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut list = vec![0; start[n] as usize];
-    for (k, e) in edges {
-        list[fill[k] as usize] = e;
-        fill[k] += 1;
-    }
-    (start, list)
-}
-
 impl<'g> Engine<'g> {
     /// Builds the query structures: O(entities log entities + edges).
     pub fn new(graph: &'g AccessGraph) -> Engine<'g> {
         let model = graph.model();
         let n = model.entities.len();
         let expansion = Expansion::new(graph);
-        let edges = model.edges.iter().enumerate();
-        let (out_start, out_edges) = csr(
-            n,
-            edges.clone().map(|(i, e)| (e.from as usize, i as EdgeIdx)),
-        );
-        let (in_start, in_edges) = csr(n, edges.map(|(i, e)| (e.to as usize, i as EdgeIdx)));
         let mut exact = Vec::with_capacity(n * 2);
         for (i, e) in model.entities.iter().enumerate() {
             let i = i as EntityIdx;
@@ -173,10 +140,7 @@ impl<'g> Engine<'g> {
         }
         exact.sort_unstable();
         exact.dedup();
-        let mut permissions: Vec<Sym> = model.edges.iter().map(|e| e.permission).collect();
-        permissions.sort_unstable();
-        permissions.dedup();
-        permissions.sort_by(|&a, &b| model.str(a).cmp(model.str(b)));
+        let permissions = graph.order().permissions();
         let distinct = |syms: &mut dyn Iterator<Item = Sym>| {
             let mut v: Vec<Sym> = syms.filter(|s| !model.str(*s).is_empty()).collect();
             v.sort_unstable();
@@ -197,10 +161,6 @@ impl<'g> Engine<'g> {
             graph,
             model,
             expansion,
-            out_start,
-            out_edges,
-            in_start,
-            in_edges,
             exact,
             folded: OnceLock::new(),
             permissions,
@@ -237,15 +197,13 @@ impl<'g> Engine<'g> {
     // ---- edges ----
 
     /// Every edge out of `e`, granted or not, in model order.
-    pub(super) fn edges_out(&self, e: EntityIdx) -> &[EdgeIdx] {
-        let e = e as usize;
-        &self.out_edges[self.out_start[e] as usize..self.out_start[e + 1] as usize]
+    pub(super) fn edges_out(&self, e: EntityIdx) -> &'g [EdgeIdx] {
+        self.graph.out_edges(e)
     }
 
     /// Every edge into `e`, granted or not, in model order.
-    pub(super) fn edges_in(&self, e: EntityIdx) -> &[EdgeIdx] {
-        let e = e as usize;
-        &self.in_edges[self.in_start[e] as usize..self.in_start[e + 1] as usize]
+    pub(super) fn edges_in(&self, e: EntityIdx) -> &'g [EdgeIdx] {
+        self.graph.in_edges(e)
     }
 
     pub(super) fn kind(&self, e: EntityIdx) -> Kind {
@@ -296,9 +254,9 @@ impl<'g> Engine<'g> {
 
     /// Sort key for entities in output: id, then source.
     pub(super) fn order(&self, a: EntityIdx, b: EntityIdx) -> Ordering {
-        self.id(a)
-            .cmp(self.id(b))
-            .then_with(|| self.source(a).cmp(self.source(b)))
+        // The graph's ranks are exactly this order, computed once.
+        let rank = self.graph.order().ranks();
+        rank[a as usize].cmp(&rank[b as usize])
     }
 
     // ---- lookup ----
