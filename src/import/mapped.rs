@@ -1258,48 +1258,33 @@ fn read<R: Read>(
     let mut csv = Records::new(reader);
     let records_error = |e| ImportError::records(path, e);
     let mut record = Record::new();
-    let header_line = match csv.read(&mut record).map_err(records_error)? {
-        Next::Record => record.line(),
-        Next::End => {
-            return Err(ImportError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        Next::TooLong(t) => {
-            return Err(ImportError::HeaderTooLong {
-                path: path.to_path_buf(),
-                line: record.line(),
-                column: t.column,
-                reason: t.limit(),
-            });
-        }
-    };
     let mut headers: Vec<String> = Vec::new();
     // Lowercase header to its column: one lookup per header, however wide
     // the file.
     let mut seen: rustc_hash::FxHashMap<String, usize> = Default::default();
-    for (i, cell) in record.iter().enumerate() {
-        let text = std::str::from_utf8(cell).map_err(|_| ImportError::HeaderEncoding {
-            path: path.to_path_buf(),
-            line: header_line,
-            column: i + 1,
-        })?;
-        let text = text.trim().to_string();
-        // reference/veza-csv-upload.md: headers must be unique regardless of
-        // case; the import fails otherwise.
-        if let Some(&first) = seen.get(&text.to_lowercase()) {
-            return Err(ImportError::DuplicateHeader {
-                path: path.to_path_buf(),
-                line: header_line,
-                column: i + 1,
-                name: text,
-                first_column: first + 1,
-                first: headers[first].clone(),
-            });
-        }
-        seen.insert(text.to_lowercase(), i);
-        headers.push(text);
-    }
+    let header_line = super::records::read_header(
+        &mut csv,
+        &mut record,
+        |e| ImportError::header(path, e),
+        |line, i, text| {
+            let text = text.trim().to_string();
+            // reference/veza-csv-upload.md: headers must be unique regardless
+            // of case; the import fails otherwise.
+            if let Some(&first) = seen.get(&text.to_lowercase()) {
+                return Err(ImportError::DuplicateHeader {
+                    path: path.to_path_buf(),
+                    line,
+                    column: i + 1,
+                    name: text,
+                    first_column: first + 1,
+                    first: headers[first].clone(),
+                });
+            }
+            seen.insert(text.to_lowercase(), i);
+            headers.push(text);
+            Ok(())
+        },
+    )?;
     if headers.len() == 1 && headers[0].is_empty() {
         return Err(ImportError::Empty {
             path: path.to_path_buf(),
