@@ -854,7 +854,7 @@ pub fn find_employee(model: &Model, text: &str) -> Result<EmployeeIdx, EmployeeL
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Attributes, Employee, Entity, Provenance};
+    use crate::model::{Attributes, Employee, Entity, PeopleMapRow, Provenance};
 
     /// A model with identities `(source, id, email, username)` and employees
     /// `(id, email, username, idp_id, managers)`.

@@ -144,7 +144,7 @@ fn required_cells(cells: &[(String, u64)]) -> String {
         .join(", ")
 }
 
-fn quote_list(items: &[String]) -> String {
+pub(crate) fn quote_list(items: &[String]) -> String {
     excerpt_list(items)
 }
 
