@@ -11,6 +11,9 @@
 //! formula-neutralised by [`RowWriter`], which streams every format. An identity linked to two employees
 //! (a mapping conflict) appears under both. Identities without effective
 //! access give no rows.
+//!
+//! Also here: the unmapped-identities CSV of `whocan people unmapped`
+//! ([`write_unmapped`]), the file a person fills in for `--people-map`.
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
