@@ -30,7 +30,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::import::{excerpt, strip_angle_brackets};
-use crate::model::{EntityIdx, Kind, Model, Relation, Sym};
+use crate::model::{EmployeeAttribute, EntityIdx, Kind, Model, Relation, Sym};
 
 /// Index of an employee in [`Model::employees`].
 pub type EmployeeIdx = u32;
@@ -54,15 +54,21 @@ pub fn match_key(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_lowercase())
 }
 
-/// The value of an employee attribute (`email`, `username`, `idp_id`,
+/// The text of an employee attribute (`email`, `username`, `idp_id`,
 /// `is_active`, …), `""` when not mapped.
 pub fn employee_attr<'m>(model: &'m Model, employee: EmployeeIdx, key: &str) -> &'m str {
+    employee_attribute(model, employee, key).map_or("", |a| model.str(a.text))
+}
+
+/// The employee attribute `key` (`is_active`, `termination_date`, …), with
+/// its typed value; `None` when not mapped.
+pub fn employee_attribute<'m>(
+    model: &'m Model,
+    employee: EmployeeIdx,
+    key: &str,
+) -> Option<&'m EmployeeAttribute> {
     let e = &model.employees[employee as usize];
-    e.attributes
-        .iter()
-        .find(|(k, _)| model.str(*k) == key)
-        .map(|(_, v)| model.str(*v))
-        .unwrap_or("")
+    e.attributes.iter().find(|a| model.str(a.name) == key)
 }
 
 /// Lookups shared by `import::people_map` and [`People::new`], keyed by
@@ -885,7 +891,8 @@ mod tests {
             let mut attributes = Vec::new();
             for (k, v) in [("email", email), ("username", username), ("idp_id", idp)] {
                 if !v.is_empty() {
-                    attributes.push((m.strings.intern(k), m.strings.intern(v)));
+                    let (name, text) = (m.strings.intern(k), m.strings.intern(v));
+                    attributes.push(EmployeeAttribute::typed(&m.strings, name, text));
                 }
             }
             let e = Employee {
@@ -1126,7 +1133,8 @@ mod tests {
                     origin: at,
                 };
                 m.entities.push(e);
-                let email = (m.strings.intern("email"), m.strings.intern(&format!("e{k}@x.com")));
+                let (name, text) = (m.strings.intern("email"), m.strings.intern(&format!("e{k}@x.com")));
+                let email = EmployeeAttribute::typed(&m.strings, name, text);
                 let employee = Employee {
                     source: m.strings.intern("hr"),
                     id: m.strings.intern(&format!("E{k}")),

@@ -3,6 +3,7 @@
 //! refuses a file with empty required cells before merging anything.
 use super::columns::*;
 use super::*;
+use crate::model::{EmployeeAttribute, EmployeeValue};
 
 /// What one accepted row says, before it is merged.
 #[derive(Default)]
@@ -22,7 +23,8 @@ pub(super) struct RowData {
 pub(super) struct EmployeeRow {
     pub(super) id: String,
     pub(super) name: String,
-    pub(super) attributes: Vec<(String, String)>,
+    /// `(name, text, typed value)`, in mapping order.
+    pub(super) attributes: Vec<(String, String, EmployeeValue)>,
     pub(super) managers: Vec<String>,
 }
 
@@ -39,7 +41,7 @@ pub(super) fn parse_employee(
         let column = c.column();
         if let Some((custom, ty)) = &c.custom {
             if let Some(value) = custom_value(c, custom, *ty, v)? {
-                attributes.push((custom.clone(), value.to_text()));
+                attributes.push((custom.clone(), value.to_text(), EmployeeValue::Text));
             }
             continue;
         }
@@ -53,7 +55,8 @@ pub(super) fn parse_employee(
                 managers = list(&v).into_iter().map(str::to_lowercase).collect();
             }
             Attribute::IsActive if !v.is_empty() => {
-                attributes.push((a.name(), parse_reference_bool(&v).to_string()));
+                let active = parse_reference_bool(&v);
+                attributes.push((a.name(), active.to_string(), EmployeeValue::Bool(active)));
             }
             a if a.is_timestamp() => {
                 let ts = parse_reference_timestamp(&v).map_err(|()| {
@@ -64,10 +67,11 @@ pub(super) fn parse_employee(
                     )
                 })?;
                 if let Some(ts) = ts {
-                    attributes.push((a.name(), crate::import::format_timestamp(ts)));
+                    let text = crate::import::format_timestamp(ts);
+                    attributes.push((a.name(), text, EmployeeValue::Timestamp(ts)));
                 }
             }
-            a if !v.is_empty() => attributes.push((a.name(), v)),
+            a if !v.is_empty() => attributes.push((a.name(), v, EmployeeValue::Text)),
             _ => {}
         }
     }
@@ -105,7 +109,11 @@ pub(super) fn add_employee(imp: &mut Importer, e: &EmployeeRow, source: Sym, at:
         attributes: e
             .attributes
             .iter()
-            .map(|(k, v)| (imp.model.strings.intern(k), imp.model.strings.intern(v)))
+            .map(|(k, v, value)| EmployeeAttribute {
+                name: imp.model.strings.intern(k),
+                text: imp.model.strings.intern(v),
+                value: *value,
+            })
             .collect(),
         managers: e.managers.iter().map(|m| imp.intern(m)).collect(),
         origin: at,

@@ -225,7 +225,7 @@ mod fixture_tests {
                 let attrs: Vec<String> = e
                     .attributes
                     .iter()
-                    .map(|&(k, v)| format!("{}={}", m.str(k), m.str(v)))
+                    .map(|a| format!("{}={}", m.str(a.name), m.str(a.text)))
                     .collect();
                 let managers: Vec<&str> = e.managers.iter().map(|&s| m.str(s)).collect();
                 format!(
