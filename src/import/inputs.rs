@@ -330,3 +330,59 @@ fn load_snapshot_input(inputs: &Inputs, observer: &dyn Observer) -> SnapshotInpu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path)
+    }
+
+    #[test]
+    fn mapping_pairs_split_only_when_the_argument_is_no_file() {
+        let pair = split_mapped(Path::new("users.csv:app.toml"));
+        assert_eq!(
+            pair,
+            Some((PathBuf::from("users.csv"), PathBuf::from("app.toml")))
+        );
+        assert_eq!(split_mapped(Path::new("users.csv:notes.txt")), None);
+        assert_eq!(split_mapped(Path::new(":app.toml")), None);
+        assert_eq!(split_mapped(&fixture("nested_groups.csv")), None);
+    }
+
+    #[test]
+    fn every_input_path_is_listed_halves_of_pairs_included() {
+        let inputs = Inputs {
+            files: vec!["a.csv".into(), "b.csv:m.toml".into(), "-".into()],
+            mapping: Some("all.toml".into()),
+            people_map: vec!["p.csv".into()],
+            ..Inputs::default()
+        };
+        let paths: Vec<String> = inputs
+            .paths()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            ["a.csv", "b.csv", "m.toml", "-", "all.toml", "p.csv"]
+        );
+    }
+
+    #[test]
+    fn refused_files_are_reported_and_people_maps_read_last() {
+        let inputs = Inputs {
+            files: vec![fixture("people/okta.csv"), fixture("missing.csv")],
+            people_map: vec![fixture("people/missing_map.csv")],
+            ..Inputs::default()
+        };
+        let loaded = load(&inputs, &Quiet);
+        let refused: Vec<&str> = loaded.report.refused().map(|f| f.source.as_str()).collect();
+        assert_eq!(refused, ["missing", "people-map"]);
+        assert!(!loaded.model.entities.is_empty());
+        assert!(loaded.replaced.is_empty());
+    }
+}
