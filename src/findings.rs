@@ -31,8 +31,8 @@ use serde::Serialize;
 
 use crate::expand::{Expansion, Grant};
 use crate::import::{ImportReport, format_timestamp, parse_timestamp};
-use crate::model::{Conflict, EntityIdx, Kind, Model, Provenance, Relation};
-use crate::people::{EmployeeIdx, People, employee_attr, employee_key};
+use crate::model::{Conflict, EmployeeValue, EntityIdx, Kind, Model, Provenance, Relation};
+use crate::people::{EmployeeIdx, People, employee_attr, employee_attribute, employee_key};
 use crate::report::{Cell, Format, RowWriter};
 
 /// How bad a finding is, least to worst.
@@ -354,15 +354,26 @@ pub fn is_service_account(model: &Model, people: &People, i: EntityIdx) -> bool 
 /// Why an employee has left, or `None`.
 pub fn departure(model: &Model, e: EmployeeIdx, now: i64) -> Option<String> {
     let mut why = Vec::new();
-    if employee_attr(model, e, "is_active").eq_ignore_ascii_case("false") {
+    // The template's `is_active` and `termination_date` are typed by the
+    // importer; a custom property of the same name is text, read by the
+    // same rules as before they were typed.
+    let attribute = |key| employee_attribute(model, e, key);
+    let inactive = attribute("is_active").is_some_and(|a| match a.value {
+        EmployeeValue::Bool(active) => !active,
+        _ => model.str(a.text).eq_ignore_ascii_case("false"),
+    });
+    if inactive {
         why.push("is_active false".to_string());
     }
     let status = employee_attr(model, e, "employment_status");
     if DEPARTED_STATUSES.contains(&status.trim().to_lowercase().as_str()) {
         why.push(format!("employment_status {status:?}"));
     }
-    let end = employee_attr(model, e, "termination_date");
-    if let Some(t) = parse_timestamp(end)
+    let end = attribute("termination_date").and_then(|a| match a.value {
+        EmployeeValue::Timestamp(t) => Some(t),
+        _ => parse_timestamp(model.str(a.text)),
+    });
+    if let Some(t) = end
         && t <= now
     {
         why.push(format!("termination_date {} passed", format_timestamp(t)));
@@ -886,7 +897,7 @@ pub fn write(findings: &[Finding], format: Format, out: &mut dyn Write) -> io::R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Employee, Provenance};
+    use crate::model::{Employee, EmployeeAttribute, Provenance};
 
     /// `departure` of one employee with these attributes, at 2026-01-31.
     #[track_caller]
@@ -894,7 +905,10 @@ mod tests {
         let mut m = Model::default();
         let attributes = attributes
             .iter()
-            .map(|(k, v)| (m.strings.intern(k), m.strings.intern(v)))
+            .map(|(k, v)| {
+                let (name, text) = (m.strings.intern(k), m.strings.intern(v));
+                EmployeeAttribute::typed(&m.strings, name, text)
+            })
             .collect();
         let e = Employee {
             source: m.strings.intern("hr"),

@@ -382,14 +382,109 @@ pub struct Employee {
     pub id: Sym,
     /// Name (the id when the mapping gives no name).
     pub name: Sym,
-    /// Mapped attributes other than id, name and managers, as
-    /// `(attribute, value)` pairs in mapping order, from the first row.
-    pub attributes: Vec<(Sym, Sym)>,
+    /// Mapped attributes other than id, name and managers, in mapping
+    /// order, from the first row.
+    pub attributes: Vec<EmployeeAttribute>,
     /// Manager ids, lowercased: the reference compares them with lowercase
     /// employee ids.
     pub managers: Vec<Sym>,
     /// The first row naming the employee.
     pub origin: Provenance,
+}
+
+/// One attribute of an employee: its name, its text (what output shows and
+/// what snapshots store: a boolean as `true` / `false`, a timestamp in RFC
+/// 3339, a list joined by `, `) and its typed value, which findings and
+/// queries read without parsing the text again.
+///
+/// The HRIS template's own attributes are typed by their name: `is_active`
+/// a [`Value::Bool`], `start_date` and `termination_date` a
+/// [`Value::Timestamp`]; every other attribute, custom properties included,
+/// is [`Value::Text`] of its text. That is all a format-3 snapshot can
+/// recover from the text it stores (the pair `(name, text)`, as before
+/// attributes were typed), so a loaded model equals the imported one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmployeeAttribute {
+    /// The attribute name (`email`, `is_active`, a custom name, …).
+    pub name: Sym,
+    /// The value as text.
+    pub text: Sym,
+    /// The value, typed.
+    pub value: EmployeeValue,
+}
+
+/// The typed value of an [`EmployeeAttribute`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmployeeValue {
+    /// Text: the attribute's text.
+    Text,
+    /// A boolean (`is_active`).
+    Bool(bool),
+    /// Seconds since the Unix epoch, UTC (`start_date`, `termination_date`).
+    Timestamp(i64),
+}
+
+impl EmployeeAttribute {
+    /// Whether attribute `name` is a timestamp of the HRIS template.
+    pub fn is_timestamp_name(name: &str) -> bool {
+        matches!(name, "start_date" | "termination_date")
+    }
+
+    /// The attribute `name` = `text`, typed by its name as the importer
+    /// types it (see [`EmployeeAttribute`]): only text in the form the
+    /// importer writes is typed, so the text always round-trips.
+    pub fn typed(strings: &Interner, name: Sym, text: Sym) -> EmployeeAttribute {
+        let (key, value) = (strings.resolve(name), strings.resolve(text));
+        let value = match (key, value) {
+            ("is_active", "true") => EmployeeValue::Bool(true),
+            ("is_active", "false") => EmployeeValue::Bool(false),
+            (key, value) if Self::is_timestamp_name(key) => {
+                match crate::import::parse_timestamp(value) {
+                    Some(t) if crate::import::format_timestamp(t) == value => {
+                        EmployeeValue::Timestamp(t)
+                    }
+                    _ => EmployeeValue::Text,
+                }
+            }
+            _ => EmployeeValue::Text,
+        };
+        EmployeeAttribute { name, text, value }
+    }
+}
+
+// Snapshots store an attribute as the pair `(name, text)` (format 3, as
+// before attributes were typed); `snapshot` types it again by its name
+// after loading, through [`EmployeeAttribute::typed`], once the strings
+// are known.
+impl Serialize for EmployeeAttribute {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.name, self.text).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EmployeeAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (name, text) = <(Sym, Sym)>::deserialize(d)?;
+        Ok(EmployeeAttribute {
+            name,
+            text,
+            value: EmployeeValue::Text,
+        })
+    }
+}
+
+impl Model {
+    /// Types every employee attribute by its name (see
+    /// [`EmployeeAttribute::typed`]): what a loaded snapshot, which stores
+    /// text only, needs once its strings are read.
+    pub fn type_employee_attributes(&mut self) {
+        let strings = &self.strings;
+        for e in &mut self.employees {
+            for a in &mut e.attributes {
+                *a = EmployeeAttribute::typed(strings, a.name, a.text);
+            }
+        }
+    }
 }
 
 /// A typed property of an entity from a mapped import: the Application

@@ -19,8 +19,8 @@ use std::path::Path;
 
 use crate::import::{FileReport, ImportReport};
 use crate::model::{
-    Attributes, Conflict, EdgeIdx, Employee, EntityIdx, Model, Property, Provenance, SourceFile,
-    Sym, Value,
+    Attributes, Conflict, EdgeIdx, Employee, EmployeeAttribute, EntityIdx, Model, Property,
+    Provenance, SourceFile, Sym, Value,
 };
 
 /// What re-uploading one source changed.
@@ -328,7 +328,11 @@ fn append(dst: &mut Model, src: &Model, keep: impl Fn(&str) -> bool) {
             attributes: e
                 .attributes
                 .iter()
-                .map(|&(k, v)| (sym(dst, k), sym(dst, v)))
+                .map(|a| EmployeeAttribute {
+                    name: sym(dst, a.name),
+                    text: sym(dst, a.text),
+                    value: a.value,
+                })
                 .collect(),
             managers: e.managers.iter().map(|&m| sym(dst, m)).collect(),
             origin: at(e.origin),

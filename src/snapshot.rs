@@ -955,7 +955,7 @@ fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
     }
     let records = records?;
     let people = people?;
-    let model = Model {
+    let mut model = Model {
         strings: strings?,
         sources: records.sources,
         entities: records.entities,
@@ -967,6 +967,8 @@ fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, SnapshotError> {
     };
     let report = report?;
     validate(&model, true)?;
+    // Snapshots store attribute text; the values are typed again by name.
+    model.type_employee_attributes();
     Ok(Snapshot {
         metadata,
         model,
@@ -1421,7 +1423,7 @@ fn finish_v3(s: StreamedV3) -> Result<Snapshot, SnapshotError> {
     }
     let report = report?;
     let people = people?;
-    let model = Model {
+    let mut model = Model {
         strings,
         sources: sources.sources,
         entities,
@@ -1436,6 +1438,8 @@ fn finish_v3(s: StreamedV3) -> Result<Snapshot, SnapshotError> {
     // sources, needs the record-by-record pass that names the first.
     let records = checks.dangling || checks.max_file as usize >= model.sources.len();
     validate(&model, records)?;
+    // Snapshots store attribute text; the values are typed again by name.
+    model.type_employee_attributes();
     Ok(Snapshot {
         metadata,
         model,
@@ -1761,7 +1765,7 @@ fn validate(model: &Model, records: bool) -> Result<(), SnapshotError> {
     }
     for (i, e) in model.employees.iter().enumerate() {
         let syms = [e.source, e.id, e.name].into_iter();
-        let pairs = e.attributes.iter().flat_map(|&(k, v)| [k, v]);
+        let pairs = e.attributes.iter().flat_map(|a| [a.name, a.text]);
         if !syms
             .chain(pairs)
             .chain(e.managers.iter().copied())

@@ -157,7 +157,7 @@ fn people_model() -> Model {
 
 fn people(model: &Model, bytes: &[u8]) -> Result<(), TestCaseError> {
     let mut model = model.clone();
-    match whocan::people::load_map_reader(&mut model, Path::new("p.csv"), bytes) {
+    match whocan::import::people_map::load_reader(&mut model, Path::new("p.csv"), bytes) {
         Err(e) => prop_assert!(e.to_string().len() <= MAX_MESSAGE),
         Ok(()) => {
             let map = &model.people_map;

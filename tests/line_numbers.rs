@@ -223,7 +223,7 @@ fn people_lines(model: &whocan::model::Model, bytes: &[u8]) -> BTreeMap<String, 
     let path = dir.path().join("map.csv");
     std::fs::write(&path, bytes).unwrap();
     let mut model = model.clone();
-    whocan::people::load_map(&mut model, &path).unwrap();
+    whocan::import::people_map::load(&mut model, &path).unwrap();
     let mut got = BTreeMap::new();
     for r in &model.people_map.rejections {
         got.insert(format!("rejected {}", r.line), r.line);

@@ -69,7 +69,8 @@ fn issue_13_an_endless_header_is_refused_after_a_bounded_read() {
 
     let (input, taken) = counting(io::repeat(0).take(1 << 40));
     let mut model = whocan::model::Model::default();
-    let err = whocan::people::load_map_reader(&mut model, Path::new("zero"), input).unwrap_err();
+    let err =
+        whocan::import::people_map::load_reader(&mut model, Path::new("zero"), input).unwrap_err();
     assert!(err.to_string().contains("header row"), "{err}");
     assert!(taken.load(Ordering::Relaxed) <= SLACK);
 }
@@ -95,7 +96,8 @@ fn issue_13_a_utf16_file_is_refused_after_its_first_bytes() {
 
     let (reader, taken) = counting(input());
     let mut model = whocan::model::Model::default();
-    let err = whocan::people::load_map_reader(&mut model, Path::new("-"), reader).unwrap_err();
+    let err =
+        whocan::import::people_map::load_reader(&mut model, Path::new("-"), reader).unwrap_err();
     assert!(err.to_string().contains("UTF-16"), "{err}");
     assert!(taken.load(Ordering::Relaxed) <= 4 << 20);
 }
@@ -173,7 +175,7 @@ fn issue_13_a_huge_cell_is_rejected_by_every_reader_with_a_short_record() {
         .chain(huge())
         .chain(&b"u1,a@b,IS\n"[..]);
     let mut model = whocan::model::Model::default();
-    whocan::people::load_map_reader(&mut model, Path::new("p.csv"), input).unwrap();
+    whocan::import::people_map::load_reader(&mut model, Path::new("p.csv"), input).unwrap();
     let file = &model.people_map.files[0];
     assert_eq!((file.rows_read, file.rows_rejected), (2, 2));
     assert_eq!(model.people_map.rejections[0].line, 2);
@@ -241,8 +243,9 @@ fn issue_13_duplicate_headers_are_found_in_linear_time() {
     );
 
     let mut model = whocan::model::Model::default();
-    let err = whocan::people::load_map_reader(&mut model, Path::new("p.csv"), header.as_bytes())
-        .unwrap_err();
+    let err =
+        whocan::import::people_map::load_reader(&mut model, Path::new("p.csv"), header.as_bytes())
+            .unwrap_err();
     assert!(
         err.to_string()
             .contains(&format!(":1:{}: duplicate column", n + 1)),

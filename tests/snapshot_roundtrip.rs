@@ -95,6 +95,7 @@ fn issue_5_fixture_reports_are_identical_from_snapshot() {
 
 #[test]
 fn issue_6_employees_and_properties_survive_the_snapshot() {
+    use whocan::model::EmployeeValue;
     let mut importer = Importer::new();
     for (csv, mapping) in [("app.csv", "app.toml"), ("hris.csv", "hris.toml")] {
         let dir = root().join("fixtures/mapped");
@@ -106,6 +107,20 @@ fn issue_6_employees_and_properties_survive_the_snapshot() {
     let (model, report) = importer.finish();
     assert!(!model.employees.is_empty());
     assert!(!model.properties.is_empty());
+    // Employee attributes are typed values (#15.3), and the snapshot, which
+    // stores their text, gives the same values back (compared in
+    // `check_round_trip`).
+    let values: Vec<_> = model
+        .employees
+        .iter()
+        .flat_map(|e| e.attributes.iter().map(|a| a.value))
+        .collect();
+    assert!(values.iter().any(|v| matches!(v, EmployeeValue::Bool(_))));
+    assert!(
+        values
+            .iter()
+            .any(|v| matches!(v, EmployeeValue::Timestamp(_)))
+    );
     check_round_trip(model, report);
 }
 

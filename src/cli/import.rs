@@ -26,7 +26,11 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs) -> Outcome {
-    let (model, report, replaced) = import_replacing(&args.data);
+    let crate::import::inputs::Loaded {
+        model,
+        report,
+        replaced,
+    } = import_replacing(&args.data);
     if let Some(path) = &args.rejects {
         let mut out = Output::open(Some(path))?;
         let mut buf = Vec::new();

@@ -29,7 +29,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::graph::AccessGraph;
-use crate::import::{FileOptions, ImportReport, Importer};
+use crate::import::inputs::{Inputs, Loaded, Observer};
+use crate::import::{ImportReport, ProgressHook};
 use crate::report::Format;
 
 /// whocan: who can reach what, through which group, from the CSV exports you
@@ -203,21 +204,17 @@ pub struct DataOptions {
     pub no_auto_map: bool,
 }
 
-/// Splits `FILE.csv:MAPPING.toml` into its two paths: only when the whole
-/// argument is not an existing file and the part after the last `:` names a
-/// `.toml` file (existing or not: a missing one is then reported as the
-/// missing mapping file it is, not as a CSV that cannot be read).
-pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
-    if arg.exists() {
-        return None;
+impl DataArgs {
+    /// The inputs to load, as the library takes them.
+    pub fn inputs(&self) -> Inputs {
+        Inputs {
+            files: self.files.clone(),
+            source: self.options.source.clone(),
+            mapping: self.options.mapping.clone(),
+            people_map: self.options.people_map.clone(),
+            no_auto_map: self.options.no_auto_map,
+        }
     }
-    let text = arg.to_str()?;
-    let (csv, mapping) = text.rsplit_once(':')?;
-    let mapping = Path::new(mapping);
-    let is_toml = mapping
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-    (is_toml && !csv.is_empty()).then(|| (PathBuf::from(csv), mapping.to_path_buf()))
 }
 
 /// Output options shared by every command that prints results.
@@ -316,17 +313,7 @@ impl Failure {
 
 impl<E: std::error::Error> From<E> for Failure {
     fn from(e: E) -> Failure {
-        let mut message = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            source = s.source();
-        }
-        Failure::input(message)
+        Failure::input(crate::import::inputs::error_chain(&e))
     }
 }
 
@@ -450,11 +437,7 @@ impl Progress {
     /// count alone when the total is unknown), and returns the function that
     /// moves it, for the work to call as it goes; `None` when nothing is
     /// drawn, so the work pays nothing.
-    pub fn bytes(
-        &self,
-        message: impl Into<String>,
-        total: Option<u64>,
-    ) -> Option<crate::import::ProgressHook> {
+    pub fn bytes(&self, message: impl Into<String>, total: Option<u64>) -> Option<ProgressHook> {
         let bar = self.0.as_ref()?;
         let template = match total {
             Some(_) => "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
@@ -504,196 +487,54 @@ impl Drop for Progress {
 }
 
 /// Imports every file, continuing past refused files so one run reports
-/// every problem. Returns the importer's results; refused files are listed in
-/// the report.
-///
-/// A single snapshot file (recognised by its first bytes, not its name)
-/// stands in for the import: its model and import report come back exactly
-/// as saved. A snapshot that fails to load, or one mixed with other files, is
-/// a refused file in the report.
+/// every problem (see [`crate::import::inputs::load`]), with progress on
+/// stderr. Refused files are listed in the report.
 pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
-    let (model, report, _) = import_replacing(data);
-    (model, report)
+    let loaded = import_replacing(data);
+    (loaded.model, loaded.report)
 }
 
 /// [`import_all`], also saying what a re-upload changed: one snapshot given
 /// with CSV files is the base, and each CSV's source replaces that source in
 /// it entirely (the reference's full re-upload; see `crate::replace`).
-pub fn import_replacing(
-    data: &DataArgs,
-) -> (
-    crate::model::Model,
-    ImportReport,
-    Vec<crate::replace::Replacement>,
-) {
+pub fn import_replacing(data: &DataArgs) -> Loaded {
     note_inputs(data);
-    let (mut model, mut report, replaced) = match load_snapshot_input(data) {
-        SnapshotInput::None => {
-            let (model, report) = import_csv(data);
-            (model, report, Vec::new())
-        }
-        SnapshotInput::Only(model, report) => (model, report, Vec::new()),
-        SnapshotInput::Base(base, base_report, others) => {
-            let fresh = import_csv(&DataArgs {
-                files: others,
-                ..data.clone()
-            });
-            if fresh.1.refused().next().is_some() {
-                // Nothing is replaced by files that could not be read.
-                return (crate::model::Model::default(), fresh.1, Vec::new());
-            }
-            crate::replace::replace_sources((base, base_report), fresh)
-        }
-    };
-    // Mapping rows are checked against the identities and employees just
-    // loaded, so people maps are read last (see `people::load_map`).
-    model.people_map.no_auto_map |= data.options.no_auto_map;
-    for path in &data.options.people_map {
-        if let Err(e) = crate::people::load_map(&mut model, path) {
-            report.files.push(crate::import::FileReport {
-                path: path.clone(),
-                source: "people-map".into(),
-                refused: Some(Failure::from(e).message),
-                ..Default::default()
-            });
-        }
-    }
-    (model, report, replaced)
+    crate::import::inputs::load(&data.inputs(), &Spinner::default())
 }
 
-/// Imports CSV files (19-column or mapped).
-fn import_csv(data: &DataArgs) -> (crate::model::Model, ImportReport) {
-    let progress = Progress::start("importing");
-    let mut importer = Importer::new();
-    let opts = FileOptions {
-        source: data.options.source.clone(),
-    };
-    for path in &data.files {
-        let mapped =
-            split_mapped(path).or_else(|| Some((path.clone(), data.options.mapping.clone()?)));
-        let csv = mapped.as_ref().map_or(path, |(csv, _)| csv);
-        let total = (csv.as_path() != Path::new("-"))
-            .then(|| std::fs::metadata(csv).ok().filter(|m| m.is_file()))
-            .flatten()
-            .map(|m| m.len());
-        if let Some(hook) = progress.bytes(format!("importing {}", csv.display()), total) {
-            importer.set_progress(hook);
-        }
-        // A refused file is recorded in the report; keep going so one run
-        // reports every problem.
-        match mapped {
-            None => {
-                let _ = importer.import_path(path, &opts);
-            }
-            Some((csv, mapping)) => match crate::import::mapped::Mapping::load(&mapping) {
-                Ok(mapping) => {
-                    let _ = importer.import_mapped(&csv, &mapping, &opts);
-                }
-                Err(e) => importer.refuse(&csv, &opts, e.to_string()),
-            },
-        }
-    }
-    progress.set("merging rows into edges");
-    importer.finish()
-}
+/// Draws [`crate::import::inputs::load`]'s progress: a spinner while a
+/// snapshot loads, and while CSV files import a byte bar per file.
+#[derive(Default)]
+struct Spinner(std::cell::RefCell<Option<Progress>>);
 
-/// What the snapshot among the inputs is for.
-enum SnapshotInput {
-    /// Every input is CSV.
-    None,
-    /// The snapshot is the only input (or it could not be loaded: the model
-    /// is empty and the report says why).
-    Only(crate::model::Model, ImportReport),
-    /// A snapshot given with CSV files: the base they replace sources of.
-    Base(crate::model::Model, ImportReport, Vec<PathBuf>),
-}
+impl Observer for Spinner {
+    fn loading_snapshot(&self, path: &Path) {
+        *self.0.borrow_mut() = Some(Progress::start(format!("loading {}", path.display())));
+    }
 
-/// Loads the snapshot among `data.files`, if there is one (`-` included: a
-/// snapshot on stdin is recognised by content too). Two snapshots, or
-/// `--source` with a snapshot alone, are refused.
-fn load_snapshot_input(data: &DataArgs) -> SnapshotInput {
-    let stdin = Path::new("-");
-    let spooled = match data.files.iter().any(|p| p.as_path() == stdin) {
-        true => stdin::spool_snapshot(),
-        false => Ok(None),
-    };
-    let spooled = match spooled {
-        Ok(spooled) => spooled,
-        Err(e) => {
-            let report = ImportReport {
-                files: vec![crate::import::FileReport {
-                    path: stdin.to_path_buf(),
-                    source: crate::import::default_source(stdin),
-                    refused: Some(format!("-: cannot read stdin: {e}")),
-                    ..Default::default()
-                }],
-                rejections: Vec::new(),
-            };
-            return SnapshotInput::Only(crate::model::Model::default(), report);
-        }
-    };
-    // A file that cannot be opened is left to the importer, which reports it.
-    let snapshots: Vec<&PathBuf> = data
-        .files
-        .iter()
-        .filter(|p| match p.as_path() == stdin {
-            true => spooled.is_some(),
-            false => crate::snapshot::is_snapshot_file(p).unwrap_or(false),
-        })
-        .collect();
-    let Some(first) = snapshots.first() else {
-        return SnapshotInput::None;
-    };
-    let refuse = |path: &Path, reason: String| {
-        let report = ImportReport {
-            files: vec![crate::import::FileReport {
-                path: path.to_path_buf(),
-                source: crate::import::default_source(path),
-                refused: Some(reason),
-                ..Default::default()
-            }],
-            rejections: Vec::new(),
-        };
-        SnapshotInput::Only(crate::model::Model::default(), report)
-    };
-    if snapshots.len() > 1 {
-        return refuse(
-            first,
-            format!(
-                "{}: only one snapshot can be loaded at a time (to compare two, use `whocan diff OLD NEW`)",
-                first.display()
-            ),
-        );
+    fn snapshot_loaded(&self) {
+        self.0.borrow_mut().take();
     }
-    let others: Vec<PathBuf> = data.files.iter().filter(|p| p != first).cloned().collect();
-    if data.options.source.is_some() && others.is_empty() {
-        return refuse(
-            first,
-            format!(
-                "{}: --source does not apply to a snapshot: it keeps the source names it was made with",
-                first.display()
-            ),
-        );
+
+    fn importing_started(&self) {
+        *self.0.borrow_mut() = Some(Progress::start("importing"));
     }
-    let progress = Progress::start(format!("loading {}", first.display()));
-    let loaded = match &spooled {
-        Some(spooled) if first.as_path() == stdin => crate::snapshot::load(spooled),
-        _ => crate::snapshot::load(first),
-    };
-    drop(progress);
-    match loaded {
-        Ok(snapshot) if others.is_empty() => SnapshotInput::Only(snapshot.model, snapshot.report),
-        Ok(snapshot) => SnapshotInput::Base(snapshot.model, snapshot.report, others),
-        Err(e) => {
-            let message = match e {
-                // An I/O error already names the path.
-                crate::snapshot::SnapshotError::Io { .. } => Failure::from(e).message,
-                e => format!("{}: {}", first.display(), Failure::from(e).message),
-            };
-            // Name stdin as given, not the temporary copy.
-            let message = stdin::name_stdin(Failure::input(message), &spooled).message;
-            refuse(first, message)
+
+    fn importing_file(&self, csv: &Path, total: Option<u64>) -> Option<ProgressHook> {
+        let progress = self.0.borrow();
+        progress
+            .as_ref()?
+            .bytes(format!("importing {}", csv.display()), total)
+    }
+
+    fn merging(&self) {
+        if let Some(progress) = self.0.borrow().as_ref() {
+            progress.set("merging rows into edges");
         }
+    }
+
+    fn importing_finished(&self) {
+        self.0.borrow_mut().take();
     }
 }
 
@@ -775,18 +616,8 @@ impl Output {
 /// pairs, `--mapping`, `--people-map`, stdin) as an input, so that no
 /// output of this run replaces one (see [`crate::atomic::note_input`]).
 pub fn note_inputs(data: &DataArgs) {
-    for path in &data.files {
-        match split_mapped(path) {
-            Some((csv, mapping)) => {
-                crate::atomic::note_input(&csv);
-                crate::atomic::note_input(&mapping);
-            }
-            None => crate::atomic::note_input(path),
-        }
-    }
-    let options = &data.options;
-    for path in options.mapping.iter().chain(&options.people_map) {
-        crate::atomic::note_input(path);
+    for path in data.inputs().paths() {
+        crate::atomic::note_input(&path);
     }
 }
 

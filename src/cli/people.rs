@@ -35,7 +35,11 @@ pub fn run(cmd: PeopleCommand) -> Outcome {
             let model = graph.model();
             let people = People::new(model);
             let mut out = Output::open(args.output.as_deref())?;
-            written(people.write_unmapped(model, out.writer()))?;
+            written(crate::report::people::write_unmapped(
+                &people,
+                model,
+                out.writer(),
+            ))?;
             out.finish()?;
             Ok(0)
         }

@@ -87,7 +87,11 @@ pub fn run(args: SnapshotArgs) -> Outcome {
 
 fn save(data: &DataArgs, output: &Path) -> Outcome {
     let progress = super::Progress::start("importing");
-    let (model, report, replaced) = import_replacing(data);
+    let crate::import::inputs::Loaded {
+        model,
+        report,
+        replaced,
+    } = import_replacing(data);
     let refused: Vec<String> = report.refused().filter_map(|f| f.refused.clone()).collect();
     if !refused.is_empty() {
         return Err(Failure::input(format!(

@@ -296,36 +296,16 @@ pub(super) fn read<R: Read + Send>(
 ) -> Result<(), ImportError> {
     let mut csv = Records::new(reader);
     let mut record = Record::new();
-    let header_line = match csv.read(&mut record) {
-        Ok(Next::Record) => record.line(),
-        Ok(Next::End) => {
-            return Err(ImportError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        Ok(Next::TooLong(t)) => {
-            return Err(ImportError::HeaderTooLong {
-                path: path.to_path_buf(),
-                line: record.line(),
-                column: t.column,
-                reason: t.limit(),
-            });
-        }
-        Err(e) => return Err(ImportError::records(path, e)),
-    };
-    let mut headers = Vec::with_capacity(record.len());
-    for (i, cell) in record.iter().enumerate() {
-        match std::str::from_utf8(cell) {
-            Ok(s) => headers.push(s.to_string()),
-            Err(_) => {
-                return Err(ImportError::HeaderEncoding {
-                    path: path.to_path_buf(),
-                    line: header_line,
-                    column: i + 1,
-                });
-            }
-        }
-    }
+    let mut headers = Vec::new();
+    let header_line = records::read_header(
+        &mut csv,
+        &mut record,
+        |e| ImportError::header(path, e),
+        |_, _, text| {
+            headers.push(text.to_string());
+            Ok(())
+        },
+    )?;
     let layout = Layout::from_header(&headers, path, header_line, report)?;
     report.mode = Some(layout.mode);
     report.entities_only = !layout.has_targets;

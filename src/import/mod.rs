@@ -9,8 +9,10 @@
 //! share: the [`Importer`] that merges entities and edges, and the value rules.
 
 pub mod balkanid;
+pub mod inputs;
 mod keys;
 pub mod mapped;
+pub mod people_map;
 pub mod records;
 
 pub use records::{excerpt, raw_excerpt};
@@ -142,7 +144,7 @@ fn required_cells(cells: &[(String, u64)]) -> String {
         .join(", ")
 }
 
-fn quote_list(items: &[String]) -> String {
+pub(crate) fn quote_list(items: &[String]) -> String {
     excerpt_list(items)
 }
 
@@ -165,6 +167,24 @@ pub(crate) fn excerpt_list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 impl ImportError {
+    /// The error for a file whose header row cannot be read.
+    pub(crate) fn header(path: &Path, e: records::HeaderError) -> ImportError {
+        let path = path.to_path_buf();
+        match e {
+            records::HeaderError::Records(e) => ImportError::records(&path, e),
+            records::HeaderError::Empty => ImportError::Empty { path },
+            records::HeaderError::TooLong { line, too_long } => ImportError::HeaderTooLong {
+                path,
+                line,
+                column: too_long.column,
+                reason: too_long.limit(),
+            },
+            records::HeaderError::Encoding { line, column } => {
+                ImportError::HeaderEncoding { path, line, column }
+            }
+        }
+    }
+
     /// The error for a file whose records cannot be read.
     pub(crate) fn records(path: &Path, e: records::RecordError) -> ImportError {
         match e {

@@ -428,6 +428,66 @@ fn utf16(head: &[u8]) -> Option<ByteOrder> {
     }
 }
 
+/// Why a header row cannot be read, before any reader's own checks; each
+/// reader words it as its own error.
+#[derive(Debug)]
+pub enum HeaderError {
+    /// The records cannot be read at all.
+    Records(RecordError),
+    /// There is no record: the file is empty.
+    Empty,
+    /// The header row passes the record bounds.
+    TooLong {
+        /// Line of the header.
+        line: u64,
+        /// Where it passed them.
+        too_long: TooLong,
+    },
+    /// A header cell is not valid UTF-8.
+    Encoding {
+        /// Line of the header.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+    },
+}
+
+/// The one header reader every CSV input goes through: reads the first
+/// record of `csv` into `record` and gives each cell, as text and in column
+/// order, to `cell` (with the header's line and the 0-based column), which
+/// trims, folds case and checks duplicates as its format says. A missing,
+/// overlong or non-UTF-8 header is turned into the reader's error by
+/// `error`; a UTF-8 byte-order mark is already skipped by [`Records`].
+/// Returns the header's line.
+pub fn read_header<R: Read, E>(
+    csv: &mut Records<R>,
+    record: &mut Record,
+    error: impl Fn(HeaderError) -> E,
+    mut cell: impl FnMut(u64, usize, &str) -> Result<(), E>,
+) -> Result<u64, E> {
+    let line = match csv.read(record) {
+        Ok(Next::Record) => record.line(),
+        Ok(Next::End) => return Err(error(HeaderError::Empty)),
+        Ok(Next::TooLong(too_long)) => {
+            return Err(error(HeaderError::TooLong {
+                line: record.line(),
+                too_long,
+            }));
+        }
+        Err(e) => return Err(error(HeaderError::Records(e))),
+    };
+    for (i, bytes) in record.iter().enumerate() {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            error(HeaderError::Encoding {
+                line,
+                column: i + 1,
+            })
+        })?;
+        cell(line, i, text)?;
+    }
+    Ok(line)
+}
+
 /// Most characters of an input value echoed in a message.
 pub const EXCERPT_CHARS: usize = 64;
 

@@ -235,9 +235,9 @@ impl<'g> Engine<'g> {
         row("id", m.str(emp.id).into());
         row("name", m.str(emp.name).into());
         row("kind", "employee".into());
-        for &(k, v) in &emp.attributes {
-            if !m.str(v).is_empty() {
-                row(m.str(k), m.str(v).into());
+        for a in &emp.attributes {
+            if !m.str(a.text).is_empty() {
+                row(m.str(a.name), m.str(a.text).into());
             }
         }
         let people = self.people();

@@ -523,11 +523,13 @@ mod tests {
         use crate::model::{Employee, Model, Provenance};
         let mut m = Model::default();
         for (id, email) in [("e1", "ada@x.com"), ("e2", "adam@x.com")] {
+            let (name, text) = (m.strings.intern("email"), m.strings.intern(email));
+            let email = crate::model::EmployeeAttribute::typed(&m.strings, name, text);
             let employee = Employee {
                 source: m.strings.intern("hr"),
                 id: m.strings.intern(id),
                 name: m.strings.intern(id),
-                attributes: vec![(m.strings.intern("email"), m.strings.intern(email))],
+                attributes: vec![email],
                 managers: Vec::new(),
                 origin: Provenance { file: 0, line: 1 },
             };

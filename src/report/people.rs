@@ -11,6 +11,9 @@
 //! formula-neutralised by [`RowWriter`], which streams every format. An identity linked to two employees
 //! (a mapping conflict) appears under both. Identities without effective
 //! access give no rows.
+//!
+//! Also here: the unmapped-identities CSV of `whocan people unmapped`
+//! ([`write_unmapped`]), the file a person fills in for `--people-map`.
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
@@ -19,7 +22,8 @@ use serde_json::Value;
 
 use super::{Cell, Format, RowWriter};
 use crate::expand::Expansion;
-use crate::people::{EmployeeIdx, People, employee_attr};
+use crate::model::{EntityIdx, Kind, Model};
+use crate::people::{EmployeeIdx, MAP_COLUMNS, People, employee_attr};
 
 /// Columns of `--by employee`, in order: who the person is and how the
 /// identity is theirs, then the access report's own columns.
@@ -255,6 +259,52 @@ fn manager_walk(
         visit(manager, &reports)?;
     }
     Ok(steps)
+}
+
+/// The unmapped-identities CSV: one row per identity with no link, sorted
+/// by source then id, columns [`MAP_COLUMNS`] with `Employee Email` and
+/// `Relation` left empty for a person to fill in, written row by row.
+/// Cells are formula-neutralised reversibly (a cell starting with `=`,
+/// `+`, `-`, `@`, tab, CR or `'` gets one more leading `'`);
+/// `import::people_map` removes one leading `'` from Source and Identity ID, so
+/// every id round-trips exactly.
+pub fn write_unmapped(
+    people: &People,
+    model: &Model,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut ids: Vec<EntityIdx> = (0..model.entities.len() as EntityIdx)
+        .filter(|&i| model.entity(i).kind == Kind::Identity && !people.is_mapped(i))
+        .collect();
+    ids.sort_by(|&a, &b| {
+        let (a, b) = (model.entity(a), model.entity(b));
+        (model.str(a.source), model.str(a.id)).cmp(&(model.str(b.source), model.str(b.id)))
+    });
+    let mut row = Vec::new();
+    super::csv_row(&mut row, MAP_COLUMNS);
+    out.write_all(&row)?;
+    for i in ids {
+        let e = model.entity(i);
+        let (username, email) = e
+            .attributes
+            .as_ref()
+            .map_or(("", ""), |a| (model.str(a.username), model.str(a.email)));
+        row.clear();
+        super::csv_row(
+            &mut row,
+            [
+                model.str(e.source),
+                model.str(e.id),
+                model.str(e.name),
+                username,
+                email,
+                "",
+                "",
+            ],
+        );
+        out.write_all(&row)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

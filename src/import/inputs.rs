@@ -1,0 +1,388 @@
+//! The command line's inputs, loaded: CSV files (19-column or
+//! `FILE.csv:MAPPING.toml`), one snapshot recognised by its content (alone,
+//! or as a base whose sources CSV re-uploads replace, see `crate::replace`),
+//! then people maps. [`load`] returns the model, its [`ImportReport`] and
+//! what a re-upload replaced; refused files are entries of the report, never
+//! errors, so one run reports every problem.
+//!
+//! This module decides and reads; it prints nothing. `cli` turns the
+//! [`Observer`] calls into progress bars and the report into messages and
+//! exit codes.
+//!
+//! A snapshot on standard input is spooled here (see
+//! [`spool_stdin_snapshot`]) rather than in `cli`: the importer already
+//! reads `-` from stdin in the library, and telling a snapshot from CSV by
+//! its first bytes is the same decision for a file and for stdin.
+
+use std::io::{self, BufRead};
+use std::path::{Path, PathBuf};
+
+use super::{FileOptions, FileReport, ImportReport, Importer, ProgressHook, default_source};
+use crate::model::Model;
+use crate::replace::Replacement;
+
+/// What to load: the data arguments of a command, as given.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Input files as given: CSV files, `-` for stdin, `FILE.csv:MAPPING.toml`
+    /// pairs, or one snapshot.
+    pub files: Vec<PathBuf>,
+    /// `--source`: the source name of every file given.
+    pub source: Option<String>,
+    /// `--mapping`: the mapping file for every CSV without its own.
+    pub mapping: Option<PathBuf>,
+    /// `--people-map` files, read after every data file.
+    pub people_map: Vec<PathBuf>,
+    /// `--no-auto-map`: link identities by mapping rows only.
+    pub no_auto_map: bool,
+}
+
+impl Inputs {
+    /// Every file these inputs read (each half of a `FILE.csv:MAPPING.toml`
+    /// pair, `--mapping`, `--people-map`, `-` for stdin), in argument order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        for path in &self.files {
+            match split_mapped(path) {
+                Some((csv, mapping)) => paths.extend([csv, mapping]),
+                None => paths.push(path.clone()),
+            }
+        }
+        paths.extend(self.mapping.iter().chain(&self.people_map).cloned());
+        paths
+    }
+}
+
+/// What [`load`] loaded.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The model (empty when a snapshot or a re-upload was refused).
+    pub model: Model,
+    /// Every file read or refused, and every rejected row.
+    pub report: ImportReport,
+    /// What each re-uploaded source replaced in a snapshot base.
+    pub replaced: Vec<Replacement>,
+}
+
+/// Told what [`load`] is doing, to draw progress; every method does nothing
+/// by default.
+pub trait Observer {
+    /// A snapshot starts loading from `path`.
+    fn loading_snapshot(&self, _path: &Path) {}
+    /// The snapshot [`Observer::loading_snapshot`] announced is loaded (or
+    /// refused).
+    fn snapshot_loaded(&self) {}
+    /// CSV files start importing.
+    fn importing_started(&self) {}
+    /// `csv` (of `total` bytes when known) starts importing; the hook
+    /// returned, if any, is told the bytes read as reading goes on.
+    fn importing_file(&self, _csv: &Path, _total: Option<u64>) -> Option<ProgressHook> {
+        None
+    }
+    /// Every CSV file is read; rows are being merged into edges.
+    fn merging(&self) {}
+    /// CSV import is over.
+    fn importing_finished(&self) {}
+}
+
+/// An [`Observer`] that draws nothing.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// An error's message followed by each source's that it does not already
+/// contain, `: `-separated: how every refused file's reason is written.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    message
+}
+
+/// Splits `FILE.csv:MAPPING.toml` into its two paths: only when the whole
+/// argument is not an existing file and the part after the last `:` names a
+/// `.toml` file (existing or not: a missing one is then reported as the
+/// missing mapping file it is, not as a CSV that cannot be read).
+pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
+    if arg.exists() {
+        return None;
+    }
+    let text = arg.to_str()?;
+    let (csv, mapping) = text.rsplit_once(':')?;
+    let mapping = Path::new(mapping);
+    let is_toml = mapping
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    (is_toml && !csv.is_empty()).then(|| (PathBuf::from(csv), mapping.to_path_buf()))
+}
+
+/// When stdin starts like a snapshot, copies all of it into a temporary
+/// file (deleted when the returned path is dropped), because a snapshot is
+/// read in sections and checked against its length before it is decoded;
+/// `None` when it holds something else, with nothing consumed, so the CSV
+/// reader gets all of it.
+pub fn spool_stdin_snapshot() -> io::Result<Option<tempfile::TempPath>> {
+    let mut stdin = io::stdin().lock();
+    // The first read is only looked at: it stays in stdin's buffer for
+    // whoever reads stdin next.
+    let start = stdin.fill_buf()?;
+    if !crate::snapshot::looks_like_snapshot(start) {
+        return Ok(None);
+    }
+    let mut file = tempfile::NamedTempFile::new()?;
+    io::copy(&mut stdin, file.as_file_mut())?;
+    Ok(Some(file.into_temp_path()))
+}
+
+/// `message` with the temporary copy of stdin named as given, `-`.
+pub fn name_stdin(message: String, spooled: &Option<tempfile::TempPath>) -> String {
+    match spooled {
+        Some(spooled) => message.replace(&spooled.display().to_string(), "-"),
+        None => message,
+    }
+}
+
+/// Loads `inputs`: one snapshot alone stands in for the import (its model
+/// and import report come back exactly as saved); one snapshot given with
+/// CSV files is the base, and each CSV's source replaces that source in it
+/// entirely (the reference's full re-upload); otherwise every CSV file is
+/// imported. People maps are read last. A snapshot that fails to load, two
+/// snapshots, or a re-upload that cannot be read, is a refused file in the
+/// report and an empty model.
+pub fn load(inputs: &Inputs, observer: &dyn Observer) -> Loaded {
+    let (mut model, mut report, replaced) = match load_snapshot_input(inputs, observer) {
+        SnapshotInput::None => {
+            let (model, report) = import_csv(inputs, &inputs.files, observer);
+            (model, report, Vec::new())
+        }
+        SnapshotInput::Only(model, report) => (model, report, Vec::new()),
+        SnapshotInput::Base(base, base_report, others) => {
+            let fresh = import_csv(inputs, &others, observer);
+            if fresh.1.refused().next().is_some() {
+                // Nothing is replaced by files that could not be read.
+                return Loaded {
+                    report: fresh.1,
+                    ..Loaded::default()
+                };
+            }
+            crate::replace::replace_sources((base, base_report), fresh)
+        }
+    };
+    // Mapping rows are checked against the identities and employees just
+    // loaded, so people maps are read last (see `people_map::load`).
+    model.people_map.no_auto_map |= inputs.no_auto_map;
+    for path in &inputs.people_map {
+        if let Err(e) = super::people_map::load(&mut model, path) {
+            report.files.push(FileReport {
+                path: path.clone(),
+                source: "people-map".into(),
+                refused: Some(error_chain(&e)),
+                ..Default::default()
+            });
+        }
+    }
+    Loaded {
+        model,
+        report,
+        replaced,
+    }
+}
+
+/// Imports CSV `files` (19-column or mapped) with `inputs`' options.
+fn import_csv(
+    inputs: &Inputs,
+    files: &[PathBuf],
+    observer: &dyn Observer,
+) -> (Model, ImportReport) {
+    observer.importing_started();
+    let mut importer = Importer::new();
+    let opts = FileOptions {
+        source: inputs.source.clone(),
+    };
+    for path in files {
+        let mapped = split_mapped(path).or_else(|| Some((path.clone(), inputs.mapping.clone()?)));
+        let csv = mapped.as_ref().map_or(path, |(csv, _)| csv);
+        let total = (csv.as_path() != Path::new("-"))
+            .then(|| std::fs::metadata(csv).ok().filter(|m| m.is_file()))
+            .flatten()
+            .map(|m| m.len());
+        if let Some(hook) = observer.importing_file(csv, total) {
+            importer.set_progress(hook);
+        }
+        // A refused file is recorded in the report; keep going so one run
+        // reports every problem.
+        match mapped {
+            None => {
+                let _ = importer.import_path(path, &opts);
+            }
+            Some((csv, mapping)) => match super::mapped::Mapping::load(&mapping) {
+                Ok(mapping) => {
+                    let _ = importer.import_mapped(&csv, &mapping, &opts);
+                }
+                Err(e) => importer.refuse(&csv, &opts, e.to_string()),
+            },
+        }
+    }
+    observer.merging();
+    let imported = importer.finish();
+    observer.importing_finished();
+    imported
+}
+
+/// What the snapshot among the inputs is for.
+enum SnapshotInput {
+    /// Every input is CSV.
+    None,
+    /// The snapshot is the only input (or it could not be loaded: the model
+    /// is empty and the report says why).
+    Only(Model, ImportReport),
+    /// A snapshot given with CSV files: the base they replace sources of.
+    Base(Model, ImportReport, Vec<PathBuf>),
+}
+
+/// A report of one refused file, and an empty model.
+fn refused(path: &Path, reason: String) -> SnapshotInput {
+    let report = ImportReport {
+        files: vec![FileReport {
+            path: path.to_path_buf(),
+            source: default_source(path),
+            refused: Some(reason),
+            ..Default::default()
+        }],
+        rejections: Vec::new(),
+    };
+    SnapshotInput::Only(Model::default(), report)
+}
+
+/// Loads the snapshot among `inputs.files`, if there is one (`-` included:
+/// a snapshot on stdin is recognised by content too). Two snapshots, or
+/// `--source` with a snapshot alone, are refused.
+fn load_snapshot_input(inputs: &Inputs, observer: &dyn Observer) -> SnapshotInput {
+    let stdin = Path::new("-");
+    let spooled = match inputs.files.iter().any(|p| p.as_path() == stdin) {
+        true => spool_stdin_snapshot(),
+        false => Ok(None),
+    };
+    let spooled = match spooled {
+        Ok(spooled) => spooled,
+        Err(e) => return refused(stdin, format!("-: cannot read stdin: {e}")),
+    };
+    // A file that cannot be opened is left to the importer, which reports it.
+    let snapshots: Vec<&PathBuf> = inputs
+        .files
+        .iter()
+        .filter(|p| match p.as_path() == stdin {
+            true => spooled.is_some(),
+            false => crate::snapshot::is_snapshot_file(p).unwrap_or(false),
+        })
+        .collect();
+    let Some(first) = snapshots.first() else {
+        return SnapshotInput::None;
+    };
+    if snapshots.len() > 1 {
+        return refused(
+            first,
+            format!(
+                "{}: only one snapshot can be loaded at a time (to compare two, use `whocan diff OLD NEW`)",
+                first.display()
+            ),
+        );
+    }
+    let others: Vec<PathBuf> = inputs
+        .files
+        .iter()
+        .filter(|p| p != first)
+        .cloned()
+        .collect();
+    if inputs.source.is_some() && others.is_empty() {
+        return refused(
+            first,
+            format!(
+                "{}: --source does not apply to a snapshot: it keeps the source names it was made with",
+                first.display()
+            ),
+        );
+    }
+    observer.loading_snapshot(first);
+    let loaded = match &spooled {
+        Some(spooled) if first.as_path() == stdin => crate::snapshot::load(spooled),
+        _ => crate::snapshot::load(first),
+    };
+    observer.snapshot_loaded();
+    match loaded {
+        Ok(snapshot) if others.is_empty() => SnapshotInput::Only(snapshot.model, snapshot.report),
+        Ok(snapshot) => SnapshotInput::Base(snapshot.model, snapshot.report, others),
+        Err(e) => {
+            let message = match e {
+                // An I/O error already names the path.
+                crate::snapshot::SnapshotError::Io { .. } => error_chain(&e),
+                e => format!("{}: {}", first.display(), error_chain(&e)),
+            };
+            // Name stdin as given, not the temporary copy.
+            refused(first, name_stdin(message, &spooled))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path)
+    }
+
+    #[test]
+    fn mapping_pairs_split_only_when_the_argument_is_no_file() {
+        let pair = split_mapped(Path::new("users.csv:app.toml"));
+        assert_eq!(
+            pair,
+            Some((PathBuf::from("users.csv"), PathBuf::from("app.toml")))
+        );
+        assert_eq!(split_mapped(Path::new("users.csv:notes.txt")), None);
+        assert_eq!(split_mapped(Path::new(":app.toml")), None);
+        assert_eq!(split_mapped(&fixture("nested_groups.csv")), None);
+    }
+
+    #[test]
+    fn every_input_path_is_listed_halves_of_pairs_included() {
+        let inputs = Inputs {
+            files: vec!["a.csv".into(), "b.csv:m.toml".into(), "-".into()],
+            mapping: Some("all.toml".into()),
+            people_map: vec!["p.csv".into()],
+            ..Inputs::default()
+        };
+        let paths: Vec<String> = inputs
+            .paths()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            ["a.csv", "b.csv", "m.toml", "-", "all.toml", "p.csv"]
+        );
+    }
+
+    #[test]
+    fn refused_files_are_reported_and_people_maps_read_last() {
+        let inputs = Inputs {
+            files: vec![fixture("people/okta.csv"), fixture("missing.csv")],
+            people_map: vec![fixture("people/missing_map.csv")],
+            ..Inputs::default()
+        };
+        let loaded = load(&inputs, &Quiet);
+        let refused: Vec<&str> = loaded.report.refused().map(|f| f.source.as_str()).collect();
+        assert_eq!(refused, ["missing", "people-map"]);
+        assert!(!loaded.model.entities.is_empty());
+        assert!(loaded.replaced.is_empty());
+    }
+}
