@@ -3,22 +3,9 @@
 
 use super::org::Node;
 
-pub(super) fn push_num(s: &mut String, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut k = tmp.len();
-    loop {
-        k -= 1;
-        tmp[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    s.push_str(std::str::from_utf8(&tmp[k..]).unwrap_or_default());
-}
-
-/// Appends `n` in decimal, zero-padded to at least `width` digits.
-pub(super) fn push_padded(b: &mut Vec<u8>, mut n: u64, width: usize) {
+/// `n`'s decimal digits, right-aligned in a buffer of `'0'`s: the digits
+/// are `buf[start..]`.
+fn digits(mut n: u64) -> ([u8; 20], usize) {
     let mut tmp = [b'0'; 20];
     let mut k = tmp.len();
     loop {
@@ -26,10 +13,21 @@ pub(super) fn push_padded(b: &mut Vec<u8>, mut n: u64, width: usize) {
         tmp[k] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            break;
+            return (tmp, k);
         }
     }
-    k = k.min(tmp.len() - width.min(tmp.len()));
+}
+
+/// Appends `n` in decimal.
+pub(super) fn push_num(s: &mut String, n: u64) {
+    let (tmp, k) = digits(n);
+    s.push_str(std::str::from_utf8(&tmp[k..]).unwrap_or_default());
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+pub(super) fn push_padded(b: &mut Vec<u8>, n: u64, width: usize) {
+    let (tmp, k) = digits(n);
+    let k = k.min(tmp.len() - width.min(tmp.len()));
     b.extend_from_slice(&tmp[k..]);
 }
 

@@ -70,6 +70,17 @@ pub(super) fn read_exactly(
     Ok(())
 }
 
+/// A failed read of `path`: an early end means the file shrank after its
+/// size was checked.
+fn read_error(path: &Path, e: io::Error) -> SnapshotError {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => SnapshotError::Truncated(
+            "the file ended early while being read (it shrank after its size was checked)".into(),
+        ),
+        _ => SnapshotError::io(path, "cannot read", e),
+    }
+}
+
 /// Fills `dst` from the file's position on, two halves at once where the
 /// platform reads at an offset, and moves the position past them.
 pub(super) fn read_halves(
@@ -77,12 +88,7 @@ pub(super) fn read_halves(
     path: &Path,
     dst: &mut [u8],
 ) -> Result<(), SnapshotError> {
-    let read_err = |e: io::Error| match e.kind() {
-        io::ErrorKind::UnexpectedEof => SnapshotError::Truncated(
-            "the file ended early while being read (it shrank after its size was checked)".into(),
-        ),
-        _ => SnapshotError::io(path, "cannot read", e),
-    };
+    let read_err = |e| read_error(path, e);
     #[cfg(unix)]
     {
         use std::io::{Seek, SeekFrom};
@@ -479,12 +485,7 @@ pub(super) fn read_at(
     dst: &mut [u8],
     offset: u64,
 ) -> Result<(), SnapshotError> {
-    let read_err = |e: io::Error| match e.kind() {
-        io::ErrorKind::UnexpectedEof => SnapshotError::Truncated(
-            "the file ended early while being read (it shrank after its size was checked)".into(),
-        ),
-        _ => SnapshotError::io(path, "cannot read", e),
-    };
+    let read_err = |e| read_error(path, e);
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
