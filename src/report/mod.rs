@@ -487,14 +487,25 @@ pub fn unneutralise(s: &str) -> &str {
 
 /// Appends one CSV cell: formula-neutralised, quoted when needed.
 pub fn csv_cell(out: &mut Vec<u8>, s: &str) {
-    let neutralise = needs_quote_prefix(s);
+    csv_quoted(out, if needs_quote_prefix(s) { "'" } else { "" }, s);
+}
+
+/// Appends `s` as one CSV field of a data file (the generator's CSV, read
+/// back as input): quoted, quotes doubled, when it holds a comma, a quote or
+/// a line break, and never formula-neutralised, which would change the data.
+/// Reports use [`csv_cell`].
+pub fn csv_field(out: &mut Vec<u8>, s: &str) {
+    csv_quoted(out, "", s);
+}
+
+/// `prefix` then `s` as one CSV field, quoted when `s` needs it.
+#[inline]
+fn csv_quoted(out: &mut Vec<u8>, prefix: &str, s: &str) {
     let quote = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
     if quote {
         out.push(b'"');
     }
-    if neutralise {
-        out.push(b'\'');
-    }
+    out.extend_from_slice(prefix.as_bytes());
     if quote {
         for b in s.bytes() {
             if b == b'"' {
