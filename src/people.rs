@@ -74,8 +74,9 @@ pub fn employee_attribute<'m>(
 /// Lookups shared by `import::people_map` and [`People::new`], keyed by
 /// interned strings (no copy per entity).
 pub(crate) struct Index {
-    /// `(source, id)` → entity.
-    entities: FxHashMap<(Sym, Sym), EntityIdx>,
+    /// `(source, id)` → entity: the graph's one key map (people maps are
+    /// read before a graph exists, so it is built here from the model).
+    entities: crate::graph::Keys,
     /// id → identities with that id, in any source.
     by_id: FxHashMap<Sym, Vec<EntityIdx>>,
     /// Employee email (match key) → employees.
@@ -84,13 +85,12 @@ pub(crate) struct Index {
 
 impl Index {
     pub(crate) fn new(model: &Model) -> Index {
-        let mut entities = FxHashMap::default();
+        let entities = crate::graph::Keys::new(model);
         let mut by_id: FxHashMap<Sym, Vec<EntityIdx>> = FxHashMap::default();
         for (i, e) in model.entities.iter().enumerate() {
             if e.kind == Kind::Identity {
                 by_id.entry(e.id).or_default().push(i as EntityIdx);
             }
-            entities.insert((e.source, e.id), i as EntityIdx);
         }
         let mut emails: FxHashMap<String, Vec<EmployeeIdx>> = FxHashMap::default();
         for i in 0..model.employees.len() as EmployeeIdx {
@@ -127,14 +127,9 @@ impl Index {
                 )),
             };
         }
-        let key = model
-            .strings
-            .get(source)
-            .zip(model.strings.get(id))
-            .and_then(|k| self.entities.get(&k));
-        match key {
-            Some(&e) if model.entity(e).kind == Kind::Identity => Ok(e),
-            Some(&e) => Err(format!(
+        match self.entities.find(model, source, id) {
+            Some(e) if model.entity(e).kind == Kind::Identity => Ok(e),
+            Some(e) => Err(format!(
                 "{source}/{id} is a {}, not an identity",
                 model.entity(e).kind
             )),
@@ -1030,10 +1025,9 @@ mod tests {
                 record[6] = "IS".into();
                 filled.write_record(&record).unwrap();
             }
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("map.csv");
-            std::fs::write(&path, filled.into_inner().unwrap()).unwrap();
-            crate::import::people_map::load(&mut m, &path).unwrap();
+            let filled = filled.into_inner().unwrap();
+            crate::import::people_map::load_reader(&mut m, "map.csv".as_ref(), filled.as_slice())
+                .unwrap();
             proptest::prop_assert!(m.people_map.rejections.is_empty(), "{:?}", m.people_map.rejections);
             let people = People::new(&m);
             for (k, id) in ids.iter().enumerate() {

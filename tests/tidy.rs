@@ -220,7 +220,7 @@ fn golden_subcommands() -> BTreeSet<String> {
         let text = std::fs::read_to_string(root().join(file)).unwrap();
         let mut rest = text.as_str();
         // Each golden case or call, up to the first argument list after it.
-        while let Some(at) = ["=> [", "golden("]
+        while let Some(at) = ["=>", "golden("]
             .iter()
             .filter_map(|m| rest.find(m).map(|i| (i, m.len())))
             .min()

@@ -81,6 +81,7 @@ fn by_id(engine: &Engine, e: EntityIdx) -> EntityRef {
     }
 }
 
+/// Runs `whocan bench-queries`: timed who / what / why questions, as JSON.
 pub fn run(args: BenchArgs) -> Outcome {
     let t0 = Instant::now();
     let (graph, _) = load(&args.data)?;

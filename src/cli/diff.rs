@@ -91,6 +91,7 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
     })
 }
 
+/// Runs `whocan diff OLD NEW`.
 pub fn run(args: DiffArgs) -> Outcome {
     let (old, _) = load(&side(&args.old, &args.source)?)?;
     let (new, _) = load(&side(&args.new, &args.source)?)?;

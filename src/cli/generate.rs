@@ -39,6 +39,7 @@ pub struct GenerateArgs {
     output: Option<std::path::PathBuf>,
 }
 
+/// Runs `whocan generate`.
 pub fn run(args: GenerateArgs) -> Outcome {
     if args.shape == "dense" {
         let mut out = Output::open(args.output.as_deref())?;

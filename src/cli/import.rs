@@ -25,6 +25,7 @@ pub struct ImportArgs {
     rejects: Option<PathBuf>,
 }
 
+/// Runs `whocan import`: the import summary and every rejected row.
 pub fn run(args: ImportArgs) -> Outcome {
     let crate::import::inputs::Loaded {
         model,

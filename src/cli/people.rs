@@ -28,6 +28,7 @@ pub struct UnmappedArgs {
     output: Option<PathBuf>,
 }
 
+/// Runs `whocan people …`.
 pub fn run(cmd: PeopleCommand) -> Outcome {
     match cmd {
         PeopleCommand::Unmapped(args) => {

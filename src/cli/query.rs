@@ -52,6 +52,7 @@ pub struct QueryArgs {
     output: QueryOutputArgs,
 }
 
+/// Runs `whocan query -e …`.
 pub fn run(args: QueryArgs) -> Outcome {
     // Parse first: a typo should not cost an import.
     let mut parsed: Vec<(String, Vec<Located>)> = Vec::new();

@@ -42,6 +42,7 @@ pub struct RunArgs {
     junit: Option<PathBuf>,
 }
 
+/// Runs `whocan run FILE QUERYFILE…`.
 pub fn run(args: RunArgs) -> Outcome {
     let name = args.query_file.display().to_string();
     crate::atomic::note_input(&args.query_file);

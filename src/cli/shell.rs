@@ -33,6 +33,7 @@ fn default_history() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".whocan_history"))
 }
 
+/// Runs `whocan shell`: the prompt.
 pub fn run(args: ShellArgs) -> Outcome {
     let (graph, report) = load(&args.data)?;
     let options = args.data.options.clone();

@@ -72,6 +72,7 @@ struct InfoArgs {
     output: OutputArgs,
 }
 
+/// Runs `whocan snapshot` and its `verify` / `info` subcommands.
 pub fn run(args: SnapshotArgs) -> Outcome {
     match args.command {
         Some(SnapshotCommand::Verify(v)) => verify(v),

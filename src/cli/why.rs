@@ -83,6 +83,7 @@ fn looks_like_input(arg: &str) -> bool {
     arg == "-" || path.exists() || arg.contains(':') || path.extension().is_some()
 }
 
+/// Runs `whocan why FILES… IDENTITY TARGET`.
 pub fn run(args: WhyArgs) -> Outcome {
     let n = args.args.len();
     if n < 3 {

@@ -14,9 +14,13 @@ use crate::table::{ProbeTable, Slot};
 /// One slot; `entity == EMPTY` marks a free one.
 #[derive(Clone, Copy)]
 pub(super) struct KeySlot {
+    /// 32 bits of the key's hash: most mismatches fail here, reading no text.
     pub hash: u32,
+    /// The entity (`EMPTY` for a free slot).
     pub entity: EntityIdx,
+    /// The entity's source.
     pub source: Sym,
+    /// The kept source type (first row wins), for conflict checks.
     pub source_type: Sym,
     /// The id's text in the string table and the entity's kind, packed; see
     /// [`Packed`].

@@ -388,8 +388,11 @@ pub type ProgressHook = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 /// and [`hash_str`] of the id and of the name.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct DeclaredHashes {
+    /// [`key_hash`] of `(source, id)`.
     pub key: u32,
+    /// [`hash_str`] of the id.
     pub id: u32,
+    /// [`hash_str`] of the name.
     pub name: u32,
 }
 
@@ -398,10 +401,15 @@ pub(crate) struct Declared<'a> {
     /// Hashes the caller computed already (the 19-column reader does, on
     /// its parsing thread, off the merging thread's path).
     pub hashes: Option<DeclaredHashes>,
+    /// The row's source.
     pub source: Sym,
+    /// The Entity Source ID (or the target's).
     pub id: &'a str,
+    /// The name the row gives it.
     pub name: &'a str,
+    /// The kind the row gives it.
     pub kind: Kind,
+    /// The source type the row gives it.
     pub source_type: &'a str,
 }
 

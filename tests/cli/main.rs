@@ -17,6 +17,7 @@ mod people;
 mod query;
 mod render;
 mod report;
+mod snapshots;
 mod stats;
 mod stdin_snapshot;
 mod usage;
