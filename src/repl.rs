@@ -1,6 +1,6 @@
 //! The interactive prompt (`whocan shell`): a rustyline loop over the one
-//! query parser ([`crate::query::parse`]) and engine ([`crate::query::Engine`]),
-//! running statements through [`crate::query::session`] as `whocan query`
+//! query parser ([`whocan::query::parse`]) and engine ([`whocan::query::Engine`]),
+//! running statements through [`whocan::query::session`] as `whocan query`
 //! and `whocan run` do.
 //!
 //! Persistent history, Tab completion by position in the grammar (what the
@@ -36,13 +36,13 @@ use rustyline::history::FileHistory;
 use rustyline::validate::Validator;
 use rustyline::{Config, Context, Editor, Helper};
 
-use crate::graph::AccessGraph;
-use crate::import::ImportReport;
-use crate::model::{Kind, Model};
-use crate::query::ast::{Located, OutputFormat};
-use crate::query::parse::{Continuation, Slot, expected_after, parse_script};
-use crate::query::session::{Executed, Results, Style, execute};
-use crate::query::{Engine, HELP_TOPICS, QueryError};
+use whocan::graph::AccessGraph;
+use whocan::import::ImportReport;
+use whocan::model::{Kind, Model};
+use whocan::query::ast::{Located, OutputFormat};
+use whocan::query::parse::{Continuation, Slot, expected_after, parse_script};
+use whocan::query::session::{Executed, Results, Style, execute};
+use whocan::query::{Engine, HELP_TOPICS, QueryError};
 
 /// The longest statement the shell takes, continuation lines included: a
 /// longer one is refused with its line, skipped to its end, and the session
@@ -651,7 +651,7 @@ impl Prompt<'_> {
             return;
         }
         let first = entry.first_line;
-        let line = |p: crate::query::ast::Pos| first + u64::from(p.line) - 1;
+        let line = |p: whocan::query::ast::Pos| first + u64::from(p.line) - 1;
         if let Some(p) = entry.continuation.open_brace() {
             self.error(format_args!(
                 "{ORIGIN}:{}:{}: `{{` is never closed; the statement from line {first} to the end of input was not run",
@@ -720,12 +720,12 @@ impl Prompt<'_> {
                     }
                 }
                 Executed::Save(file) => {
-                    let snapshot = crate::snapshot::Snapshot::new(
+                    let snapshot = whocan::snapshot::Snapshot::new(
                         graph.model().clone(),
                         report.clone(),
                         jiff::Timestamp::now().as_second(),
                     );
-                    match crate::snapshot::save(std::path::Path::new(&file), &snapshot) {
+                    match whocan::snapshot::save(std::path::Path::new(&file), &snapshot) {
                         Ok(bytes) => {
                             let _ = writeln!(io::stderr(), "whocan: saved {file} ({bytes} bytes)");
                         }
@@ -1034,5 +1034,57 @@ mod tests {
             .replace("expect members of admins = {\n  alice,".into());
         let (start, got) = h.candidates("  u-a", 5);
         assert_eq!((start, got), (2, vec!["u-alice".to_string()]));
+    }
+
+    /// Completion through rustyline's own `Completer` interface, as the
+    /// editor calls it (was `tests/query_shell.rs` before the prompt moved
+    /// into the binary).
+    mod through_rustyline {
+        use super::super::*;
+        use rustyline::history::MemHistory;
+
+        #[track_caller]
+        fn complete(line: &str) -> (usize, Vec<String>) {
+            let words = |w: &[&str]| -> Words {
+                w.iter().map(|s| s.to_string()).collect::<Vec<_>>().into()
+            };
+            let helper = ShellHelper::new(Vocabulary {
+                entities: words(&[
+                    "alice",
+                    "u-alice",
+                    "Network Operations",
+                    "prod-db",
+                    "db-prod",
+                ]),
+                permissions: words(&["admin", "read"]),
+                ..Vocabulary::default()
+            });
+            let history = MemHistory::new();
+            let ctx = Context::new(&history);
+            let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+            (start, pairs.into_iter().map(|p| p.replacement).collect())
+        }
+
+        #[test]
+        fn completer_offers_what_the_grammar_takes_there() {
+            assert_eq!(complete("mem"), (0, vec!["members".to_string()]));
+            // The target of `why`: an entity, not the keyword `project`.
+            assert_eq!(complete("why alice pr"), (10, vec!["prod-db".to_string()]));
+            assert_eq!(
+                complete("members of net"),
+                (11, vec!["\"Network Operations\"".to_string()])
+            );
+            assert_eq!(complete("show \"u-a"), (5, vec!["\"u-alice\"".to_string()]));
+            assert_eq!(
+                complete("show \"Network O"),
+                (5, vec!["\"Network Operations\"".to_string()])
+            );
+            assert_eq!(complete("format ta"), (7, vec!["table".to_string()]));
+            assert_eq!(complete("stats; wh").1, vec!["who", "what", "why"]);
+            assert_eq!(
+                complete("who can reach prod-db with ").1,
+                vec!["permission", "admin", "read"]
+            );
+        }
     }
 }

@@ -6,11 +6,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use rustyline::Context;
-use rustyline::completion::Completer;
-use rustyline::history::MemHistory;
-use whocan::repl::{ShellHelper, Vocabulary, Words};
-
 struct Run {
     stdout: String,
     stderr: String,
@@ -258,49 +253,6 @@ fn end_of_input_exits_cleanly_with_no_data_errors() {
     let run = shell(&["--no-history", "fixtures/nested_groups.csv"], "");
     assert_eq!(run.code, 0);
     assert_eq!(run.stdout, "");
-}
-
-#[track_caller]
-fn complete(line: &str) -> (usize, Vec<String>) {
-    let words =
-        |w: &[&str]| -> Words { w.iter().map(|s| s.to_string()).collect::<Vec<_>>().into() };
-    let helper = ShellHelper::new(Vocabulary {
-        entities: words(&[
-            "alice",
-            "u-alice",
-            "Network Operations",
-            "prod-db",
-            "db-prod",
-        ]),
-        permissions: words(&["admin", "read"]),
-        ..Vocabulary::default()
-    });
-    let history = MemHistory::new();
-    let ctx = Context::new(&history);
-    let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
-    (start, pairs.into_iter().map(|p| p.replacement).collect())
-}
-
-#[test]
-fn completer_offers_what_the_grammar_takes_there() {
-    assert_eq!(complete("mem"), (0, vec!["members".to_string()]));
-    // The target of `why`: an entity, not the keyword `project`.
-    assert_eq!(complete("why alice pr"), (10, vec!["prod-db".to_string()]));
-    assert_eq!(
-        complete("members of net"),
-        (11, vec!["\"Network Operations\"".to_string()])
-    );
-    assert_eq!(complete("show \"u-a"), (5, vec!["\"u-alice\"".to_string()]));
-    assert_eq!(
-        complete("show \"Network O"),
-        (5, vec!["\"Network Operations\"".to_string()])
-    );
-    assert_eq!(complete("format ta"), (7, vec!["table".to_string()]));
-    assert_eq!(complete("stats; wh").1, vec!["who", "what", "why"]);
-    assert_eq!(
-        complete("who can reach prod-db with ").1,
-        vec!["permission", "admin", "read"]
-    );
 }
 
 #[test]

@@ -13,9 +13,9 @@ use clap::Args;
 use serde_json::json;
 
 use super::{DataArgs, Failure, Outcome, load};
-use crate::model::{EntityIdx, Kind};
-use crate::query::Engine;
-use crate::query::ast::{Ask, EntityRef, Pos, Query, RefForm, Route};
+use whocan::model::{EntityIdx, Kind};
+use whocan::query::Engine;
+use whocan::query::ast::{Ask, EntityRef, Pos, Query, RefForm, Route};
 
 /// Arguments of `whocan bench-queries`.
 #[derive(Args, Debug)]

@@ -1,5 +1,5 @@
 //! `whocan diff OLD NEW`: effective-access and entity changes between two
-//! reviews. The comparison lives in `crate::diff`; this module loads both
+//! reviews. The comparison lives in `whocan::diff`; this module loads both
 //! sides, writes the rows as the changes stream in (nothing holds them all
 //! but the aligned table format) and picks the exit code for `--fail-on`.
 
@@ -9,8 +9,8 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
-use crate::diff::{Change, ChangeKind};
-use crate::report::{Cell, RowWriter};
+use whocan::diff::{Change, ChangeKind};
+use whocan::report::{Cell, RowWriter};
 
 /// The columns of `whocan diff`, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -81,7 +81,7 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
     // --source names the CSVs' source; a snapshot keeps its own names, so
     // one side may be a snapshot and the other CSV.
     let snapshot =
-        files.len() == 1 && crate::snapshot::is_snapshot_file(&files[0]).unwrap_or(false);
+        files.len() == 1 && whocan::snapshot::is_snapshot_file(&files[0]).unwrap_or(false);
     Ok(DataArgs {
         files,
         options: super::DataOptions {
@@ -104,7 +104,7 @@ pub fn run(args: DiffArgs) -> Outcome {
     let format = args.output.format(Shape::Report);
     let result = (|| -> std::io::Result<()> {
         let mut sink = RowWriter::new(&COLUMNS, format, out.writer())?;
-        crate::diff::diff_each(&old, &new, &mut |change| {
+        whocan::diff::diff_each(&old, &new, &mut |change| {
             let kind = match &change {
                 Change::Access(c) => c.kind,
                 Change::Entity(c) => c.kind,

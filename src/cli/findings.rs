@@ -1,12 +1,12 @@
 //! `whocan findings FILES… [--fail-on SEVERITY]`: audit findings with
-//! evidence and a fix hint (see `crate::findings`).
+//! evidence and a fix hint (see `whocan::findings`).
 
 use clap::Args;
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Progress, Shape, load, written};
-use crate::expand::Expansion;
-use crate::findings::{DEFAULT_PRIVILEGED, Options, Severity, findings};
-use crate::people::People;
+use whocan::expand::Expansion;
+use whocan::findings::{DEFAULT_PRIVILEGED, Options, Severity, findings};
+use whocan::people::People;
 
 /// The longest `--dormant-days`: a century.
 const MAX_DORMANT_DAYS: u64 = 36_500;
@@ -45,7 +45,7 @@ pub struct FindingsArgs {
 /// Runs `whocan findings`.
 pub fn run(args: FindingsArgs) -> Outcome {
     let now = match &args.as_of {
-        Some(text) => crate::import::parse_timestamp(text).ok_or_else(|| {
+        Some(text) => whocan::import::parse_timestamp(text).ok_or_else(|| {
             Failure::input(format!(
                 "--as-of {text:?} is not a date or timestamp (e.g. 2024-06-30 or 2024-06-30T12:00:00Z)"
             ))
@@ -74,7 +74,7 @@ pub fn run(args: FindingsArgs) -> Outcome {
     drop(progress);
     let format = args.output.format(Shape::Report);
     let mut out = Output::open(args.output.output.as_deref())?;
-    written(crate::findings::write(&found, format, out.writer()))?;
+    written(whocan::findings::write(&found, format, out.writer()))?;
     out.finish()?;
     let fail = args
         .fail_on

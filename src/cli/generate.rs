@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::{Failure, Outcome, Output, written};
-use crate::generate::{GenerateConfig, GenerateStats, generate, generate_dense};
+use whocan::generate::{GenerateConfig, GenerateStats, generate, generate_dense};
 
 /// Arguments of `whocan generate`.
 #[derive(Args, Debug)]

@@ -7,10 +7,10 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::{DataArgs, Outcome, Output, OutputArgs, Shape, import_replacing, written};
-use crate::import::ImportReport;
-use crate::model::{Conflict, Kind, Model, Sym};
-use crate::replace::Replacement;
-use crate::report::{Format, Table, csv_row};
+use whocan::import::ImportReport;
+use whocan::model::{Conflict, Kind, Model, Sym};
+use whocan::replace::Replacement;
+use whocan::report::{Format, Table, csv_row};
 
 /// Arguments of `whocan import`.
 #[derive(Args, Debug)]
@@ -27,7 +27,7 @@ pub struct ImportArgs {
 
 /// Runs `whocan import`: the import summary and every rejected row.
 pub fn run(args: ImportArgs) -> Outcome {
-    let crate::import::inputs::Loaded {
+    let whocan::import::inputs::Loaded {
         model,
         report,
         replaced,
@@ -62,7 +62,7 @@ pub fn run(args: ImportArgs) -> Outcome {
         Format::Table => {
             // Names and rejected rows' text reach a terminal: controls escaped.
             let text = human(&model, &report, &replaced);
-            written(w.write_all(crate::report::escape_lines(&text).as_bytes()))?
+            written(w.write_all(whocan::report::escape_lines(&text).as_bytes()))?
         }
         Format::Json => {
             written(
@@ -275,7 +275,7 @@ fn human(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Stri
     );
     let _ = writeln!(s, "conflicts: {}", model.conflicts.len());
     if !model.employees.is_empty() {
-        let _ = writeln!(s, "{}", crate::import::mapped::describe_employees(model));
+        let _ = writeln!(s, "{}", whocan::import::mapped::describe_employees(model));
     }
     if !c.properties.is_empty() {
         let names: Vec<String> = c
@@ -357,10 +357,10 @@ pub fn describe_replacement(r: &Replacement) -> String {
 /// The identity-to-employee links, when there is something to link: a
 /// people map was given, or HRIS employees and identities were loaded
 /// together.
-fn people_summary(model: &Model) -> Option<crate::people::People> {
+fn people_summary(model: &Model) -> Option<whocan::people::People> {
     let has_identities = model.entities.iter().any(|e| e.kind == Kind::Identity);
     (!model.people_map.files.is_empty() || (!model.employees.is_empty() && has_identities))
-        .then(|| crate::people::People::new(model))
+        .then(|| whocan::people::People::new(model))
 }
 
 fn summary(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Value {

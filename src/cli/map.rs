@@ -41,7 +41,7 @@ enum TemplateArg {
 /// Runs `whocan map suggest`.
 pub fn run(cmd: MapCommand) -> Outcome {
     let MapCommand::Suggest(args) = cmd;
-    crate::atomic::note_input(&args.file);
+    whocan::atomic::note_input(&args.file);
     let headers = read_header(&args.file)?;
     let text = suggest(&args.file, &headers, args.template);
     let mut out = Output::open(args.output.as_deref())?;
@@ -165,7 +165,7 @@ fn quoted(s: &str) -> String {
 }
 
 fn suggest(path: &Path, headers: &[String], template: TemplateArg) -> String {
-    let stem = crate::import::default_source(path);
+    let stem = whocan::import::default_source(path);
     let mut out = String::new();
     let _ = writeln!(
         out,

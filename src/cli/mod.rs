@@ -28,10 +28,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::graph::AccessGraph;
-use crate::import::inputs::{Inputs, Loaded, Observer};
-use crate::import::{ImportReport, ProgressHook};
-use crate::report::Format;
+use whocan::graph::AccessGraph;
+use whocan::import::inputs::{Inputs, Loaded, Observer};
+use whocan::import::{ImportReport, ProgressHook};
+use whocan::report::Format;
 
 /// whocan: who can reach what, through which group, from the CSV exports you
 /// already have.
@@ -313,7 +313,7 @@ impl Failure {
 
 impl<E: std::error::Error> From<E> for Failure {
     fn from(e: E) -> Failure {
-        Failure::input(crate::import::inputs::error_chain(&e))
+        Failure::input(whocan::import::inputs::error_chain(&e))
     }
 }
 
@@ -382,7 +382,7 @@ pub fn error(message: &str) {
     let _ = writeln!(
         io::stderr(),
         "whocan: {label}: {}",
-        crate::report::escape_lines(message)
+        whocan::report::escape_lines(message)
     );
 }
 
@@ -391,7 +391,7 @@ pub fn note(message: &str) {
     let _ = writeln!(
         io::stderr(),
         "whocan: {}",
-        crate::report::escape_lines(message)
+        whocan::report::escape_lines(message)
     );
 }
 
@@ -407,7 +407,7 @@ pub fn warn(message: &str) {
     let _ = writeln!(
         io::stderr(),
         "whocan: {label}: {}",
-        crate::report::escape_lines(message)
+        whocan::report::escape_lines(message)
     );
 }
 
@@ -487,22 +487,22 @@ impl Drop for Progress {
 }
 
 /// Imports every file, continuing past refused files so one run reports
-/// every problem (see [`crate::import::inputs::load`]), with progress on
+/// every problem (see [`whocan::import::inputs::load`]), with progress on
 /// stderr. Refused files are listed in the report.
-pub fn import_all(data: &DataArgs) -> (crate::model::Model, ImportReport) {
+pub fn import_all(data: &DataArgs) -> (whocan::model::Model, ImportReport) {
     let loaded = import_replacing(data);
     (loaded.model, loaded.report)
 }
 
 /// [`import_all`], also saying what a re-upload changed: one snapshot given
 /// with CSV files is the base, and each CSV's source replaces that source in
-/// it entirely (the reference's full re-upload; see `crate::replace`).
+/// it entirely (the reference's full re-upload; see `whocan::replace`).
 pub fn import_replacing(data: &DataArgs) -> Loaded {
     note_inputs(data);
-    crate::import::inputs::load(&data.inputs(), &Spinner::default())
+    whocan::import::inputs::load(&data.inputs(), &Spinner::default())
 }
 
-/// Draws [`crate::import::inputs::load`]'s progress: a spinner while a
+/// Draws [`whocan::import::inputs::load`]'s progress: a spinner while a
 /// snapshot loads, and while CSV files import a byte bar per file.
 #[derive(Default)]
 struct Spinner(std::cell::RefCell<Option<Progress>>);
@@ -564,10 +564,10 @@ pub fn load(data: &DataArgs) -> Result<(AccessGraph, ImportReport), Failure> {
 }
 
 /// Where output goes: stdout, or a file through the one output mechanism,
-/// [`crate::atomic::Destination`] (replaced atomically on success, never
+/// [`whocan::atomic::Destination`] (replaced atomically on success, never
 /// an input, a device or FIFO written through, a symlink's target replaced).
 pub struct Output {
-    destination: Option<crate::atomic::Destination>,
+    destination: Option<whocan::atomic::Destination>,
     writer: Box<dyn Write>,
 }
 
@@ -582,10 +582,10 @@ impl Output {
             }),
             Some(path) if path == Path::new("-") => Output::open(None),
             Some(path) => {
-                let (destination, file) = crate::atomic::Destination::open(path)?;
+                let (destination, file) = whocan::atomic::Destination::open(path)?;
                 Ok(Output {
                     destination: Some(destination),
-                    writer: Box::new(crate::atomic::FileWriter::new(file)),
+                    writer: Box::new(whocan::atomic::FileWriter::new(file)),
                 })
             }
         }
@@ -614,10 +614,10 @@ impl Output {
 
 /// Records every file `data` reads (CSV files, `FILE.csv:MAPPING.toml`
 /// pairs, `--mapping`, `--people-map`, stdin) as an input, so that no
-/// output of this run replaces one (see [`crate::atomic::note_input`]).
+/// output of this run replaces one (see [`whocan::atomic::note_input`]).
 pub fn note_inputs(data: &DataArgs) {
     for path in data.inputs().paths() {
-        crate::atomic::note_input(&path);
+        whocan::atomic::note_input(&path);
     }
 }
 
@@ -629,6 +629,9 @@ pub fn written(result: io::Result<impl Sized>) -> Result<(), Failure> {
         Err(e) => Err(Failure::input(format!("cannot write output: {e}"))),
     }
 }
+
+#[cfg(test)]
+mod usage;
 
 #[cfg(test)]
 mod tests {

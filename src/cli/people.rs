@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{DataArgs, Outcome, Output, load, written};
-use crate::people::People;
+use whocan::people::People;
 
 /// People subcommands.
 #[derive(Subcommand, Debug)]
@@ -36,7 +36,7 @@ pub fn run(cmd: PeopleCommand) -> Outcome {
             let model = graph.model();
             let people = People::new(model);
             let mut out = Output::open(args.output.as_deref())?;
-            written(crate::report::people::write_unmapped(
+            written(whocan::report::people::write_unmapped(
                 &people,
                 model,
                 out.writer(),

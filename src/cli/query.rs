@@ -12,10 +12,10 @@ use clap::Args;
 
 use super::results::{Document, Shape};
 use super::{DataArgs, Failure, Outcome, Output, load, written};
-use crate::query::Engine;
-use crate::query::ast::{Located, OutputFormat};
-use crate::query::parse::parse_script;
-use crate::query::session::{Executed, Results, Style, execute};
+use whocan::query::Engine;
+use whocan::query::ast::{Located, OutputFormat};
+use whocan::query::parse::parse_script;
+use whocan::query::session::{Executed, Results, Style, execute};
 
 /// Output options of the query commands: the table formats plus pictures.
 #[derive(Args, Debug, Clone)]

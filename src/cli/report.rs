@@ -4,8 +4,8 @@
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{DataArgs, Outcome, Output, OutputArgs, Progress, Shape, load, written};
-use crate::expand::Expansion;
-use crate::people::People;
+use whocan::expand::Expansion;
+use whocan::people::People;
 
 /// Report kinds.
 #[derive(Subcommand, Debug)]
@@ -54,7 +54,7 @@ pub fn run(cmd: ReportCommand) -> Outcome {
             match args.by {
                 By::Identity => {
                     progress.bar(expansion.identities().len() as u64, "identities");
-                    written(crate::report::access::write_with_progress(
+                    written(whocan::report::access::write_with_progress(
                         &expansion,
                         format,
                         out.writer(),
@@ -68,9 +68,9 @@ pub fn run(cmd: ReportCommand) -> Outcome {
                 By::Employee | By::Manager => {
                     let people = People::new(graph.model());
                     let write = if args.by == By::Employee {
-                        crate::report::people::write_by_employee
+                        whocan::report::people::write_by_employee
                     } else {
-                        crate::report::people::write_by_manager
+                        whocan::report::people::write_by_manager
                     };
                     written(write(&expansion, &people, format, out.writer()))?
                 }

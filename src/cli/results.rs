@@ -3,14 +3,14 @@
 //! object per statement and line (`jsonl`), and `whocan run --junit FILE`'s
 //! JUnit XML.
 //!
-//! Each answer is still rendered by `crate::query` and streamed through
+//! Each answer is still rendered by `whocan::query` and streamed through
 //! here as it is written; this module only adds the frame around it (the
 //! statement, its line, the verdict of an `expect`, an error).
 
 use std::io::{self, Write};
 
-use crate::query::ast::{Located, OutputFormat, Statement};
-use crate::query::session::{Executed, execute};
+use whocan::query::ast::{Located, OutputFormat, Statement};
+use whocan::query::session::{Executed, execute};
 
 /// How the items are framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,7 +153,7 @@ impl Document {
     /// with [`Document::verdict`] or [`Document::error`], or print.
     pub fn execute(
         &mut self,
-        engine: &crate::query::Engine,
+        engine: &whocan::query::Engine,
         st: &Located,
         format: &mut OutputFormat,
         out: &mut dyn Write,

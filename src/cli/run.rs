@@ -15,10 +15,10 @@ use clap::Args;
 use super::query::QueryOutputArgs;
 use super::results::{Document, JUnit, Shape};
 use super::{DataArgs, DataOptions, Failure, Outcome, Output, load, written};
-use crate::query::Engine;
-use crate::query::ast::{OutputFormat, Statement};
-use crate::query::parse::parse_script;
-use crate::query::session::{Executed, Results, Style};
+use whocan::query::Engine;
+use whocan::query::ast::{OutputFormat, Statement};
+use whocan::query::parse::parse_script;
+use whocan::query::session::{Executed, Results, Style};
 
 /// Arguments of `whocan run`.
 #[derive(Args, Debug)]
@@ -45,7 +45,7 @@ pub struct RunArgs {
 /// Runs `whocan run FILE QUERYFILE…`.
 pub fn run(args: RunArgs) -> Outcome {
     let name = args.query_file.display().to_string();
-    crate::atomic::note_input(&args.query_file);
+    whocan::atomic::note_input(&args.query_file);
     let text = std::fs::read_to_string(&args.query_file)
         .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
     let statements = parse_script(&text).map_err(|e| Failure::input(e.render(&name, &text)))?;

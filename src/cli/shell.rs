@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{DataArgs, Outcome, load};
-use crate::query::ast::OutputFormat;
 use crate::repl::{self, ShellOptions};
+use whocan::query::ast::OutputFormat;
 
 /// Arguments of `whocan shell`.
 #[derive(Args, Debug)]

@@ -1,7 +1,7 @@
 //! `whocan snapshot FILES… -o FILE`, `whocan snapshot verify FILE
 //! [--sources FILE]…` and `whocan snapshot info FILE`.
 //!
-//! The file format and every check live in `crate::snapshot`; this module
+//! The file format and every check live in `whocan::snapshot`; this module
 //! reads the clock (creation time), prints and picks exit codes.
 
 use std::path::{Path, PathBuf};
@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::import::plural;
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, import_replacing, written};
-use crate::report::{Format, Table};
-use crate::snapshot::{self, Metadata, SnapshotError};
+use whocan::report::{Format, Table};
+use whocan::snapshot::{self, Metadata, SnapshotError};
 
 /// Arguments of `whocan snapshot`.
 #[derive(Args, Debug)]
@@ -88,7 +88,7 @@ pub fn run(args: SnapshotArgs) -> Outcome {
 
 fn save(data: &DataArgs, output: &Path) -> Outcome {
     let progress = super::Progress::start("importing");
-    let crate::import::inputs::Loaded {
+    let whocan::import::inputs::Loaded {
         model,
         report,
         replaced,
@@ -248,7 +248,7 @@ fn info(args: InfoArgs) -> Outcome {
         super::stdin::name_stdin(failure, &spooled)
     })?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    crate::atomic::note_input(&path);
+    whocan::atomic::note_input(&path);
     let format = args.output.format(super::Shape::Answer);
     let mut out = Output::open(args.output.output.as_deref())?;
     let w = out.writer();
@@ -268,7 +268,7 @@ fn info(args: InfoArgs) -> Outcome {
                 "bytes": size,
                 "format_version": meta.format_version,
                 "whocan_version": meta.whocan_version,
-                "created": crate::import::format_timestamp(meta.created),
+                "created": whocan::import::format_timestamp(meta.created),
                 "entities": meta.entities,
                 "edges": meta.edges,
                 "conflicts": meta.conflicts,

@@ -4,9 +4,9 @@ use clap::Args;
 use serde_json::json;
 
 use super::{DataArgs, Outcome, Output, OutputArgs, Shape, load, written};
-use crate::expand::Expansion;
-use crate::model::Kind;
-use crate::report::Table;
+use whocan::expand::Expansion;
+use whocan::model::Kind;
+use whocan::report::Table;
 
 /// Arguments of `whocan stats`.
 #[derive(Args, Debug)]

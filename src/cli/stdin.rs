@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::import::inputs::spool_stdin_snapshot;
+use whocan::import::inputs::spool_stdin_snapshot;
 
 /// The file to read a snapshot argument (`snapshot verify F`, `snapshot info
 /// F`) from: the path itself, or for `-` a temporary copy of stdin, kept
@@ -30,6 +30,6 @@ pub fn name_stdin(
     mut failure: super::Failure,
     spooled: &Option<tempfile::TempPath>,
 ) -> super::Failure {
-    failure.message = crate::import::inputs::name_stdin(failure.message, spooled);
+    failure.message = whocan::import::inputs::name_stdin(failure.message, spooled);
     failure
 }

@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::query::{QueryOutputArgs, run_statements};
 use super::{DataArgs, DataOptions, Failure, Outcome, load};
-use crate::query::Engine;
-use crate::query::ast::{Ask, EntityRef, Located, Pos, Query, RefForm, Statement, Word};
+use whocan::query::Engine;
+use whocan::query::ast::{Ask, EntityRef, Located, Pos, Query, RefForm, Statement, Word};
 
 /// Arguments of `whocan why`.
 ///
