@@ -616,8 +616,8 @@ impl<'g> Comparison<'g> {
     }
 }
 
-/// A source's entities, grants (of its identities) and employees in one
-/// expansion.
+/// A source's entities, access rows (of its identities: one per target
+/// and permission) and employees in one expansion.
 fn source_size(x: &Expansion, source: &str) -> (u64, u64, u64) {
     use rayon::prelude::*;
     let m = x.model();
@@ -629,7 +629,13 @@ fn source_size(x: &Expansion, source: &str) -> (u64, u64, u64) {
         .identities()
         .par_iter()
         .filter(|&&i| m.entity(i).source == sym)
-        .map(|&i| x.grants_of(i).len() as u64)
+        .map(|&i| {
+            // One access row per (target, permission), whatever its
+            // providers: grants come sorted by target and permission.
+            let mut g = x.grants_of(i);
+            g.dedup_by_key(|g| (g.target, g.permission));
+            g.len() as u64
+        })
         .sum();
     let employees = m.employees.iter().filter(|e| e.source == sym).count() as u64;
     (entities, grants, employees)
