@@ -65,14 +65,25 @@ fn send_keyed<'g: 'm, 'm>(
     let _ = expansion.stream_identities(
         &order,
         |grants: &[Grant]| {
+            // A batch holds whole identities in turn: their strings are
+            // looked up once per identity, not once per grant.
+            let mut current: Option<(EntityIdx, &str, &str)> = None;
             grants
                 .iter()
                 .map(|g| {
-                    let identity = m.entity(g.identity);
+                    let (source, identity) = match current {
+                        Some((i, s, id)) if i == g.identity => (s, id),
+                        _ => {
+                            let e = m.entity(g.identity);
+                            let (s, id) = (names.source(e.source), m.str(e.id));
+                            current = Some((g.identity, s, id));
+                            (s, id)
+                        }
+                    };
                     let target = m.entity(g.target);
                     Keyed {
-                        source: names.source(identity.source),
-                        identity: m.str(identity.id),
+                        source,
+                        identity,
                         target: m.str(target.id),
                         target_source: names.source(target.source),
                         permission: m.str(g.permission),

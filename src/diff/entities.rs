@@ -2,6 +2,7 @@
 //! [`ATTRIBUTES`] whose value differs, keyed by (compared source, Entity
 //! Source ID). Does no I/O.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use rayon::prelude::*;
@@ -18,14 +19,16 @@ fn sorted_entities<'m>(m: &'m Model, names: &Names) -> Vec<&'m Entity> {
     v
 }
 
-/// An entity's compared attributes as text, in [`ATTRIBUTES`] order.
-fn attribute_values(m: &Model, e: &Entity) -> [String; 11] {
+/// An entity's compared attributes as text, in [`ATTRIBUTES`] order:
+/// borrowed from the model but for MFA and the password change time, so
+/// comparing two entities allocates nothing when they are equal.
+fn attribute_values<'m>(m: &'m Model, e: &Entity) -> [Cow<'m, str>; 11] {
     let none = Attributes::default();
     let a = e.attributes.as_ref().unwrap_or(&none);
-    let s = |sym| m.str(sym).to_string();
+    let s = |sym| Cow::Borrowed(m.str(sym));
     [
         s(e.name),
-        e.kind.as_str().to_string(),
+        Cow::Borrowed(e.kind.as_str()),
         s(e.source_type),
         s(a.project),
         s(a.username),
@@ -33,10 +36,14 @@ fn attribute_values(m: &Model, e: &Entity) -> [String; 11] {
         s(a.status),
         s(a.first_name),
         s(a.last_name),
-        a.mfa.map(|b| b.to_string()).unwrap_or_default(),
-        a.password_changed
-            .map(crate::import::format_timestamp)
-            .unwrap_or_default(),
+        match a.mfa {
+            Some(true) => Cow::Borrowed("true"),
+            Some(false) => Cow::Borrowed("false"),
+            None => Cow::Borrowed(""),
+        },
+        a.password_changed.map_or(Cow::Borrowed(""), |t| {
+            Cow::Owned(crate::import::format_timestamp(t))
+        }),
     ]
 }
 
@@ -100,8 +107,8 @@ pub(super) fn entity_changes<E>(
                             name: new_model.str(n.name).to_string(),
                             entity_kind: n.kind,
                             attribute: Some(attribute),
-                            old: b,
-                            new: a,
+                            old: b.into_owned(),
+                            new: a.into_owned(),
                         }))?;
                     }
                 }
