@@ -165,35 +165,14 @@ fn side(spec: &str, source: &Option<String>, people_map: &[PathBuf]) -> Result<D
     })
 }
 
-/// The findings options of `--as-of`, `--dormant-days` and `--privileged`.
-fn findings_options(args: &DiffArgs) -> Result<crate::findings::Options, Failure> {
-    let now = match &args.as_of {
-        Some(text) => crate::import::parse_timestamp(text).ok_or_else(|| {
-            Failure::input(format!(
-                "--as-of {text:?} is not a date or timestamp (e.g. 2024-06-30 or 2024-06-30T12:00:00Z)"
-            ))
-        })?,
-        None => jiff::Timestamp::now().as_second(),
-    };
-    let privileged = if args.privileged.is_empty() {
-        crate::findings::DEFAULT_PRIVILEGED
-            .iter()
-            .map(|p| p.to_string())
-            .collect()
-    } else {
-        args.privileged.iter().map(|p| p.to_lowercase()).collect()
-    };
-    Ok(crate::findings::Options {
-        now,
-        dormant_days: args.dormant_days,
-        privileged,
-    })
-}
-
 pub fn run(args: DiffArgs) -> Outcome {
     let want_findings = args.findings || args.fail_on.iter().any(|k| k.is_finding());
     let finding_options = if want_findings {
-        Some(findings_options(&args)?)
+        Some(super::findings::options(
+            args.as_of.as_deref(),
+            args.dormant_days,
+            &args.privileged,
+        )?)
     } else {
         None
     };

@@ -40,7 +40,6 @@ golden_cases! { "diff":
 
 const JAN: &str = "fixtures/diff/dated/okta-2026-01.csv";
 const FEB: &str = "fixtures/diff/dated/okta-2026-02.csv";
-const DEC: &str = "fixtures/diff/dated/okta-2025-12.csv";
 const RENAMED: &str = "fixtures/diff/dated/identity-provider.csv";
 const JAN_AND_DEC: &str =
     "fixtures/diff/dated/okta-2026-01.csv,fixtures/diff/dated/okta-2025-12.csv";
