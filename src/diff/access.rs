@@ -43,12 +43,17 @@ impl Keyed<'_> {
 /// keys.
 fn identities_by_key(expansion: &Expansion, names: &Names) -> Vec<EntityIdx> {
     let m = expansion.model();
-    let mut v = expansion.identities().to_vec();
-    v.par_sort_unstable_by(|&a, &b| {
-        let (a, b) = (m.entity(a), m.entity(b));
-        (names.source(a.source), m.str(a.id)).cmp(&(names.source(b.source), m.str(b.id)))
-    });
-    v
+    // Strings looked up once per identity, not once per comparison.
+    let mut v: Vec<(&str, &str, EntityIdx)> = expansion
+        .identities()
+        .par_iter()
+        .map(|&i| {
+            let e = m.entity(i);
+            (names.source(e.source), m.str(e.id), i)
+        })
+        .collect();
+    v.par_sort_unstable();
+    v.into_iter().map(|(_, _, i)| i).collect()
 }
 
 /// Streams a graph's grants as [`Keyed`] batches into `tx`, in key order:

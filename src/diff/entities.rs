@@ -12,11 +12,15 @@ use crate::model::{Attributes, Entity, Model};
 
 /// Entities of a model sorted by (compared source, id).
 fn sorted_entities<'m>(m: &'m Model, names: &Names) -> Vec<&'m Entity> {
-    let mut v: Vec<&Entity> = m.entities.iter().collect();
-    v.par_sort_unstable_by(|a, b| {
-        (names.source(a.source), m.str(a.id)).cmp(&(names.source(b.source), m.str(b.id)))
-    });
-    v
+    // Strings looked up once per entity, not once per comparison; (source,
+    // id) is unique, so the unstable sort is deterministic.
+    let mut v: Vec<(&str, &str, &Entity)> = m
+        .entities
+        .par_iter()
+        .map(|e| (names.source(e.source), m.str(e.id), e))
+        .collect();
+    v.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    v.into_iter().map(|(_, _, e)| e).collect()
 }
 
 /// An entity's compared attributes as text, in [`ATTRIBUTES`] order:
