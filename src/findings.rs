@@ -431,10 +431,6 @@ fn declared(model: &Model, e: EntityIdx, what: &str) -> Evidence {
     )
 }
 
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
 /// Every finding, sorted worst first.
 pub fn findings(
     expansion: &Expansion,
@@ -466,7 +462,10 @@ pub fn findings(
                 state.push("is still active".to_string());
             }
             if !g.is_empty() {
-                state.push(format!("holds {}", plural(g.len(), "grant")));
+                state.push(format!(
+                    "holds {}",
+                    crate::report::plural(g.len(), "grant", "grants")
+                ));
             }
             let evidence = vec![
                 Evidence::at(
@@ -551,7 +550,7 @@ pub fn findings(
                     entity: subject(m, i),
                     detail: format!(
                         "MFA is off and {} privileged: {}",
-                        plural(privileged.len(), "grant is"),
+                        crate::report::plural(privileged.len(), "grant is", "grants are"),
                         perms.join(", ")
                     ),
                     evidence: limited(expansion, evidence, evidence_grants),
@@ -624,7 +623,7 @@ pub fn findings(
                     entity: subject(m, i),
                     detail: format!(
                         "service account with no OWNS owner, holding {}",
-                        plural(g.len(), "grant")
+                        crate::report::plural(g.len(), "grant", "grants")
                     ),
                     evidence: limited(expansion, evidence, evidence_grants),
                     fix: "add an OWNS row naming the responsible employee to the people map".into(),
@@ -639,7 +638,7 @@ pub fn findings(
                     entity: subject(m, i),
                     detail: format!(
                         "linked to no employee, holding {}",
-                        plural(g.len(), "grant")
+                        crate::report::plural(g.len(), "grant", "grants")
                     ),
                     evidence: limited(expansion, evidence, evidence_grants),
                     fix: "map it to its employee (whocan people unmapped) or remove it".into(),
@@ -671,7 +670,10 @@ pub fn findings(
                     severity: Severity::Low,
                     kind: FindingKind::DormantAccount,
                     entity: subject(m, i),
-                    detail: format!("{stale}, holding {}", plural(g.len(), "grant")),
+                    detail: format!(
+                        "{stale}, holding {}",
+                        crate::report::plural(g.len(), "grant", "grants")
+                    ),
                     evidence: limited(expansion, evidence, evidence_grants),
                     fix: format!(
                         "disable the account or confirm it is needed (dormant after {} days)",
@@ -722,7 +724,7 @@ pub fn findings(
             entity: subject(m, a.identity),
             detail: format!(
                 "matches {} automatically; not linked",
-                plural(a.employees.len(), "employee")
+                crate::report::plural(a.employees.len(), "employee", "employees")
             ),
             evidence: vec![Evidence::at(
                 m,

@@ -1,7 +1,10 @@
-//! `whocan diff OLD NEW`: effective-access and entity changes between two
-//! reviews. The comparison lives in `whocan::diff`; this module loads both
-//! sides, writes the rows as the changes stream in (nothing holds them all
-//! but the aligned table format) and picks the exit code for `--fail-on`.
+//! `whocan diff OLD NEW`: effective-access, entity and people changes
+//! between two reviews. The comparison lives in `whocan::diff`; this module
+//! loads both sides, pairs their sources, prints what a reader must know
+//! first (pairs, sources on one side only: above the table, or on stderr
+//! for the data formats, which stay parseable), writes the rows as the
+//! changes stream in (nothing holds them all but the aligned table format)
+//! or the summary, and picks the exit code for `--fail-on`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,8 +12,10 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
-use whocan::diff::{Change, ChangeKind};
-use whocan::report::{Cell, RowWriter};
+use whocan::diff::summary::Summary;
+use whocan::diff::{Change, ChangeKind, Comparison, FindingsInput, Options, Pairing};
+use whocan::findings::Subject;
+use whocan::report::{Cell, Format, RowWriter};
 
 /// The columns of `whocan diff`, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -33,21 +38,37 @@ pub const COLUMNS: [&str; 11] = [
 OLD and NEW are each a snapshot file, a CSV file, or several CSV files joined by commas \
 (old/okta.csv,old/github.csv). A name that exists as a file is never split.
 
-Rows, access changes first, then entity changes, each sorted by source and id:
+Rows, access changes first, then entity, employee, link and finding changes, each sorted by key:
   granted        identity/target/permission present only in NEW; `new` lists its providers
   revoked        present only in OLD; `old` lists its providers
   re-attributed  present in both with different providers (attribute `providers`)
   added/removed  an entity present only in NEW / only in OLD
   changed        one row per differing attribute: name, type, source_type, project, username,
                  email, status, first_name, last_name, mfa, password_changed
+  employee-added/employee-removed/employee-changed
+                 an HRIS employee (by source and id); changed: one row per attribute (name,
+                 every HRIS attribute, managers)
+  link-added/link-removed/link-moved
+                 an identity's IS / OWNS link to an employee (target), with how it was made;
+                 moved: its one employee became another
+  finding-opened/finding-resolved (with --findings)
+                 a finding (by kind and entity) only in NEW / only in OLD
+  gained/lost (with --by employee)
+                 a target and permission an employee holds through none of their identities
+                 before / now; identities linked to no employee keep their own rows
 Providers are connection ids joined by \"; \"; (direct) is a grant held without a connection.
 
-Sources default to each file's stem, so compare exports with the same file names, or give
---source to name the source of every CSV on both sides.
+Sources default to each file's stem. Sources whose names differ only by a date or a number
+(okta-2026-01 / okta-2026-02, okta_20260115, github-export-3, aws (2), okta) are paired and
+compared as one, under the NEW side's name; the pairs are printed first (above the table, or
+on stderr for csv, json and jsonl). A name with several candidates on a side is not paired:
+give --pair OLD=NEW. When both sides hold sources the other lacks, each is announced first
+with the entities and grants it accounts for, so a rename never reads as mass revocation.
 
 Examples:
-  whocan diff review-2026Q3.wcs review-2026Q4.wcs
-  whocan diff --source okta q3/okta.csv q4/okta.csv --fail-on granted,revoked")]
+  whocan diff review-2026Q3.wcs review-2026Q4.wcs --summary
+  whocan diff okta-2026-01.csv okta-2026-02.csv --fail-on granted,revoked
+  whocan diff q3.wcs q4.wcs --findings --as-of 2026-10-01 --fail-on finding-opened")]
 pub struct DiffArgs {
     /// The earlier side: a snapshot, a CSV file, or CSV files joined by commas.
     old: String,
@@ -58,16 +79,68 @@ pub struct DiffArgs {
     #[arg(long, value_name = "NAME")]
     source: Option<String>,
     /// Exit 1 when changes of these kinds exist (comma-separated: granted,
-    /// revoked, re-attributed, added, removed, changed).
+    /// revoked, re-attributed, added, removed, changed, employee-added,
+    /// employee-removed, employee-changed, link-added, link-removed,
+    /// link-moved, finding-opened, finding-resolved, gained, lost).
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
     fail_on: Vec<ChangeKind>,
+    /// Compare the old side's source OLD as the new side's source NEW (may
+    /// be repeated); rows name it NEW.
+    #[arg(long = "pair", value_name = "OLD=NEW")]
+    pairs: Vec<String>,
+    /// Do not pair sources by name stem (pairs given with --pair still
+    /// apply).
+    #[arg(long)]
+    no_pair: bool,
+    /// `employee`: compare the access of linked identities per person
+    /// (gained / lost across every app) instead of per identity.
+    #[arg(long, value_enum, value_name = "WHOM", default_value = "identity")]
+    by: By,
+    /// Print counts per change kind and per source, then the ten largest
+    /// changes by number of grants, instead of the rows.
+    #[arg(long)]
+    summary: bool,
+    /// Compare findings too (finding-opened / finding-resolved); implied
+    /// by --fail-on finding-opened or finding-resolved.
+    #[arg(long)]
+    findings: bool,
+    /// "Now" for the findings of both sides (a date or timestamp; default:
+    /// the current time, UTC).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Findings: an active account with access and no login for this many
+    /// days is dormant.
+    #[arg(long, value_name = "N", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(0..=36_500))]
+    dormant_days: u64,
+    /// Findings: permission patterns that count as privileged (replaces the
+    /// default list, as in `whocan findings`).
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
+    privileged: Vec<String>,
+    /// Identity-to-employee mapping CSV for a CSV old side (may be
+    /// repeated); a snapshot side keeps its own.
+    #[arg(long, value_name = "FILE.csv")]
+    old_people_map: Vec<PathBuf>,
+    /// Identity-to-employee mapping CSV for a CSV new side (may be
+    /// repeated).
+    #[arg(long, value_name = "FILE.csv")]
+    new_people_map: Vec<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
 
+/// Whose access `--by` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    /// Each identity's (the default).
+    Identity,
+    /// Each employee's, through every linked identity.
+    Employee,
+}
+
 /// Splits one side into its files: a whole existing path, else a
 /// comma-joined list.
-fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
+fn side(spec: &str, source: &Option<String>, people_map: &[PathBuf]) -> Result<DataArgs, Failure> {
     let files: Vec<PathBuf> = if spec.is_empty() || Path::new(spec).exists() {
         vec![PathBuf::from(spec)]
     } else {
@@ -86,6 +159,7 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
         files,
         options: super::DataOptions {
             source: if snapshot { None } else { source.clone() },
+            people_map: people_map.to_vec(),
             ..Default::default()
         },
     })
@@ -93,25 +167,77 @@ fn side(spec: &str, source: &Option<String>) -> Result<DataArgs, Failure> {
 
 /// Runs `whocan diff OLD NEW`.
 pub fn run(args: DiffArgs) -> Outcome {
-    let (old, _) = load(&side(&args.old, &args.source)?)?;
-    let (new, _) = load(&side(&args.new, &args.source)?)?;
+    let want_findings = args.findings || args.fail_on.iter().any(|k| k.is_finding());
+    let finding_options = if want_findings {
+        Some(super::findings::options(
+            args.as_of.as_deref(),
+            args.dormant_days,
+            &args.privileged,
+        )?)
+    } else {
+        None
+    };
+    let (old, old_report) = load(&side(&args.old, &args.source, &args.old_people_map)?)?;
+    let (new, new_report) = load(&side(&args.new, &args.source, &args.new_people_map)?)?;
+    let pairing = Pairing::resolve(
+        &whocan::diff::sources(old.model()),
+        &whocan::diff::sources(new.model()),
+        &args.pairs,
+        !args.no_pair,
+    )?;
     let progress = super::Progress::start("comparing");
-    let mut out = Output::open(args.output.output.as_deref())?;
-    // Changes are written as they are found (the table format holds its
-    // rows to align them, as every table does).
-    let mut counts = [0u64; ChangeKind::ALL.len()];
-    let index = |kind: ChangeKind| ChangeKind::ALL.iter().position(|&k| k == kind);
+    let comparison = Comparison::new(&old, &new, pairing);
+    let opts = Options {
+        by_employee: args.by == By::Employee,
+        findings: finding_options.as_ref().map(|options| FindingsInput {
+            options,
+            old_report: &old_report,
+            new_report: &new_report,
+        }),
+    };
     let format = args.output.format(Shape::Report);
+    let notes = comparison.notes();
+    if format != Format::Table {
+        // Data formats stay parseable: what must be read first goes to
+        // stderr, before any row is written.
+        for n in &notes {
+            super::note(n);
+        }
+    }
+    let mut out = Output::open(args.output.output.as_deref())?;
+    let mut summary = Summary::default();
     let result = (|| -> std::io::Result<()> {
-        let mut sink = RowWriter::new(&COLUMNS, format, out.writer())?;
-        whocan::diff::diff_each(&old, &new, &mut |change| {
-            let kind = match &change {
-                Change::Access(c) => c.kind,
-                Change::Entity(c) => c.kind,
-            };
-            if let Some(i) = index(kind) {
-                counts[i] += 1;
+        let w = out.writer();
+        if format == Format::Table && !notes.is_empty() {
+            for n in &notes {
+                writeln!(w, "{}", whocan::report::escape_lines(n))?;
             }
+            writeln!(w)?;
+        }
+        if args.summary {
+            comparison.each(&opts, &mut |change| -> std::io::Result<()> {
+                summary.add(&change);
+                Ok(())
+            })?;
+            let mut sink = RowWriter::new(&whocan::diff::summary::COLUMNS, format, w)?;
+            for r in summary.rows(&comparison) {
+                let count = json!(r.count);
+                let cells: [Cell<'_>; 7] = [
+                    r.section.into(),
+                    r.change.into(),
+                    r.source.as_str().into(),
+                    r.entity_id.as_str().into(),
+                    r.entity_name.as_str().into(),
+                    r.entity_type.into(),
+                    (&count).into(),
+                ];
+                sink.row(&cells)?;
+            }
+            return sink.finish().map(|_| ());
+        }
+        let mut sink = RowWriter::new(&COLUMNS, format, w)?;
+        comparison.each(&opts, &mut |change| {
+            summary.add(&change);
             let values = row(&change);
             let cells: Vec<Cell<'_>> = values.iter().map(Cell::from).collect();
             sink.row(&cells)
@@ -121,10 +247,7 @@ pub fn run(args: DiffArgs) -> Outcome {
     drop(progress);
     written(result)?;
     out.finish()?;
-    let failed = args
-        .fail_on
-        .iter()
-        .any(|&k| index(k).is_some_and(|i| counts[i] > 0));
+    let failed = args.fail_on.iter().any(|&k| summary.count(k) > 0);
     Ok(if failed { 1 } else { 0 })
 }
 
@@ -164,6 +287,89 @@ fn row(change: &Change) -> Vec<Value> {
             s(c.attribute.unwrap_or("")),
             s(&c.old),
             s(&c.new),
+        ],
+        Change::Employee(c) => vec![
+            s(c.kind.as_str()),
+            s(&c.source),
+            s(&c.id),
+            s(&c.name),
+            s("employee"),
+            s(""),
+            s(""),
+            s(""),
+            s(c.attribute.as_deref().unwrap_or("")),
+            s(&c.old),
+            s(&c.new),
+        ],
+        Change::Link(c) => {
+            // A move names both employees, each with how its link was made;
+            // an added or removed link shows how it was made.
+            let (attribute, old, new) = match c.kind {
+                ChangeKind::LinkMoved => (
+                    "employee",
+                    format!("{} ({})", c.old_employee, c.old),
+                    format!("{} ({})", c.employee, c.new),
+                ),
+                _ => ("how", c.old.clone(), c.new.clone()),
+            };
+            vec![
+                s(c.kind.as_str()),
+                s(&c.source),
+                s(&c.identity_id),
+                s(&c.identity_name),
+                s("identity"),
+                s(&c.employee),
+                s(&c.employee_name),
+                s(c.relation),
+                s(attribute),
+                s(&old),
+                s(&new),
+            ]
+        }
+        Change::Finding(c) => {
+            let f = &c.finding;
+            let (source, id, name, kind) = match &f.entity {
+                Subject::Entity {
+                    source,
+                    id,
+                    kind,
+                    name,
+                } => (source.clone(), id.clone(), name.clone(), *kind),
+                Subject::Row { file, line } => {
+                    (file.clone(), line.to_string(), String::new(), "row")
+                }
+            };
+            let text = format!("{}: {}", f.severity.as_str(), f.detail);
+            let (old, new) = match c.kind {
+                ChangeKind::FindingResolved => (text, String::new()),
+                _ => (String::new(), text),
+            };
+            vec![
+                s(c.kind.as_str()),
+                s(&source),
+                s(&id),
+                s(&name),
+                s(kind),
+                s(""),
+                s(""),
+                s(""),
+                s(f.kind.as_str()),
+                s(&old),
+                s(&new),
+            ]
+        }
+        Change::Person(c) => vec![
+            s(c.kind.as_str()),
+            s(&c.source),
+            s(&c.id),
+            s(&c.name),
+            s("employee"),
+            s(&c.target_id),
+            s(&c.target_name),
+            s(&c.permission),
+            s("identities"),
+            s(&c.old_identities.join("; ")),
+            s(&c.new_identities.join("; ")),
         ],
     }
 }

@@ -42,9 +42,15 @@ pub struct FindingsArgs {
     as_of: Option<String>,
 }
 
-/// Runs `whocan findings`.
-pub fn run(args: FindingsArgs) -> Outcome {
-    let now = match &args.as_of {
+/// The checks' options from `--as-of` (default: now, UTC),
+/// `--dormant-days` and `--privileged` (default: [`DEFAULT_PRIVILEGED`]);
+/// `whocan diff --findings` reads the same options.
+pub fn options(
+    as_of: Option<&str>,
+    dormant_days: u64,
+    privileged: &[String],
+) -> Result<Options, Failure> {
+    let now = match as_of {
         Some(text) => whocan::import::parse_timestamp(text).ok_or_else(|| {
             Failure::input(format!(
                 "--as-of {text:?} is not a date or timestamp (e.g. 2024-06-30 or 2024-06-30T12:00:00Z)"
@@ -52,25 +58,26 @@ pub fn run(args: FindingsArgs) -> Outcome {
         })?,
         None => jiff::Timestamp::now().as_second(),
     };
-    let privileged: Vec<String> = if args.privileged.is_empty() {
+    let privileged: Vec<String> = if privileged.is_empty() {
         DEFAULT_PRIVILEGED.iter().map(|p| p.to_string()).collect()
     } else {
-        args.privileged.iter().map(|p| p.to_lowercase()).collect()
+        privileged.iter().map(|p| p.to_lowercase()).collect()
     };
+    Ok(Options {
+        now,
+        dormant_days,
+        privileged,
+    })
+}
+
+/// Runs `whocan findings`.
+pub fn run(args: FindingsArgs) -> Outcome {
+    let opts = options(args.as_of.as_deref(), args.dormant_days, &args.privileged)?;
     let (graph, report) = load(&args.data)?;
     let progress = Progress::start("checking");
     let expansion = Expansion::new(&graph);
     let people = People::new(graph.model());
-    let found = findings(
-        &expansion,
-        &people,
-        &report,
-        &Options {
-            now,
-            dormant_days: args.dormant_days,
-            privileged,
-        },
-    );
+    let found = findings(&expansion, &people, &report, &opts);
     drop(progress);
     let format = args.output.format(Shape::Report);
     let mut out = Output::open(args.output.output.as_deref())?;

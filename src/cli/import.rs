@@ -88,10 +88,7 @@ pub fn run(args: ImportArgs) -> Outcome {
     })
 }
 
-/// `N word` or `N words` (also `snapshot`'s messages).
-pub(super) fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
+use whocan::report::plural;
 
 /// Entities by kind and by source type, edges granted and not.
 struct Counts {
@@ -214,7 +211,7 @@ fn human(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Stri
                 let _ = writeln!(
                     s,
                     "{} read, {} accepted, {} rejected",
-                    plural(f.rows_read, "row"),
+                    plural(f.rows_read, "row", "rows"),
                     f.rows_accepted,
                     f.rows_rejected
                 );
@@ -225,7 +222,7 @@ fn human(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Stri
                     let _ = writeln!(
                         s,
                         "  {} without a target (entity only)",
-                        plural(f.rows_without_target, "row")
+                        plural(f.rows_without_target, "row", "rows")
                     );
                 }
             }
@@ -244,7 +241,7 @@ fn human(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Stri
     let _ = writeln!(
         s,
         "\ntotal: {} read = {} accepted + {} rejected",
-        plural(report.rows_read(), "row"),
+        plural(report.rows_read(), "row", "rows"),
         report.rows_accepted(),
         report.rows_rejected()
     );
@@ -317,16 +314,16 @@ pub fn describe_replacement(r: &Replacement) -> String {
             "added source {:?}: {} ({})",
             r.source,
             files(&r.new_files),
-            plural(r.new_rows, "row")
+            plural(r.new_rows, "row", "rows")
         )
     } else {
         format!(
             "replaced source {:?}: {} ({}) by {} ({})",
             r.source,
             files(&r.old_files),
-            plural(r.old_rows, "row"),
+            plural(r.old_rows, "row", "rows"),
             files(&r.new_files),
-            plural(r.new_rows, "row")
+            plural(r.new_rows, "row", "rows")
         )
     };
     let _ = write!(

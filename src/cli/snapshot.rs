@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::import::plural;
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, import_replacing, written};
+use whocan::report::plural;
 use whocan::report::{Format, Table};
 use whocan::snapshot::{self, Metadata, SnapshotError};
 
@@ -110,13 +110,13 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
     let line = format!(
         "wrote {}: {}, {}, {} read ({} accepted, {} rejected), {}, {}\n",
         output.display(),
-        plural(size, "byte"),
-        plural(snap.metadata.sources.len() as u64, "source"),
-        plural(r.rows_read(), "row"),
+        plural(size, "byte", "bytes"),
+        plural(snap.metadata.sources.len() as u64, "source", "sources"),
+        plural(r.rows_read(), "row", "rows"),
         r.rows_accepted(),
         r.rows_rejected(),
-        plural(snap.metadata.entities, "entity").replace("entitys", "entities"),
-        plural(snap.metadata.edges, "edge"),
+        plural(snap.metadata.entities, "entity", "entities"),
+        plural(snap.metadata.edges, "edge", "edges"),
     );
     let mut line = line;
     for r in &replaced {
@@ -153,9 +153,9 @@ fn verify(args: VerifyArgs) -> Outcome {
     let mut lines = format!(
         "{}: ok: header, checksum and contents verified ({}, {}, {})\n",
         args.file.display(),
-        plural(meta.sources.len() as u64, "source"),
-        plural(meta.entities, "entity").replace("entitys", "entities"),
-        plural(meta.edges, "edge"),
+        plural(meta.sources.len() as u64, "source", "sources"),
+        plural(meta.entities, "entity", "entities"),
+        plural(meta.edges, "edge", "edges"),
     );
     let mut code = 0;
     let mut checked = vec![false; meta.sources.len()];
@@ -184,7 +184,7 @@ fn verify(args: VerifyArgs) -> Outcome {
                         "{}: ok: identical to recorded source {} ({}, blake3 {})\n",
                         given.display(),
                         rec.path.display(),
-                        plural(bytes, "byte"),
+                        plural(bytes, "byte", "bytes"),
                         digest
                     );
                 } else {
@@ -193,9 +193,9 @@ fn verify(args: VerifyArgs) -> Outcome {
                         "{}: DIFFERS from recorded source {}: recorded {}, blake3 {}; now {}, blake3 {}\n",
                         given.display(),
                         rec.path.display(),
-                        plural(rec.bytes, "byte"),
+                        plural(rec.bytes, "byte", "bytes"),
                         rec.blake3,
-                        plural(bytes, "byte"),
+                        plural(bytes, "byte", "bytes"),
                         digest
                     );
                 }
@@ -257,7 +257,7 @@ fn info(args: InfoArgs) -> Outcome {
             let text = format!(
                 "file: {} ({})\n{meta}",
                 args.file.display(),
-                plural(size, "byte")
+                plural(size, "byte", "bytes")
             );
             written(w.write_all(text.as_bytes()))?;
         }

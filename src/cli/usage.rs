@@ -118,7 +118,9 @@ fn values(cmd: &str, name: &str, snapshot: &str, out_dir: &str) -> Vec<String> {
 fn option_values(cmd: &str, long: &str) -> Vec<&'static str> {
     match long {
         "data" | "sources" => vec![NESTED],
-        "people-map" => vec!["fixtures/people/map.csv"],
+        "people-map" | "old-people-map" | "new-people-map" => vec!["fixtures/people/map.csv"],
+        // `whocan diff`'s fixtures hold the sources `old` and `new`.
+        "pair" => vec!["old=new"],
         "privileged" => vec!["super"],
         "expr" => vec!["count cycles"],
         "fail-on" => vec!["granted"],

@@ -308,11 +308,7 @@ fn with_suggestion(mut message: String, suggestion: &Option<String>) -> String {
     message
 }
 
-/// `N thing` or `N things`: the one place answers pluralise (`one` for
-/// exactly one, `many` otherwise, zero included).
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::report::plural;
 
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

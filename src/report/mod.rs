@@ -530,6 +530,14 @@ pub fn csv_row<'a>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'a str>) 
     out.push(b'\n');
 }
 
+/// `N thing` or `N things`: the one place whocan pluralises a count in a
+/// message or an answer (`one` for exactly one, `many` otherwise, zero
+/// included).
+pub fn plural<N: Copy + std::fmt::Display + TryInto<u64>>(n: N, one: &str, many: &str) -> String {
+    let is_one = n.try_into().ok() == Some(1);
+    format!("{n} {}", if is_one { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

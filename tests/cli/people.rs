@@ -24,6 +24,9 @@ const MAP: &str = "fixtures/people/map.csv";
 const AS_OF: &str = "2026-01-31";
 
 golden_cases! { "people":
+    // Two privileged grants without MFA: "2 grants are", not "2 grant iss"
+    // (every count in a message goes through `report::plural`).
+    findings_two_privileged_grants => ["findings", "fixtures/findings/mfa_two_grants.csv", "--as-of", AS_OF, "--format", "csv"],
     // The mapping summary: counts by rule, explicit links, the conflict, the
     // ambiguous match and every rejected mapping row with file:line:column.
     import_mapping => ["import", HR, OKTA, GITHUB, AWS, "--people-map", MAP],
