@@ -104,7 +104,6 @@ fn file_system_access_is_confined_to_the_io_modules() {
         &[
             "src/import/",
             "src/snapshot/",
-            "src/snapshot.rs",
             "src/atomic.rs",
             "src/cli/",
             "src/repl.rs",

@@ -303,7 +303,7 @@ impl<'g> Engine<'g> {
         let mut subjects = Vec::new();
         for g in &grants {
             subjects.push(g.target);
-            t.push(self.target_cells(g).to_vec());
+            t.push(Vec::from(self.target_cells(g)));
         }
         Ok(grant_answer(t, subjects, || {
             empty.unwrap_or_else(|| format!("{ny} reaches nothing"))
