@@ -292,14 +292,9 @@ impl<'g> Engine<'g> {
                 ));
             }
         }
-        let mut t = Table::new(&[
-            "target_id",
-            "target_name",
-            "target_type",
-            "permission",
-            "provider_id",
-            "provider_name",
-        ]);
+        // The report's columns from the target on: what a grant looks like
+        // seen from the identity that holds it.
+        let mut t = Table::new(&crate::report::access::COLUMNS[3..]);
         let mut subjects = Vec::new();
         for g in &grants {
             subjects.push(g.target);

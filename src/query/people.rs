@@ -22,19 +22,13 @@ impl<'g> Engine<'g> {
         let m = self.model;
         let e = self.resolve_person(person)?;
         let people = self.people();
-        let mut t = Table::new(&[
-            "relation",
-            "source",
-            "identity_id",
-            "identity_name",
-            "target_id",
-            "target_name",
-            "target_type",
-            "permission",
-            "provider_id",
-            "provider_name",
-            "mapping",
-        ]);
+        // The report's columns, with the relation before and the mapping
+        // after them.
+        let columns: Vec<&str> = std::iter::once("relation")
+            .chain(crate::report::access::COLUMNS)
+            .chain(["mapping"])
+            .collect();
+        let mut t = Table::new(&columns);
         let mut rows: Vec<(Relation, EntityIdx, crate::expand::Grant, String)> = Vec::new();
         for link in people.links_of_employee(e) {
             let how = people.describe_how(m, link.how);
