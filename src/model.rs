@@ -7,7 +7,7 @@
 //! effective access from it.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -656,20 +656,89 @@ pub struct PeopleMapRow {
     pub line: u64,
 }
 
-/// One rejected row of a mapping file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PeopleMapRejection {
-    /// The mapping file, as given.
-    pub file: PathBuf,
-    /// 1-based line of the record.
-    pub line: u64,
-    /// 1-based column of the offending cell.
-    pub column: usize,
-    /// A sentence naming the header and quoting the value.
-    pub reason: String,
+/// Why a row was rejected, for counting; the full text is in
+/// [`Rejection::reason`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RejectKind {
+    /// The row has more or fewer fields than the header.
+    FieldCount,
+    /// A cell is not valid UTF-8.
+    Encoding,
+    /// A cell is longer than [`crate::import::MAX_CELL_BYTES`].
+    CellTooLong,
+    /// A required cell is empty.
+    EmptyRequired,
+    /// An Entity Type is not identity, connection or resource.
+    UnknownEntityType,
+    /// A boolean cell is not a boolean.
+    BadBoolean,
+    /// A timestamp cell is not a timestamp.
+    BadTimestamp,
+    /// A number cell (mapped custom property) is not a number.
+    BadNumber,
+    /// The record passes [`crate::import::records::MAX_RECORD_BYTES`] or
+    /// [`crate::import::records::MAX_RECORD_FIELDS`]; it is skipped unread.
+    RecordTooLong,
+    /// A people-map row that links nothing (an unknown identity or
+    /// employee, a bad relation, an unreadable or overlong record).
+    PeopleMap,
 }
 
-impl fmt::Display for PeopleMapRejection {
+impl RejectKind {
+    /// A short label for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            RejectKind::FieldCount => "wrong field count",
+            RejectKind::Encoding => "invalid UTF-8",
+            RejectKind::CellTooLong => "cell too long",
+            RejectKind::EmptyRequired => "empty required field",
+            RejectKind::UnknownEntityType => "unknown entity type",
+            RejectKind::BadBoolean => "bad boolean",
+            RejectKind::BadTimestamp => "bad timestamp",
+            RejectKind::BadNumber => "bad number",
+            RejectKind::RecordTooLong => "record too long",
+            RejectKind::PeopleMap => "people-map row",
+        }
+    }
+}
+
+/// One rejected row, of any input: a data CSV (every kind but
+/// [`RejectKind::PeopleMap`]) or a people map (that kind, and no `record`:
+/// the people map's rows have never been kept raw, and format-3 snapshots
+/// store these four fields only; see [`PeopleMap::rejections`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The file, as given.
+    pub file: PathBuf,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// 1-based field number the problem is in.
+    pub column: usize,
+    /// The category.
+    pub kind: RejectKind,
+    /// A sentence naming the header and quoting the value.
+    pub reason: String,
+    /// The raw record, as CSV text (lossy UTF-8, cut at 1 KiB), so a person
+    /// can fix and re-import it.
+    pub record: String,
+}
+
+impl Rejection {
+    /// A people-map row's rejection: kind [`RejectKind::PeopleMap`], no
+    /// raw record.
+    pub fn people_map(file: &Path, line: u64, column: usize, reason: String) -> Rejection {
+        Rejection {
+            file: file.to_path_buf(),
+            line,
+            column,
+            kind: RejectKind::PeopleMap,
+            reason,
+            record: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -702,8 +771,10 @@ pub struct PeopleMap {
     pub files: Vec<PeopleMapFile>,
     /// Accepted rows, in input order (identical rows kept: provenance).
     pub rows: Vec<PeopleMapRow>,
-    /// Rejected rows, in input order.
-    pub rejections: Vec<PeopleMapRejection>,
+    /// Rejected rows, in input order, all of kind [`RejectKind::PeopleMap`]
+    /// (stored in snapshots as file, line, column and reason).
+    #[serde(with = "people_map_rejections")]
+    pub rejections: Vec<Rejection>,
     /// `--no-auto-map`: identities are linked by explicit rows only.
     pub no_auto_map: bool,
 }
@@ -727,5 +798,101 @@ impl Model {
             .map(|s| s.path.display().to_string())
             .unwrap_or_else(|| "?".into());
         format!("{path}:{}", at.line)
+    }
+}
+
+/// The snapshot encoding of [`PeopleMap::rejections`]: file, line, column
+/// and reason, as format 3 has always stored them (a people-map rejection
+/// has no raw record, and its kind is always [`RejectKind::PeopleMap`]).
+mod people_map_rejections {
+    use std::path::PathBuf;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{RejectKind, Rejection};
+
+    #[derive(Serialize)]
+    struct Stored<'a> {
+        file: &'a PathBuf,
+        line: u64,
+        column: usize,
+        reason: &'a str,
+    }
+
+    #[derive(Deserialize)]
+    struct Loaded {
+        file: PathBuf,
+        line: u64,
+        column: usize,
+        reason: String,
+    }
+
+    pub fn serialize<S: Serializer>(rejections: &[Rejection], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(rejections.iter().map(|r| Stored {
+            file: &r.file,
+            line: r.line,
+            column: r.column,
+            reason: &r.reason,
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Rejection>, D::Error> {
+        let loaded = Vec::<Loaded>::deserialize(d)?;
+        Ok(loaded
+            .into_iter()
+            .map(|r| Rejection {
+                file: r.file,
+                line: r.line,
+                column: r.column,
+                kind: RejectKind::PeopleMap,
+                reason: r.reason,
+                record: String::new(),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// People-map rejections are `Rejection`s, but a snapshot stores them
+    /// exactly as format 3 always has (file, line, column, reason), and
+    /// reads them back equal.
+    #[test]
+    fn people_map_rejections_keep_their_format_3_encoding() {
+        #[derive(Serialize)]
+        struct Format3 {
+            files: Vec<PeopleMapFile>,
+            rows: Vec<PeopleMapRow>,
+            rejections: Vec<(PathBuf, u64, usize, String)>,
+            no_auto_map: bool,
+        }
+        let rejection = Rejection::people_map(
+            Path::new("map.csv"),
+            7,
+            3,
+            "no identity has Source \"x\"".into(),
+        );
+        let map = PeopleMap {
+            rejections: vec![rejection.clone()],
+            no_auto_map: true,
+            ..PeopleMap::default()
+        };
+        let config = bincode::config::standard();
+        let bytes = bincode::serde::encode_to_vec(&map, config).unwrap();
+        let format3 = Format3 {
+            files: Vec::new(),
+            rows: Vec::new(),
+            rejections: vec![(rejection.file, 7, 3, rejection.reason)],
+            no_auto_map: true,
+        };
+        assert_eq!(
+            bytes,
+            bincode::serde::encode_to_vec(&format3, config).unwrap()
+        );
+        let (back, _): (PeopleMap, usize) =
+            bincode::serde::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(back, map);
     }
 }

@@ -367,7 +367,11 @@ fn summary(model: &Model, report: &ImportReport, replaced: &[Replacement]) -> Va
             "summary": people.summary(model),
             "conflicts": people.conflicts.iter().map(|c| people.describe_conflict(model, c)).collect::<Vec<_>>(),
             "ambiguous": people.ambiguous.iter().map(|a| people.describe_ambiguous(model, a)).collect::<Vec<_>>(),
-            "rejections": model.people_map.rejections,
+            // A people-map rejection has no kind of its own and no raw
+            // record: its file, line, column and reason.
+            "rejections": model.people_map.rejections.iter().map(|r| json!({
+                "file": r.file, "line": r.line, "column": r.column, "reason": r.reason,
+            })).collect::<Vec<_>>(),
         });
     }
     value

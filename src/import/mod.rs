@@ -200,78 +200,9 @@ impl ImportError {
     }
 }
 
-/// Why a row was rejected, for counting; the full text is in
-/// [`Rejection::reason`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RejectKind {
-    /// The row has more or fewer fields than the header.
-    FieldCount,
-    /// A cell is not valid UTF-8.
-    Encoding,
-    /// A cell is longer than [`MAX_CELL_BYTES`].
-    CellTooLong,
-    /// A required cell is empty.
-    EmptyRequired,
-    /// An Entity Type is not identity, connection or resource.
-    UnknownEntityType,
-    /// A boolean cell is not a boolean.
-    BadBoolean,
-    /// A timestamp cell is not a timestamp.
-    BadTimestamp,
-    /// A number cell (mapped custom property) is not a number.
-    BadNumber,
-    /// The record passes [`records::MAX_RECORD_BYTES`] or
-    /// [`records::MAX_RECORD_FIELDS`]; it is skipped unread.
-    RecordTooLong,
-}
-
-impl RejectKind {
-    /// A short label for reports.
-    pub fn label(self) -> &'static str {
-        match self {
-            RejectKind::FieldCount => "wrong field count",
-            RejectKind::Encoding => "invalid UTF-8",
-            RejectKind::CellTooLong => "cell too long",
-            RejectKind::EmptyRequired => "empty required field",
-            RejectKind::UnknownEntityType => "unknown entity type",
-            RejectKind::BadBoolean => "bad boolean",
-            RejectKind::BadTimestamp => "bad timestamp",
-            RejectKind::BadNumber => "bad number",
-            RejectKind::RecordTooLong => "record too long",
-        }
-    }
-}
-
-/// One rejected row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rejection {
-    /// The file, as given.
-    pub file: PathBuf,
-    /// 1-based line where the record starts.
-    pub line: u64,
-    /// 1-based field number the problem is in.
-    pub column: usize,
-    /// The category.
-    pub kind: RejectKind,
-    /// A sentence naming the header and quoting the value.
-    pub reason: String,
-    /// The raw record, as CSV text (lossy UTF-8, cut at 1 KiB), so a person
-    /// can fix and re-import it.
-    pub record: String,
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.reason
-        )
-    }
-}
+// One rejection type for every reader, the people map's included; it lives
+// with the model because the people map keeps its rejections there.
+pub use crate::model::{RejectKind, Rejection};
 
 /// How a 19-column file was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use super::records::{
     ByteOrder, HeaderError, Next, Record, RecordError, Records, excerpt, read_header,
 };
 use super::strip_angle_brackets;
-use crate::model::{Model, PeopleMapFile, PeopleMapRejection, PeopleMapRow, Relation};
+use crate::model::{Model, PeopleMapFile, PeopleMapRow, Rejection, Relation};
 use crate::people::Index;
 
 /// A mapping file that cannot be read at all.
@@ -186,12 +186,12 @@ pub fn load_reader(
                 let line = record.line();
                 report.rows_read += 1;
                 report.rows_rejected += 1;
-                model.people_map.rejections.push(PeopleMapRejection {
-                    file: path.to_path_buf(),
+                model.people_map.rejections.push(Rejection::people_map(
+                    path,
                     line,
-                    column: 1,
-                    reason: format!("cannot read record: {e}"),
-                });
+                    1,
+                    format!("cannot read record: {e}"),
+                ));
                 break;
             }
         };
@@ -201,12 +201,12 @@ pub fn load_reader(
             Next::TooLong(t) => {
                 report.rows_read += 1;
                 report.rows_rejected += 1;
-                model.people_map.rejections.push(PeopleMapRejection {
-                    file: path.to_path_buf(),
+                model.people_map.rejections.push(Rejection::people_map(
+                    path,
                     line,
-                    column: t.column,
-                    reason: t.reason(),
-                });
+                    t.column,
+                    t.reason(),
+                ));
                 continue;
             }
             Next::Record => {}
@@ -237,12 +237,10 @@ pub fn load_reader(
             }
             Err((column, reason)) => {
                 report.rows_rejected += 1;
-                model.people_map.rejections.push(PeopleMapRejection {
-                    file: path.to_path_buf(),
-                    line,
-                    column,
-                    reason,
-                });
+                model
+                    .people_map
+                    .rejections
+                    .push(Rejection::people_map(path, line, column, reason));
             }
         }
     }
