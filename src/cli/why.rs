@@ -77,9 +77,13 @@ fn reference(text: &str, column: usize) -> EntityRef {
 }
 
 /// True when `arg` can name an input: stdin, an existing path, or a
-/// `FILE.csv:MAPPING.toml` pair (whose missing parts the loader reports).
+/// `FILE.csv:MAPPING.toml` pair (whose missing parts the loader reports),
+/// each maybe named (`NAME=FILE`).
 fn looks_like_input(arg: &str) -> bool {
     let path = std::path::Path::new(arg);
+    if let Some((_, rest)) = whocan::import::inputs::split_named(path) {
+        return rest.to_str().is_some_and(looks_like_input);
+    }
     arg == "-" || path.exists() || arg.contains(':') || path.extension().is_some()
 }
 
