@@ -430,6 +430,76 @@ mod tests {
     }
 
     #[test]
+    fn issue_16_a_name_prefix_splits_only_when_it_is_a_name_and_no_file() {
+        let input = |arg: &str| split_input(Path::new(arg));
+        let named = |name: &str, path: &str, mapping: Option<&str>| Input {
+            name: Some(name.into()),
+            path: path.into(),
+            mapping: mapping.map(PathBuf::from),
+        };
+        let plain = |path: &str| Input {
+            name: None,
+            path: path.into(),
+            mapping: None,
+        };
+        assert_eq!(
+            input("okta=okta-2026-01.csv"),
+            named("okta", "okta-2026-01.csv", None)
+        );
+        assert_eq!(
+            input("app=users.csv:app.toml"),
+            named("app", "users.csv", Some("app.toml"))
+        );
+        assert_eq!(input("okta=-"), named("okta", "-", None));
+        assert_eq!(input("a.b_c-9=x=y.csv"), named("a.b_c-9", "x=y.csv", None));
+        // Not a name: a space, a leading `.`, a `/`, nothing before or after.
+        assert_eq!(input("bad name=x.csv"), plain("bad name=x.csv"));
+        assert_eq!(input(".hidden=x.csv"), plain(".hidden=x.csv"));
+        assert_eq!(input("dir/a=b.csv"), plain("dir/a=b.csv"));
+        assert_eq!(input("=x.csv"), plain("=x.csv"));
+        assert_eq!(input("okta="), plain("okta="));
+        assert_eq!(input("okta.csv"), plain("okta.csv"));
+        // An existing file is read as itself, whatever its name holds.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a=b.csv");
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(split_named(&file), None);
+        assert!(!is_source_name(&file.display().to_string()));
+        assert!(is_source_name("okta") && is_source_name("9") && !is_source_name(""));
+    }
+
+    #[test]
+    fn issue_16_a_per_file_name_wins_over_source_and_the_mapping() {
+        let app = fixture("mapped/app.csv");
+        let toml = fixture("mapped/app.toml");
+        let inputs = Inputs {
+            files: vec![
+                format!("crm={}:{}", app.display(), toml.display()).into(),
+                format!("okta={}", fixture("people/okta.csv").display()).into(),
+                fixture("people/okta.csv"),
+            ],
+            source: Some("given".into()),
+            ..Inputs::default()
+        };
+        let loaded = load(&inputs, &Quiet);
+        let sources: Vec<(&str, String)> = loaded
+            .report
+            .files
+            .iter()
+            .map(|f| (f.source.as_str(), f.path.display().to_string()))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                ("crm", app.display().to_string()),
+                ("okta", fixture("people/okta.csv").display().to_string()),
+                ("given", fixture("people/okta.csv").display().to_string()),
+            ]
+        );
+        assert_eq!(inputs.paths()[..3], [app, toml, fixture("people/okta.csv")]);
+    }
+
+    #[test]
     fn every_input_path_is_listed_halves_of_pairs_included() {
         let inputs = Inputs {
             files: vec!["a.csv".into(), "b.csv:m.toml".into(), "-".into()],
