@@ -24,7 +24,7 @@ use whocan::query::ast::{Ask, EntityRef, Located, Pos, Query, RefForm, Statement
 
 Arguments:
   <FILES>...  Input files, as for every command that takes data: 19-column CSV (`-` for stdin),
-              `FILE.csv:MAPPING.toml` pairs, or one snapshot
+              `FILE.csv:MAPPING.toml` pairs, or one snapshot; `NAME=FILE` names a CSV's source
   <IDENTITY>  The identity (id, name, username, email, `source/id` or `id:VALUE`)
   <TARGET>    The target, in the same forms; the last two arguments are always the identity
               and the target
