@@ -23,6 +23,8 @@ golden_cases! { "named":
     issue_16_bad_name_is_a_path => ["import", "bad name=x.csv"],
     // A snapshot keeps the names it was made with.
     issue_16_named_lone_snapshot_refused => ["import", "x=fixtures/snapshots/format_v2.wcs"],
+    // On a diff side too, even with --source (which a snapshot side ignores).
+    issue_16_named_snapshot_side_refused => ["diff", "x=fixtures/snapshots/format_v2.wcs", FEB, "--source", "y"],
     issue_16_named_report => ["report", "access", "okta=fixtures/github_alicegh.csv", "--format", "csv"],
 }
 
