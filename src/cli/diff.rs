@@ -15,6 +15,7 @@ use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written
 use whocan::diff::summary::Summary;
 use whocan::diff::{Change, ChangeKind, Comparison, FindingsInput, Options, Pairing};
 use whocan::findings::Subject;
+use whocan::import::inputs::split_input;
 use whocan::report::{Cell, Format, RowWriter};
 
 /// The columns of `whocan diff`, in order.
@@ -70,12 +71,16 @@ Examples:
   whocan diff okta-2026-01.csv okta-2026-02.csv --fail-on granted,revoked
   whocan diff q3.wcs q4.wcs --findings --as-of 2026-10-01 --fail-on finding-opened")]
 pub struct DiffArgs {
-    /// The earlier side: a snapshot, a CSV file, or CSV files joined by commas.
+    /// The earlier side: a snapshot, a CSV file, or CSV files joined by
+    /// commas; a CSV file may be `NAME=FILE` to name its source
+    /// (`okta=okta-2026-01.csv`: the same name on both sides needs no
+    /// pairing).
     old: String,
     /// The later side, in the same forms.
     new: String,
-    /// Source name for every CSV file on both sides (default: each file's
-    /// stem); a snapshot side keeps the names it was made with.
+    /// Source name for every CSV file on both sides without its own
+    /// `NAME=` (default: each file's stem); a snapshot side keeps the names
+    /// it was made with.
     #[arg(long, value_name = "NAME")]
     source: Option<String>,
     /// Exit 1 when changes of these kinds exist (comma-separated: granted,
@@ -153,8 +158,9 @@ fn side(spec: &str, source: &Option<String>, people_map: &[PathBuf]) -> Result<D
     }
     // --source names the CSVs' source; a snapshot keeps its own names, so
     // one side may be a snapshot and the other CSV.
-    let snapshot =
-        files.len() == 1 && whocan::snapshot::is_snapshot_file(&files[0]).unwrap_or(false);
+    // A `NAME=` on a snapshot is refused by the loader, saying so.
+    let snapshot = files.len() == 1
+        && whocan::snapshot::is_snapshot_file(&split_input(&files[0]).path).unwrap_or(false);
     Ok(DataArgs {
         files,
         options: super::DataOptions {

@@ -175,6 +175,9 @@ pub struct DataArgs {
     /// pairs (any CSV read through a mapping file), or one whocan snapshot
     /// (recognised by its content, whatever its name); a snapshot given with
     /// CSV files is a base in which each CSV's source is replaced whole.
+    /// `NAME=FILE` names one CSV file's source (`okta=okta-2026-01.csv`,
+    /// `app=users.csv:app.toml`, `okta=-`), over `--source` and the
+    /// mapping's `source`.
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
     /// How the files are read.
@@ -186,8 +189,8 @@ pub struct DataArgs {
 /// (`why` and `run` take their files in other positions).
 #[derive(Args, Debug, Clone, Default)]
 pub struct DataOptions {
-    /// Source name for every file given (default: the mapping's `source`,
-    /// else each file's stem).
+    /// Source name for every file given without its own `NAME=` (default:
+    /// the mapping's `source`, else each file's stem).
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
     /// Read every CSV file given without its own `:MAPPING.toml` through this
@@ -613,7 +616,8 @@ impl Output {
 }
 
 /// Records every file `data` reads (CSV files, `FILE.csv:MAPPING.toml`
-/// pairs, `--mapping`, `--people-map`, stdin) as an input, so that no
+/// pairs, `--mapping`, `--people-map`, stdin; the path of a `NAME=FILE`,
+/// not the argument) as an input, so that no
 /// output of this run replaces one (see [`whocan::atomic::note_input`]).
 pub fn note_inputs(data: &DataArgs) {
     for path in data.inputs().paths() {

@@ -27,8 +27,9 @@ pub struct RunArgs {
     #[arg(value_name = "QUERYFILE")]
     query_file: PathBuf,
     /// An input file, as for every other command: 19-column CSV (`-` for
-    /// stdin), a `FILE.csv:MAPPING.toml` pair, or a snapshot. Repeat for
-    /// several files: `--data okta.csv --data github.csv`.
+    /// stdin), a `FILE.csv:MAPPING.toml` pair, or a snapshot; `NAME=FILE`
+    /// names a CSV's source. Repeat for several files: `--data okta.csv
+    /// --data github.csv`.
     #[arg(long, required = true, value_name = "FILE")]
     data: Vec<PathBuf>,
     #[command(flatten)]

@@ -24,7 +24,7 @@ use whocan::query::ast::{Ask, EntityRef, Located, Pos, Query, RefForm, Statement
 
 Arguments:
   <FILES>...  Input files, as for every command that takes data: 19-column CSV (`-` for stdin),
-              `FILE.csv:MAPPING.toml` pairs, or one snapshot
+              `FILE.csv:MAPPING.toml` pairs, or one snapshot; `NAME=FILE` names a CSV's source
   <IDENTITY>  The identity (id, name, username, email, `source/id` or `id:VALUE`)
   <TARGET>    The target, in the same forms; the last two arguments are always the identity
               and the target
@@ -77,9 +77,13 @@ fn reference(text: &str, column: usize) -> EntityRef {
 }
 
 /// True when `arg` can name an input: stdin, an existing path, or a
-/// `FILE.csv:MAPPING.toml` pair (whose missing parts the loader reports).
+/// `FILE.csv:MAPPING.toml` pair (whose missing parts the loader reports),
+/// each maybe named (`NAME=FILE`).
 fn looks_like_input(arg: &str) -> bool {
     let path = std::path::Path::new(arg);
+    if let Some((_, rest)) = whocan::import::inputs::split_named(path) {
+        return rest.to_str().is_some_and(looks_like_input);
+    }
     arg == "-" || path.exists() || arg.contains(':') || path.extension().is_some()
 }
 

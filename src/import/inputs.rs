@@ -1,5 +1,6 @@
 //! The command line's inputs, loaded: CSV files (19-column or
-//! `FILE.csv:MAPPING.toml`), one snapshot recognised by its content (alone,
+//! `FILE.csv:MAPPING.toml`, each optionally `NAME=` to name its source, see
+//! [`split_input`]), one snapshot recognised by its content (alone,
 //! or as a base whose sources CSV re-uploads replace, see `crate::replace`),
 //! then people maps. [`load`] returns the model, its [`ImportReport`] and
 //! what a re-upload replaced; refused files are entries of the report, never
@@ -25,9 +26,11 @@ use crate::replace::Replacement;
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
     /// Input files as given: CSV files, `-` for stdin, `FILE.csv:MAPPING.toml`
-    /// pairs, or one snapshot.
+    /// pairs, or one snapshot; a CSV argument may start with `NAME=` to
+    /// name its source (see [`split_input`]).
     pub files: Vec<PathBuf>,
-    /// `--source`: the source name of every file given.
+    /// `--source`: the source name of every file given without its own
+    /// `NAME=`.
     pub source: Option<String>,
     /// `--mapping`: the mapping file for every CSV without its own.
     pub mapping: Option<PathBuf>,
@@ -39,14 +42,14 @@ pub struct Inputs {
 
 impl Inputs {
     /// Every file these inputs read (each half of a `FILE.csv:MAPPING.toml`
-    /// pair, `--mapping`, `--people-map`, `-` for stdin), in argument order.
+    /// pair, `--mapping`, `--people-map`, `-` for stdin), in argument order;
+    /// a `NAME=` prefix is not part of the path.
     pub fn paths(&self) -> Vec<PathBuf> {
         let mut paths = Vec::new();
-        for path in &self.files {
-            match split_mapped(path) {
-                Some((csv, mapping)) => paths.extend([csv, mapping]),
-                None => paths.push(path.clone()),
-            }
+        for arg in &self.files {
+            let input = split_input(arg);
+            paths.push(input.path);
+            paths.extend(input.mapping);
         }
         paths.extend(self.mapping.iter().chain(&self.people_map).cloned());
         paths
@@ -121,6 +124,63 @@ pub fn split_mapped(arg: &Path) -> Option<(PathBuf, PathBuf)> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     (is_toml && !csv.is_empty()).then(|| (PathBuf::from(csv), mapping.to_path_buf()))
+}
+
+/// One data argument, split: `[NAME=]FILE[:MAPPING.toml]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The source name given before `=`, if any: it wins over `--source`
+    /// and over the mapping's `source`.
+    pub name: Option<String>,
+    /// The file to read (`-` for stdin).
+    pub path: PathBuf,
+    /// The mapping file given after `:`, if any.
+    pub mapping: Option<PathBuf>,
+}
+
+/// Splits one data argument into its source name, file and mapping file:
+/// `okta=okta-2026-01.csv`, `app=users.csv:app.toml`, `okta=-`, or a plain
+/// path. See [`split_named`] for when a prefix is a name.
+pub fn split_input(arg: &Path) -> Input {
+    let (name, rest) = match split_named(arg) {
+        Some((name, rest)) => (Some(name), rest),
+        None => (None, arg.to_path_buf()),
+    };
+    match split_mapped(&rest) {
+        Some((path, mapping)) => Input {
+            name,
+            path,
+            mapping: Some(mapping),
+        },
+        None => Input {
+            name,
+            path: rest,
+            mapping: None,
+        },
+    }
+}
+
+/// Splits `NAME=FILE` into the source name and the rest of the argument
+/// (itself maybe `FILE.csv:MAPPING.toml`): only when `NAME` (everything
+/// before the first `=`) is a source name (see [`is_source_name`]), the
+/// rest is not empty, and neither the whole argument nor, for a
+/// `FILE.csv:MAPPING.toml` pair, its whole CSV half is an existing file.
+/// So a file literally named `a=b.csv` is still read as that file, and
+/// `dir/a=b.csv` (a `/` is no name) is always a path.
+pub fn split_named(arg: &Path) -> Option<(String, PathBuf)> {
+    if arg.exists() || split_mapped(arg).is_some_and(|(csv, _)| csv.exists()) {
+        return None;
+    }
+    let (name, rest) = arg.to_str()?.split_once('=')?;
+    (is_source_name(name) && !rest.is_empty()).then(|| (name.to_string(), PathBuf::from(rest)))
+}
+
+/// True when `text` can be a source name given on the command line
+/// (`NAME=FILE`): `^[A-Za-z0-9][A-Za-z0-9._-]*$`.
+pub fn is_source_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// When stdin starts like a snapshot, copies all of it into a temporary
@@ -203,30 +263,33 @@ fn import_csv(
 ) -> (Model, ImportReport) {
     observer.importing_started();
     let mut importer = Importer::new();
-    let opts = FileOptions {
-        source: inputs.source.clone(),
-    };
-    for path in files {
-        let mapped = split_mapped(path).or_else(|| Some((path.clone(), inputs.mapping.clone()?)));
-        let csv = mapped.as_ref().map_or(path, |(csv, _)| csv);
-        let total = (csv.as_path() != Path::new("-"))
-            .then(|| std::fs::metadata(csv).ok().filter(|m| m.is_file()))
+    for arg in files {
+        let input = split_input(arg);
+        // A per-file name wins over `--source`, which wins over the
+        // mapping's `source` (see `import_mapped_reader`).
+        let opts = FileOptions {
+            source: input.name.or_else(|| inputs.source.clone()),
+        };
+        let path = &input.path;
+        let mapping = input.mapping.or_else(|| inputs.mapping.clone());
+        let total = (path.as_path() != Path::new("-"))
+            .then(|| std::fs::metadata(path).ok().filter(|m| m.is_file()))
             .flatten()
             .map(|m| m.len());
-        if let Some(hook) = observer.importing_file(csv, total) {
+        if let Some(hook) = observer.importing_file(path, total) {
             importer.set_progress(hook);
         }
         // A refused file is recorded in the report; keep going so one run
         // reports every problem.
-        match mapped {
+        match mapping {
             None => {
                 let _ = importer.import_path(path, &opts);
             }
-            Some((csv, mapping)) => match super::mapped::Mapping::load(&mapping) {
+            Some(mapping) => match super::mapped::Mapping::load(&mapping) {
                 Ok(mapping) => {
-                    let _ = importer.import_mapped(&csv, &mapping, &opts);
+                    let _ = importer.import_mapped(path, &mapping, &opts);
                 }
-                Err(e) => importer.refuse(&csv, &opts, e.to_string()),
+                Err(e) => importer.refuse(path, &opts, e.to_string()),
             },
         }
     }
@@ -262,11 +325,14 @@ fn refused(path: &Path, reason: String) -> SnapshotInput {
 }
 
 /// Loads the snapshot among `inputs.files`, if there is one (`-` included:
-/// a snapshot on stdin is recognised by content too). Two snapshots, or
-/// `--source` with a snapshot alone, are refused.
+/// a snapshot on stdin is recognised by content too). Two snapshots, a
+/// `NAME=` on a snapshot, or `--source` with a snapshot alone, are refused:
+/// a snapshot keeps the source names it was made with (a base's re-uploads
+/// are CSV files, named as any CSV file is).
 fn load_snapshot_input(inputs: &Inputs, observer: &dyn Observer) -> SnapshotInput {
     let stdin = Path::new("-");
-    let spooled = match inputs.files.iter().any(|p| p.as_path() == stdin) {
+    let args: Vec<(&PathBuf, Input)> = inputs.files.iter().map(|a| (a, split_input(a))).collect();
+    let spooled = match args.iter().any(|(_, input)| input.path.as_path() == stdin) {
         true => spool_stdin_snapshot(),
         false => Ok(None),
     };
@@ -275,17 +341,18 @@ fn load_snapshot_input(inputs: &Inputs, observer: &dyn Observer) -> SnapshotInpu
         Err(e) => return refused(stdin, format!("-: cannot read stdin: {e}")),
     };
     // A file that cannot be opened is left to the importer, which reports it.
-    let snapshots: Vec<&PathBuf> = inputs
-        .files
+    let snapshots: Vec<&(&PathBuf, Input)> = args
         .iter()
-        .filter(|p| match p.as_path() == stdin {
+        .filter(|(_, input)| input.mapping.is_none())
+        .filter(|(_, input)| match input.path.as_path() == stdin {
             true => spooled.is_some(),
-            false => crate::snapshot::is_snapshot_file(p).unwrap_or(false),
+            false => crate::snapshot::is_snapshot_file(&input.path).unwrap_or(false),
         })
         .collect();
-    let Some(first) = snapshots.first() else {
+    let Some((first_arg, first_input)) = snapshots.first() else {
         return SnapshotInput::None;
     };
+    let first = &first_input.path;
     if snapshots.len() > 1 {
         return refused(
             first,
@@ -295,10 +362,19 @@ fn load_snapshot_input(inputs: &Inputs, observer: &dyn Observer) -> SnapshotInpu
             ),
         );
     }
+    if let Some(name) = &first_input.name {
+        return refused(
+            first,
+            format!(
+                "{}: a source name ({name}=) does not apply to a snapshot: it keeps the source names it was made with",
+                first.display()
+            ),
+        );
+    }
     let others: Vec<PathBuf> = inputs
         .files
         .iter()
-        .filter(|p| p != first)
+        .filter(|p| p != first_arg)
         .cloned()
         .collect();
     if inputs.source.is_some() && others.is_empty() {
@@ -351,6 +427,76 @@ mod tests {
         assert_eq!(split_mapped(Path::new("users.csv:notes.txt")), None);
         assert_eq!(split_mapped(Path::new(":app.toml")), None);
         assert_eq!(split_mapped(&fixture("nested_groups.csv")), None);
+    }
+
+    #[test]
+    fn issue_16_a_name_prefix_splits_only_when_it_is_a_name_and_no_file() {
+        let input = |arg: &str| split_input(Path::new(arg));
+        let named = |name: &str, path: &str, mapping: Option<&str>| Input {
+            name: Some(name.into()),
+            path: path.into(),
+            mapping: mapping.map(PathBuf::from),
+        };
+        let plain = |path: &str| Input {
+            name: None,
+            path: path.into(),
+            mapping: None,
+        };
+        assert_eq!(
+            input("okta=okta-2026-01.csv"),
+            named("okta", "okta-2026-01.csv", None)
+        );
+        assert_eq!(
+            input("app=users.csv:app.toml"),
+            named("app", "users.csv", Some("app.toml"))
+        );
+        assert_eq!(input("okta=-"), named("okta", "-", None));
+        assert_eq!(input("a.b_c-9=x=y.csv"), named("a.b_c-9", "x=y.csv", None));
+        // Not a name: a space, a leading `.`, a `/`, nothing before or after.
+        assert_eq!(input("bad name=x.csv"), plain("bad name=x.csv"));
+        assert_eq!(input(".hidden=x.csv"), plain(".hidden=x.csv"));
+        assert_eq!(input("dir/a=b.csv"), plain("dir/a=b.csv"));
+        assert_eq!(input("=x.csv"), plain("=x.csv"));
+        assert_eq!(input("okta="), plain("okta="));
+        assert_eq!(input("okta.csv"), plain("okta.csv"));
+        // An existing file is read as itself, whatever its name holds.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a=b.csv");
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(split_named(&file), None);
+        assert!(!is_source_name(&file.display().to_string()));
+        assert!(is_source_name("okta") && is_source_name("9") && !is_source_name(""));
+    }
+
+    #[test]
+    fn issue_16_a_per_file_name_wins_over_source_and_the_mapping() {
+        let app = fixture("mapped/app.csv");
+        let toml = fixture("mapped/app.toml");
+        let inputs = Inputs {
+            files: vec![
+                format!("crm={}:{}", app.display(), toml.display()).into(),
+                format!("okta={}", fixture("people/okta.csv").display()).into(),
+                fixture("people/okta.csv"),
+            ],
+            source: Some("given".into()),
+            ..Inputs::default()
+        };
+        let loaded = load(&inputs, &Quiet);
+        let sources: Vec<(&str, String)> = loaded
+            .report
+            .files
+            .iter()
+            .map(|f| (f.source.as_str(), f.path.display().to_string()))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                ("crm", app.display().to_string()),
+                ("okta", fixture("people/okta.csv").display().to_string()),
+                ("given", fixture("people/okta.csv").display().to_string()),
+            ]
+        );
+        assert_eq!(inputs.paths()[..3], [app, toml, fixture("people/okta.csv")]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod documents;
 mod generate;
 mod import;
 mod mapped;
+mod named;
 mod people;
 mod query;
 mod render;
