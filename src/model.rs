@@ -827,6 +827,7 @@ mod people_map_rejections {
         reason: String,
     }
 
+    /// Writes each rejection as its four stored fields.
     pub fn serialize<S: Serializer>(rejections: &[Rejection], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(rejections.iter().map(|r| Stored {
             file: &r.file,
@@ -836,6 +837,7 @@ mod people_map_rejections {
         }))
     }
 
+    /// Reads the four stored fields back into people-map rejections.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Rejection>, D::Error> {
         let loaded = Vec::<Loaded>::deserialize(d)?;
         Ok(loaded
