@@ -113,6 +113,13 @@ struct Scratch {
     entries: Vec<u32>,
 }
 
+/// Reusable buffers for [`Expansion::ranked_grants`].
+#[derive(Default)]
+pub(crate) struct RankedScratch {
+    buf: Vec<Packed>,
+    entries: Vec<u32>,
+}
+
 /// Precomputed structures for deriving effective access from one graph.
 pub struct Expansion<'g> {
     graph: &'g AccessGraph,
@@ -347,7 +354,20 @@ impl<'g> Expansion<'g> {
         buf.dedup();
     }
 
-    fn unpack(&self, identity: EntityIdx, (t, p, d): Packed) -> Grant {
+    /// One identity's grants as rank triples (target rank, permission
+    /// rank, provider rank + 1 or 0 for direct), in report order, distinct,
+    /// in `scratch`: what `diff` compares across two graphs as integers.
+    pub(crate) fn ranked_grants<'s>(
+        &self,
+        identity: EntityIdx,
+        scratch: &'s mut RankedScratch,
+    ) -> &'s [(u32, u32, u32)] {
+        self.packed_grants(identity, &mut scratch.buf, &mut scratch.entries);
+        &scratch.buf
+    }
+
+    /// The grant a rank triple of [`Expansion::ranked_grants`] stands for.
+    pub(crate) fn unpack(&self, identity: EntityIdx, (t, p, d): Packed) -> Grant {
         Grant {
             identity,
             target: self.by_rank[t as usize],
@@ -515,24 +535,6 @@ impl<'g> Expansion<'g> {
     {
         let groups = self.identity_groups();
         self.stream_groups(&groups, grants_per_batch, render, consume, progress)
-    }
-
-    /// Streams the grants of `identities`, one identity after another in
-    /// the order given (each identity's grants in report order: target id,
-    /// target source, permission, provider), in batches like
-    /// [`Expansion::stream`] and with the same memory bound. `diff` uses it
-    /// to walk two graphs in one order of its own.
-    pub fn stream_identities<T, E>(
-        &self,
-        identities: &[EntityIdx],
-        render: impl Fn(&[Grant]) -> T + Sync,
-        consume: impl FnMut(T) -> Result<(), E>,
-    ) -> Result<(), E>
-    where
-        T: Send,
-    {
-        let groups: Vec<&[EntityIdx]> = identities.chunks(1).collect();
-        self.stream_groups(&groups, GRANTS_PER_BATCH, render, consume, &mut |_| {})
     }
 
     /// The streaming engine behind every `stream*` method: `groups` of

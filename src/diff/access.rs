@@ -1,18 +1,36 @@
-//! Effective-access changes: two expansions streamed in key order and merged
-//! on the fly, so nothing holds every grant or every change.
+//! Effective-access changes, identity by identity: the two graphs'
+//! identities are matched by key, and each matched pair's grants are first
+//! compared as integers — the new side's ranks mapped to the old side's —
+//! so the (usually almost all) identities whose access did not change cost
+//! one expansion each and no string. Only an identity whose grants differ,
+//! or that exists on one side only, is compared by strings, grant run by
+//! grant run. Identities are worked on in parallel, a window of chunks at a
+//! time, and changes are handed out in key order; a window holds only its
+//! changes, never every grant.
 //!
 //! Keys are `(source, identity id, target id, target source, permission)`
 //! with the old side's sources renamed by the pairing (see `pair`); a run of
-//! grants sharing a key compares its set of providers. Does no I/O.
+//! grants sharing a key compares its set of providers. Edges never cross
+//! sources, so all of one identity's grants are in its source and their
+//! report order is the key order on both sides. Does no I/O.
 
 use std::cmp::Ordering;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::{AccessChange, Change, ChangeKind, Names};
-use crate::expand::{Expansion, Grant};
-use crate::model::EntityIdx;
+use crate::expand::{Expansion, Grant, RankedScratch};
+use crate::model::{EntityIdx, Model};
+
+/// No counterpart on the other side.
+const NONE: u32 = u32::MAX;
+
+/// Identity pairs per parallel chunk.
+const CHUNK: usize = 256;
+
+/// Chunks per window: what is computed before its changes are handed out.
+const CHUNKS_PER_WINDOW: usize = 64;
 
 /// One grant with its strings, for matching across graphs.
 #[derive(Clone, Copy)]
@@ -39,118 +57,288 @@ impl Keyed<'_> {
     }
 }
 
-/// A graph's identities by (compared source, id): the order of the diff's
-/// keys.
-fn identities_by_key(expansion: &Expansion, names: &Names) -> Vec<EntityIdx> {
-    let m = expansion.model();
-    // Strings looked up once per identity, not once per comparison.
-    let mut v: Vec<(&str, &str, EntityIdx)> = expansion
-        .identities()
-        .par_iter()
-        .map(|&i| {
-            let e = m.entity(i);
-            (names.source(e.source), m.str(e.id), i)
-        })
-        .collect();
-    v.par_sort_unstable();
-    v.into_iter().map(|(_, _, i)| i).collect()
+/// One side of the comparison.
+#[derive(Clone, Copy)]
+struct Side<'x, 'g, 'm> {
+    x: &'x Expansion<'g>,
+    names: &'x Names<'m>,
 }
 
-/// Streams a graph's grants as [`Keyed`] batches into `tx`, in key order:
-/// identities by (source, id), each one's grants by target id, target
-/// source, permission and provider (report order; an edge's ends share a
-/// source, so providers order by id). Distinct, as the expansion's are.
-fn send_keyed<'g: 'm, 'm>(
-    expansion: &Expansion<'g>,
-    names: &Names<'m>,
-    tx: SyncSender<Vec<Keyed<'m>>>,
-) {
-    let m = expansion.model();
-    let order = identities_by_key(expansion, names);
-    let _ = expansion.stream_identities(
-        &order,
-        |grants: &[Grant]| {
-            // A batch holds whole identities in turn: their strings are
-            // looked up once per identity, not once per grant.
-            let mut current: Option<(EntityIdx, &str, &str)> = None;
-            grants
-                .iter()
-                .map(|g| {
-                    let (source, identity) = match current {
-                        Some((i, s, id)) if i == g.identity => (s, id),
-                        _ => {
-                            let e = m.entity(g.identity);
-                            let (s, id) = (names.source(e.source), m.str(e.id));
-                            current = Some((g.identity, s, id));
-                            (s, id)
-                        }
-                    };
-                    let target = m.entity(g.target);
-                    Keyed {
-                        source,
-                        identity,
-                        target: m.str(target.id),
-                        target_source: names.source(target.source),
-                        permission: m.str(g.permission),
-                        provider: g.provider.map(|p| m.str(m.entity(p).id)),
-                        identity_idx: g.identity,
-                        target_idx: g.target,
-                    }
-                })
-                .collect::<Vec<_>>()
-        },
-        // The merge stopped (its consumer failed): stop too.
-        |batch| tx.send(batch).map_err(|_| ()),
-    );
+impl<'g: 'm, 'm> Side<'_, 'g, 'm> {
+    fn model(&self) -> &'g Model {
+        self.x.model()
+    }
+
+    /// `grant` with its strings.
+    fn keyed(&self, grant: Grant) -> Keyed<'m> {
+        let m = self.model();
+        let (identity, target) = (m.entity(grant.identity), m.entity(grant.target));
+        Keyed {
+            source: self.names.source(identity.source),
+            identity: m.str(identity.id),
+            target: m.str(target.id),
+            target_source: self.names.source(target.source),
+            permission: m.str(grant.permission),
+            provider: grant.provider.map(|p| m.str(m.entity(p).id)),
+            identity_idx: grant.identity,
+            target_idx: grant.target,
+        }
+    }
+
+    /// The identities by (compared source, id): the order of the diff's
+    /// keys.
+    fn identities_by_key(&self) -> Vec<(&'m str, &'m str, EntityIdx)> {
+        let m = self.model();
+        // Strings looked up once per identity, not once per comparison.
+        let mut v: Vec<(&str, &str, EntityIdx)> = (self.x.identities().par_iter())
+            .map(|&i| {
+                let e = m.entity(i);
+                (self.names.source(e.source), m.str(e.id), i)
+            })
+            .collect();
+        v.par_sort_unstable();
+        v
+    }
+
+    /// Entity ranks per compared source, each list in rank order, which
+    /// within one source is id order.
+    fn ranks_by_source(&self) -> FxHashMap<&'m str, Vec<u32>> {
+        let m = self.model();
+        let order = self.x.graph().order();
+        let mut by_sym: FxHashMap<crate::model::Sym, Vec<u32>> = FxHashMap::default();
+        for (rank, &e) in order.by_rank().iter().enumerate() {
+            by_sym
+                .entry(m.entity(e).source)
+                .or_default()
+                .push(rank as u32);
+        }
+        let mut by_name: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+        for (sym, ranks) in by_sym {
+            let list = by_name.entry(self.names.source(sym)).or_default();
+            let merged = !list.is_empty();
+            list.extend(ranks);
+            if merged {
+                // Two sources compared under one name: back into id order.
+                let id = |r: &u32| m.str(m.entity(order.by_rank()[*r as usize]).id);
+                list.sort_by(|a, b| id(a).cmp(id(b)).then(a.cmp(b)));
+            }
+        }
+        by_name
+    }
 }
 
-/// The grants of one side as they arrive, one key's run at a time.
-struct Runs<'m> {
-    rx: Receiver<Vec<Keyed<'m>>>,
-    batch: std::vec::IntoIter<Keyed<'m>>,
-    next: Option<Keyed<'m>>,
+/// The new side's ranks in the old side's terms: entity rank → the rank of
+/// the old entity with the same (compared source, id), permission rank →
+/// the rank of the same permission; [`NONE`] where the old side has none.
+struct RankMap {
+    entity: Vec<u32>,
+    permission: Vec<u32>,
 }
 
-impl<'m> Runs<'m> {
-    fn new(rx: Receiver<Vec<Keyed<'m>>>) -> Runs<'m> {
-        let mut runs = Runs {
-            rx,
-            batch: Vec::new().into_iter(),
-            next: None,
+impl RankMap {
+    fn new(old: Side, new: Side) -> RankMap {
+        let (om, nm) = (old.model(), new.model());
+        let (oo, no) = (old.x.graph().order(), new.x.graph().order());
+        let mut entity = vec![NONE; no.by_rank().len()];
+        let old_sources = old.ranks_by_source();
+        for (name, new_ranks) in new.ranks_by_source() {
+            let Some(old_ranks) = old_sources.get(name) else {
+                continue;
+            };
+            let old_id = |r: u32| om.str(om.entity(oo.by_rank()[r as usize]).id);
+            let new_id = |r: u32| nm.str(nm.entity(no.by_rank()[r as usize]).id);
+            merge_sorted(old_ranks, &new_ranks, old_id, new_id, |o, n| {
+                entity[n as usize] = o;
+            });
+        }
+        let (op, np) = (old.x.permissions(), new.x.permissions());
+        let mut permission = vec![NONE; np.len()];
+        let all = |n: usize| (0..n as u32).collect::<Vec<u32>>();
+        merge_sorted(
+            &all(op.len()),
+            &all(np.len()),
+            |r| om.str(op[r as usize]),
+            |r| nm.str(np[r as usize]),
+            |o, n| permission[n as usize] = o,
+        );
+        RankMap { entity, permission }
+    }
+
+    /// A new side's grant in old ranks ([`NONE`] parts where it has none).
+    fn map(&self, (t, p, d): (u32, u32, u32)) -> (u32, u32, u32) {
+        let provider = match d {
+            0 => 0,
+            d => self.entity[d as usize - 1].saturating_add(1),
         };
-        runs.next = runs.pull();
-        runs
+        (
+            self.entity[t as usize],
+            self.permission[p as usize],
+            provider,
+        )
     }
+}
 
-    fn pull(&mut self) -> Option<Keyed<'m>> {
-        loop {
-            if let Some(g) = self.batch.next() {
-                return Some(g);
+/// Calls `matched(a, b)` for every pair of `olds` and `news` items with
+/// equal keys; both lists are sorted by key, keys distinct within each.
+fn merge_sorted<'s>(
+    olds: &[u32],
+    news: &[u32],
+    old_key: impl Fn(u32) -> &'s str,
+    new_key: impl Fn(u32) -> &'s str,
+    mut matched: impl FnMut(u32, u32),
+) {
+    let (mut i, mut j) = (0, 0);
+    while i < olds.len() && j < news.len() {
+        match old_key(olds[i]).cmp(new_key(news[j])) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                matched(olds[i], news[j]);
+                i += 1;
+                j += 1;
             }
-            self.batch = self.rx.recv().ok()?.into_iter();
         }
     }
+}
 
-    /// The first grant of the next run.
-    fn peek(&self) -> Option<&Keyed<'m>> {
-        self.next.as_ref()
+/// The two sides' identities matched by key, in key order: `(old, new)`,
+/// [`NONE`] where a side has no such identity.
+fn identity_pairs(old: Side, new: Side) -> Vec<(u32, u32)> {
+    let (olds, news) = rayon::join(|| old.identities_by_key(), || new.identities_by_key());
+    let (mut i, mut j) = (0, 0);
+    let mut pairs = Vec::with_capacity(olds.len().max(news.len()));
+    while i < olds.len() || j < news.len() {
+        let order = match (olds.get(i), news.get(j)) {
+            (Some(a), Some(b)) => (a.0, a.1).cmp(&(b.0, b.1)),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        pairs.push(match order {
+            Ordering::Less => (olds[i].2, NONE),
+            Ordering::Greater => (NONE, news[j].2),
+            Ordering::Equal => (olds[i].2, news[j].2),
+        });
+        i += usize::from(order != Ordering::Greater);
+        j += usize::from(order != Ordering::Less);
     }
-
-    /// The next run: every grant sharing the next key, into `run`.
-    fn take(&mut self, run: &mut Vec<Keyed<'m>>) {
-        run.clear();
-        while let Some(g) = self.next {
-            if run.first().is_some_and(|f| f.key() != g.key()) {
-                break;
-            }
-            run.push(g);
-            self.next = self.pull();
-        }
-    }
+    pairs
 }
 
 fn providers(run: &[Keyed]) -> Vec<Option<String>> {
     run.iter().map(|g| g.provider.map(str::to_string)).collect()
+}
+
+fn change(
+    kind: ChangeKind,
+    g: &Keyed,
+    m: &Model,
+    old: Vec<Option<String>>,
+    new: Vec<Option<String>>,
+) -> Change {
+    Change::Access(AccessChange {
+        kind,
+        source: g.source.to_string(),
+        identity_id: g.identity.to_string(),
+        identity_name: m.str(m.entity(g.identity_idx).name).to_string(),
+        target_id: g.target.to_string(),
+        target_name: m.str(m.entity(g.target_idx).name).to_string(),
+        target_source: g.target_source.to_string(),
+        permission: g.permission.to_string(),
+        old_providers: old,
+        new_providers: new,
+    })
+}
+
+/// The length of the run of grants sharing `grants[0]`'s key.
+fn run_len(grants: &[Keyed]) -> usize {
+    let key = grants[0].key();
+    grants.iter().take_while(|g| g.key() == key).count()
+}
+
+/// The changes between one identity's grants on each side (either may be
+/// empty), both sorted by key then provider, into `out`, in key order.
+fn merge_grants(o: &[Keyed], n: &[Keyed], (om, nm): (&Model, &Model), out: &mut Vec<Change>) {
+    let (mut i, mut j) = (0, 0);
+    while i < o.len() || j < n.len() {
+        let order = match (o.get(i), n.get(j)) {
+            (Some(a), Some(b)) => a.key().cmp(&b.key()),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        match order {
+            Ordering::Less => {
+                let run = &o[i..i + run_len(&o[i..])];
+                out.push(change(
+                    ChangeKind::Revoked,
+                    &run[0],
+                    om,
+                    providers(run),
+                    Vec::new(),
+                ));
+                i += run.len();
+            }
+            Ordering::Greater => {
+                let run = &n[j..j + run_len(&n[j..])];
+                out.push(change(
+                    ChangeKind::Granted,
+                    &run[0],
+                    nm,
+                    Vec::new(),
+                    providers(run),
+                ));
+                j += run.len();
+            }
+            Ordering::Equal => {
+                let a = &o[i..i + run_len(&o[i..])];
+                let b = &n[j..j + run_len(&n[j..])];
+                let same =
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.provider == y.provider);
+                if !same {
+                    out.push(change(
+                        ChangeKind::ReAttributed,
+                        &b[0],
+                        nm,
+                        providers(a),
+                        providers(b),
+                    ));
+                }
+                i += a.len();
+                j += b.len();
+            }
+        }
+    }
+}
+
+/// Scratch space of one worker.
+#[derive(Default)]
+struct Scratch {
+    old: RankedScratch,
+    new: RankedScratch,
+}
+
+/// The changes of one identity pair into `out`.
+fn pair_changes(
+    (o, n): (u32, u32),
+    (old, new): (Side, Side),
+    ranks: &RankMap,
+    scratch: &mut Scratch,
+    out: &mut Vec<Change>,
+) {
+    let og = match o {
+        NONE => &[][..],
+        o => old.x.ranked_grants(o, &mut scratch.old),
+    };
+    let ng = match n {
+        NONE => &[][..],
+        n => new.x.ranked_grants(n, &mut scratch.new),
+    };
+    // The common case: the same grants, compared as integers.
+    if og.len() == ng.len() && og.iter().zip(ng).all(|(&a, &b)| ranks.map(b) == a) {
+        return;
+    }
+    let ok: Vec<Keyed> = og.iter().map(|&g| old.keyed(old.x.unpack(o, g))).collect();
+    let nk: Vec<Keyed> = ng.iter().map(|&g| new.keyed(new.x.unpack(n, g))).collect();
+    merge_grants(&ok, &nk, (old.model(), new.model()), out);
 }
 
 /// Hands every access change of the two expansions to `emit`, by key.
@@ -159,76 +347,29 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
     (new_x, new_names): (&Expansion<'g>, &Names<'m>),
     emit: &mut dyn FnMut(Change) -> Result<(), E>,
 ) -> Result<(), E> {
-    let (old_model, new_model) = (old_x.model(), new_x.model());
-    let change = |kind, g: &Keyed, m: &crate::model::Model, old_p, new_p| {
-        Change::Access(AccessChange {
-            kind,
-            source: g.source.to_string(),
-            identity_id: g.identity.to_string(),
-            identity_name: m.str(m.entity(g.identity_idx).name).to_string(),
-            target_id: g.target.to_string(),
-            target_name: m.str(m.entity(g.target_idx).name).to_string(),
-            target_source: g.target_source.to_string(),
-            permission: g.permission.to_string(),
-            old_providers: old_p,
-            new_providers: new_p,
-        })
+    let old = Side {
+        x: old_x,
+        names: old_names,
     };
-    std::thread::scope(|s| {
-        // Each side streams on its own thread, at most a window and a
-        // batch ahead of the merge.
-        let (old_tx, old_rx) = sync_channel(1);
-        let (new_tx, new_rx) = sync_channel(1);
-        s.spawn(move || send_keyed(old_x, old_names, old_tx));
-        s.spawn(move || send_keyed(new_x, new_names, new_tx));
-        let mut olds = Runs::new(old_rx);
-        let mut news = Runs::new(new_rx);
-        let (mut o, mut n) = (Vec::new(), Vec::new());
-        loop {
-            let order = match (olds.peek(), news.peek()) {
-                (None, None) => break,
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some(a), Some(b)) => a.key().cmp(&b.key()),
-            };
-            match order {
-                Ordering::Less => {
-                    olds.take(&mut o);
-                    emit(change(
-                        ChangeKind::Revoked,
-                        &o[0],
-                        old_model,
-                        providers(&o),
-                        Vec::new(),
-                    ))?;
+    let new = Side {
+        x: new_x,
+        names: new_names,
+    };
+    let (pairs, ranks) = rayon::join(|| identity_pairs(old, new), || RankMap::new(old, new));
+    for window in pairs.chunks(CHUNK * CHUNKS_PER_WINDOW) {
+        let changes: Vec<Vec<Change>> = window
+            .par_chunks(CHUNK)
+            .map_init(Scratch::default, |scratch, chunk| {
+                let mut out = Vec::new();
+                for &pair in chunk {
+                    pair_changes(pair, (old, new), &ranks, scratch, &mut out);
                 }
-                Ordering::Greater => {
-                    news.take(&mut n);
-                    emit(change(
-                        ChangeKind::Granted,
-                        &n[0],
-                        new_model,
-                        Vec::new(),
-                        providers(&n),
-                    ))?;
-                }
-                Ordering::Equal => {
-                    olds.take(&mut o);
-                    news.take(&mut n);
-                    let same = o.len() == n.len()
-                        && o.iter().zip(&n).all(|(a, b)| a.provider == b.provider);
-                    if !same {
-                        emit(change(
-                            ChangeKind::ReAttributed,
-                            &n[0],
-                            new_model,
-                            providers(&o),
-                            providers(&n),
-                        ))?;
-                    }
-                }
-            }
+                out
+            })
+            .collect();
+        for c in changes.into_iter().flatten() {
+            emit(c)?;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
