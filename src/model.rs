@@ -617,6 +617,87 @@ pub struct Model {
     /// are derived from it by `people::People::new`.
     #[serde(default)]
     pub people_map: PeopleMap,
+    /// The files read besides the data CSVs (mapping TOMLs, people maps)
+    /// and the options that changed what was read: what a snapshot records
+    /// to prove how its data was made.
+    #[serde(default)]
+    pub inputs: InputRecord,
+}
+
+/// A file as read: where, how big, and its blake3 digest, so a later run
+/// can prove a file on disk is byte-identical to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// The path as given on the command line.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// blake3 digest of the file's bytes, lowercase hex.
+    pub blake3: String,
+}
+
+impl FileDigest {
+    /// The digest of `bytes`, read from `path`.
+    pub fn of(path: &Path, bytes: &[u8]) -> FileDigest {
+        FileDigest {
+            path: path.to_path_buf(),
+            bytes: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+        }
+    }
+}
+
+/// A mapping file (`FILE.csv:MAPPING.toml` or `--mapping`) that shaped a
+/// mapped import: the file as read and its text, which whocan parses again
+/// to show the mapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingFile {
+    /// Path, size and digest.
+    pub file: FileDigest,
+    /// The TOML text, as read (its digest is `file.blake3`).
+    pub text: String,
+    /// The data files read with it, in command-line order.
+    pub data: Vec<PathBuf>,
+}
+
+/// The options given on the command line that change what is read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadOptions {
+    /// `--source`: the source name of every file without its own `NAME=`.
+    pub source: Option<String>,
+    /// `--mapping`: the mapping file of every CSV without its own.
+    pub mapping: Option<PathBuf>,
+    /// `--no-auto-map`: identities linked by mapping rows only.
+    pub no_auto_map: bool,
+}
+
+/// Everything read besides the data CSVs, as [`Model::inputs`] records it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// Mapping files, in the order first used.
+    pub mappings: Vec<MappingFile>,
+    /// People-map files (`--people-map`), in the order read: one per entry
+    /// of [`PeopleMap::files`].
+    pub people_maps: Vec<FileDigest>,
+    /// The options that changed the result.
+    pub options: LoadOptions,
+}
+
+impl InputRecord {
+    /// Records that `data` was read with the mapping file `path`, whose
+    /// bytes are `bytes` (UTF-8 text): a mapping used for several files is
+    /// recorded once.
+    pub fn record_mapping(&mut self, path: &Path, bytes: &[u8], data: &Path) {
+        let file = FileDigest::of(path, bytes);
+        match self.mappings.iter_mut().find(|m| m.file == file) {
+            Some(known) => known.data.push(data.to_path_buf()),
+            None => self.mappings.push(MappingFile {
+                file,
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                data: vec![data.to_path_buf()],
+            }),
+        }
+    }
 }
 
 /// How an identity relates to an employee

@@ -15,12 +15,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diff::{self, ChangeKind};
 use crate::graph::AccessGraph;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::import::{FileReport, ImportReport};
 use crate::model::{
-    Attributes, Conflict, EdgeIdx, Employee, EmployeeAttribute, EntityIdx, Model, Property,
-    Provenance, SourceFile, Sym, Value,
+    Attributes, Conflict, EdgeIdx, Employee, EmployeeAttribute, EntityIdx, InputRecord,
+    MappingFile, Model, Property, Provenance, SourceFile, Sym, Value,
 };
 
 /// What re-uploading one source changed.
@@ -79,6 +79,7 @@ pub fn replace_sources(
     // The identity-to-employee map is keyed by strings, not by source: it
     // stays; rows naming an identity the re-upload removed link nothing.
     merged.people_map = base.people_map.clone();
+    merged.inputs = kept_inputs(&base, &fresh, &replaced);
 
     let is_kept = |f: &&FileReport| !replaced.contains(&f.source);
     let kept: BTreeSet<&Path> = base_report
@@ -108,6 +109,40 @@ pub fn replace_sources(
     append(&mut old, &base, |s| replaced.contains(s));
     let changes = summarise(old, &base_report, fresh, &fresh_report, &replaced);
     (merged, report, changes)
+}
+
+/// What the merged model was read with: the base's people maps (kept with
+/// its people map) and options, its mapping files still used by a kept
+/// source, then the re-uploads' mapping files.
+fn kept_inputs(base: &Model, fresh: &Model, replaced: &BTreeSet<String>) -> InputRecord {
+    let kept: BTreeSet<&Path> = base
+        .sources
+        .iter()
+        .filter(|s| !replaced.contains(base.str(s.source)))
+        .map(|s| s.path.as_path())
+        .collect();
+    let mut inputs = InputRecord {
+        people_maps: base.inputs.people_maps.clone(),
+        options: base.inputs.options.clone(),
+        mappings: Vec::new(),
+    };
+    let base_mappings = base.inputs.mappings.iter().map(|m| (m, Some(&kept)));
+    let fresh_mappings = fresh.inputs.mappings.iter().map(|m| (m, None));
+    for (mapping, only) in base_mappings.chain(fresh_mappings) {
+        let data: Vec<PathBuf> = mapping
+            .data
+            .iter()
+            .filter(|p| only.is_none_or(|kept| kept.contains(p.as_path())))
+            .cloned()
+            .collect();
+        if !data.is_empty() {
+            inputs.mappings.push(MappingFile {
+                data,
+                ..mapping.clone()
+            });
+        }
+    }
+    inputs
 }
 
 /// Counts what changed per replaced source between its old data and the

@@ -181,15 +181,26 @@ fn issue_5_length_field_claiming_2_pow_60_bytes_is_refused() {
 #[test]
 fn newer_format_version_asks_for_an_upgrade() {
     let mut bad = good_bytes();
-    bad[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let newest = snapshot::FORMAT_VERSION;
+    bad[8..12].copy_from_slice(&(newest + 1).to_le_bytes());
     assert_eq!(
         refused(&bad).to_string(),
-        "snapshot format version 4 is newer than this whocan reads (versions 1 to 3); upgrade whocan"
+        format!(
+            "snapshot format version {} is newer than this whocan reads (versions 1 to {newest}); upgrade whocan",
+            newest + 1
+        )
     );
     bad[8..12].copy_from_slice(&0u32.to_le_bytes());
     assert_eq!(
         refused(&bad).to_string(),
-        "unsupported snapshot format version 0 (this whocan reads versions 1 to 3)"
+        format!("unsupported snapshot format version 0 (this whocan reads versions 1 to {newest})")
+    );
+    // A format-4 header over a format-3 body (and the reverse) is caught by
+    // the version the body states.
+    bad[8..12].copy_from_slice(&3u32.to_le_bytes());
+    assert_eq!(
+        refused(&bad).to_string(),
+        format!("inconsistent snapshot: body says format version {newest} but the header says 3")
     );
 }
 

@@ -197,6 +197,120 @@ fn a_format_2_snapshot_is_still_read() {
     }
 }
 
+#[test]
+fn a_format_3_snapshot_is_still_read() {
+    // Written by whocan before format 4 (the record of mapping files, people
+    // maps and options) from the same inputs as the format-2 fixture.
+    let bytes = std::fs::read(root().join("fixtures/snapshots/format_v3.wcs")).unwrap();
+    assert_eq!(bytes[8..12], 3u32.to_le_bytes());
+    let old = snapshot::decode(&bytes).unwrap();
+    assert_eq!(old.metadata.format_version, 3);
+    assert_eq!(old.metadata.recorded, None);
+    assert_eq!(old.model.inputs, Default::default());
+    assert_eq!(old.metadata.sources.len(), 5);
+    assert_eq!(old.model.people_map.rejections.len(), 5);
+    let snap = "fixtures/snapshots/format_v3.wcs";
+    for command in [
+        &["report", "access", "--format", "csv"][..],
+        &["report", "access", "--format", "json"],
+        &["import", "--format", "json"],
+        &["stats"],
+        &["people", "unmapped"],
+        &["findings", "--as-of", "2026-06-01"],
+    ] {
+        let mut from_csv: Vec<&str> = command.to_vec();
+        from_csv.extend_from_slice(&FORMAT_V2_INPUTS);
+        let mut from_snap: Vec<&str> = command.to_vec();
+        from_snap.push(snap);
+        let (out, err, code) = whocan(&from_snap);
+        assert!(code <= 1, "{command:?}: {err}");
+        assert_eq!((out, err, code), whocan(&from_csv), "{command:?}");
+    }
+}
+
+#[test]
+fn issue_16_a_format_4_snapshot_records_and_restores_every_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.wcs");
+    let mut args = vec!["snapshot"];
+    args.extend_from_slice(&FORMAT_V2_INPUTS);
+    args.extend_from_slice(&["--no-auto-map", "-o", snap.to_str().unwrap()]);
+    let (_, err, code) = whocan(&args);
+    assert_eq!(code, 0, "{err}");
+    let loaded = snapshot::load(&snap).unwrap();
+    let recorded = loaded.metadata.recorded.clone().unwrap();
+    let paths = |v: Vec<&std::path::Path>| {
+        v.iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        paths(
+            recorded
+                .mappings
+                .iter()
+                .map(|m| m.file.path.as_path())
+                .collect()
+        ),
+        ["fixtures/mapped/app.toml", "fixtures/people/hr.toml"]
+    );
+    let toml = std::fs::read(root().join("fixtures/people/hr.toml")).unwrap();
+    assert_eq!(recorded.mappings[1].text.as_bytes(), toml);
+    assert_eq!(
+        recorded.mappings[1].file.blake3,
+        blake3::hash(&toml).to_hex().to_string()
+    );
+    assert_eq!(
+        recorded.mappings[1].data,
+        [std::path::PathBuf::from("fixtures/people/hr.csv")]
+    );
+    let map = std::fs::read(root().join("fixtures/people/map.csv")).unwrap();
+    let people = &recorded.people_maps[0];
+    assert_eq!(people.file.bytes, map.len() as u64);
+    assert_eq!(people.file.blake3, blake3::hash(&map).to_hex().to_string());
+    assert_eq!(
+        (people.rows_read, people.rows_accepted, people.rows_rejected),
+        (11, 6, 5)
+    );
+    assert!(recorded.options.no_auto_map);
+    // The model gets the record back, so a snapshot of the snapshot (or a
+    // re-upload onto it) keeps it.
+    assert_eq!(loaded.model.inputs.mappings, recorded.mappings);
+    let again = dir.path().join("again.wcs");
+    let (_, err, code) = whocan(&[
+        "snapshot",
+        snap.to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        snapshot::load(&again).unwrap().metadata.recorded,
+        Some(recorded.clone())
+    );
+    // Re-uploading the mapped source replaces its mapping's record; the
+    // other mapping stays.
+    let (_, err, code) = whocan(&[
+        "snapshot",
+        snap.to_str().unwrap(),
+        "fixtures/mapped/app_v2.csv:fixtures/mapped/app.toml",
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let replaced = snapshot::load(&again).unwrap().metadata.recorded.unwrap();
+    let data: Vec<String> = replaced
+        .mappings
+        .iter()
+        .flat_map(|m| m.data.iter().map(|p| p.display().to_string()))
+        .collect();
+    assert_eq!(
+        data,
+        ["fixtures/people/hr.csv", "fixtures/mapped/app_v2.csv"]
+    );
+    assert_eq!(replaced.people_maps, recorded.people_maps);
+}
+
 /// `people unmapped` from the format-2 snapshot, with the one thing that
 /// version recorded and today's import does not: a mapped user's display
 /// name as its username (issue 14.9; the mapped fixture's source is `crm`).
@@ -418,7 +532,7 @@ fn snapshot_info_prints_the_metadata() {
     let (out, err, code) = whocan(&["snapshot", "info", snap, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["format_version"], 3);
+    assert_eq!(v["format_version"], snapshot::FORMAT_VERSION);
     assert_eq!(v["whocan_version"], env!("CARGO_PKG_VERSION"));
     assert!(v["created"].as_str().unwrap().ends_with('Z'));
     let sources = v["sources"].as_array().unwrap();
@@ -433,8 +547,9 @@ fn snapshot_info_prints_the_metadata() {
     let (out, _, code) = whocan(&["snapshot", "info", snap]);
     assert_eq!(code, 0);
     let text = String::from_utf8(out).unwrap();
+    let version = format!("format version: {}", snapshot::FORMAT_VERSION);
     for needle in [
-        "format version: 3",
+        version.as_str(),
         "whocan version: ",
         "created: ",
         "fixtures/github_alicegh.csv",

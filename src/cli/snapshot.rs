@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, import_replacing, written};
 use whocan::report::plural;
 use whocan::report::{Format, Table};
-use whocan::snapshot::{self, Metadata, SnapshotError};
+use whocan::snapshot::{self, FileCheck, Metadata, RecordedKind, SnapshotError};
 
 /// Arguments of `whocan snapshot`.
 #[derive(Args, Debug)]
@@ -20,8 +20,9 @@ use whocan::snapshot::{self, Metadata, SnapshotError};
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = "A snapshot holds the graph, its provenance, the import report (rejected rows \
-included) and metadata: format and whocan versions, creation time, each source file's path, \
-size, blake3 digest and row counts. Every command that takes data accepts a snapshot in place \
+included) and metadata: format and whocan versions, creation time (SOURCE_DATE_EPOCH when set, \
+for byte-identical snapshots), each source file's path, size, blake3 digest and row counts, and \
+each mapping file (with its text) and people map read, and the options that changed the result. Every command that takes data accepts a snapshot in place \
 of its CSV files; it is recognised by content, not by name.\n\nExamples:\n  whocan snapshot \
 okta.csv github.csv -o review-2026Q4.wcs\n  whocan snapshot verify review-2026Q4.wcs --sources \
 okta.csv --sources github.csv\n  whocan snapshot info review-2026Q4.wcs"
@@ -40,13 +41,15 @@ pub struct SnapshotArgs {
 #[derive(Subcommand, Debug)]
 enum SnapshotCommand {
     /// Check a snapshot's integrity (header, length, checksum, contents) and,
-    /// with --sources, that the given files are byte-identical to the ones
-    /// recorded. Exit 0 when everything matches, 1 when the snapshot is
+    /// with --sources, that the given files (data CSVs, mapping files, people
+    /// maps) are byte-identical to the ones recorded. Exit 0 when everything matches, 1 when the snapshot is
     /// damaged or a source differs, 2 when a file cannot be read or is not a
     /// snapshot.
     Verify(VerifyArgs),
     /// Print a snapshot's metadata: versions, creation time, sources with
-    /// their sizes, digests and row counts. `--format csv` lists the sources.
+    /// their sizes, digests and row counts, then (format 4 on) the mapping
+    /// files, people maps and options the data was read with. `--format csv`
+    /// lists every recorded file.
     Info(InfoArgs),
 }
 
@@ -55,10 +58,10 @@ enum SnapshotCommand {
 struct VerifyArgs {
     /// The snapshot (`-` for stdin).
     file: PathBuf,
-    /// A source file to compare with the recorded digests (repeat for
-    /// several: `--sources okta.csv --sources github.csv`). Each is matched
-    /// with the recorded source of the same path, else of the same file
-    /// name, else of the same content.
+    /// A file to compare with the recorded digests: a data CSV, a mapping
+    /// TOML or a people map (repeat for several: `--sources okta.csv
+    /// --sources map.csv`). Each is matched with the recorded file of the
+    /// same path, else of the same file name, else of the same content.
     #[arg(long = "sources", value_name = "FILE")]
     sources: Vec<PathBuf>,
 }
@@ -68,6 +71,9 @@ struct VerifyArgs {
 struct InfoArgs {
     /// The snapshot (`-` for stdin).
     file: PathBuf,
+    /// Also print the text of every recorded mapping file (format 4 on).
+    #[arg(long)]
+    mappings: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -101,8 +107,7 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
         )));
     }
     progress.set(format!("writing {}", output.display()));
-    // The only clock read: library code takes the time as a parameter.
-    let created = jiff::Timestamp::now().as_second();
+    let created = creation_time()?;
     let snap = snapshot::Snapshot::new(model, report, created);
     let size = snapshot::save(output, &snap)?;
     drop(progress);
@@ -127,6 +132,24 @@ fn save(data: &DataArgs, output: &Path) -> Outcome {
     written(out.writer().write_all(line.as_bytes()))?;
     out.finish()?;
     Ok(0)
+}
+
+/// The snapshot's creation time: `SOURCE_DATE_EPOCH` (seconds since the
+/// Unix epoch, the reproducible-builds convention) when set, so the same
+/// inputs give a byte-identical snapshot; else now. The only clock read:
+/// library code takes the time as a parameter.
+fn creation_time() -> Result<i64, Failure> {
+    let text = match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(std::env::VarError::NotPresent) => return Ok(jiff::Timestamp::now().as_second()),
+        Ok(text) => text,
+        Err(std::env::VarError::NotUnicode(text)) => text.to_string_lossy().into_owned(),
+    };
+    match text.trim().parse::<i64>() {
+        Ok(seconds) if jiff::Timestamp::from_second(seconds).is_ok() => Ok(seconds),
+        _ => Err(Failure::input(format!(
+            "SOURCE_DATE_EPOCH={text:?} is not a time: expected seconds since 1970-01-01T00:00:00Z"
+        ))),
+    }
 }
 
 /// Exit code for a snapshot that failed to load: 2 when it could not be
@@ -157,82 +180,61 @@ fn verify(args: VerifyArgs) -> Outcome {
         plural(meta.entities, "entity", "entities"),
         plural(meta.edges, "edge", "edges"),
     );
-    let mut code = 0;
-    let mut checked = vec![false; meta.sources.len()];
-    for given in &args.sources {
-        let (bytes, digest) = digest_file(given)?;
-        let by_path = meta.sources.iter().position(|s| s.path == *given);
-        let by_name = || {
-            let name = given.file_name()?;
-            let mut found = meta
-                .sources
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.path.file_name() == Some(name));
-            match (found.next(), found.next()) {
-                (Some((i, _)), None) => Some(i),
-                _ => None,
-            }
-        };
-        let by_content = || meta.sources.iter().position(|s| s.blake3 == digest);
-        match by_path.or_else(by_name).or_else(by_content) {
-            Some(i) => {
-                checked[i] = true;
-                let rec = &meta.sources[i];
-                if rec.blake3 == digest && rec.bytes == bytes {
-                    lines += &format!(
-                        "{}: ok: identical to recorded source {} ({}, blake3 {})\n",
-                        given.display(),
-                        rec.path.display(),
-                        plural(bytes, "byte", "bytes"),
-                        digest
-                    );
-                } else {
-                    code = 1;
-                    lines += &format!(
-                        "{}: DIFFERS from recorded source {}: recorded {}, blake3 {}; now {}, blake3 {}\n",
-                        given.display(),
-                        rec.path.display(),
-                        plural(rec.bytes, "byte", "bytes"),
-                        rec.blake3,
-                        plural(bytes, "byte", "bytes"),
-                        digest
-                    );
+    // A file that cannot be read is bad input (exit 2), not a finding.
+    let verification =
+        snapshot::verify_files(meta, &args.sources).map_err(|e| Failure::input(e.to_string()))?;
+    for check in &verification.checks {
+        lines += &match check {
+            FileCheck::Identical { given, recorded } => format!(
+                "{}: ok: identical to recorded {} {} ({}, blake3 {})\n",
+                given.display(),
+                recorded.kind.noun(),
+                recorded.path.display(),
+                plural(recorded.bytes, "byte", "bytes"),
+                recorded.blake3
+            ),
+            FileCheck::Differs {
+                given,
+                recorded,
+                bytes,
+                blake3,
+            } => format!(
+                "{}: DIFFERS from recorded {} {}: recorded {}, blake3 {}; now {}, blake3 {}\n",
+                given.display(),
+                recorded.kind.noun(),
+                recorded.path.display(),
+                plural(recorded.bytes, "byte", "bytes"),
+                recorded.blake3,
+                plural(*bytes, "byte", "bytes"),
+                blake3
+            ),
+            FileCheck::NotRecorded { given, blake3 } => format!(
+                "{}: NOT RECORDED: no recorded file has this path, file name or content (blake3 {blake3}){}\n",
+                given.display(),
+                match meta.recorded {
+                    Some(_) => String::new(),
+                    None => format!(
+                        "; a format-{} snapshot records data files only",
+                        meta.format_version
+                    ),
                 }
-            }
-            None => {
-                code = 1;
-                lines += &format!(
-                    "{}: NOT RECORDED: no recorded source has this path, file name or content (blake3 {})\n",
-                    given.display(),
-                    digest
-                );
-            }
-        }
+            ),
+        };
     }
     if !args.sources.is_empty() {
-        for (rec, done) in meta.sources.iter().zip(&checked) {
-            if !done {
-                lines += &format!(
-                    "{}: not checked: recorded but not given with --sources\n",
-                    rec.path.display()
-                );
-            }
+        for rec in &verification.unchecked {
+            lines += &format!(
+                "{}: not checked: recorded {} not given with --sources\n",
+                rec.path.display(),
+                rec.kind.noun()
+            );
         }
     }
+    let code = if verification.passed() { 0 } else { 1 };
     let mut out = Output::open(None)?;
     written(out.writer().write_all(lines.as_bytes()))?;
     out.finish()?;
     Ok(code)
-}
-
-/// Size and blake3 digest (hex) of a file, streamed.
-fn digest_file(path: &Path) -> Result<(u64, String), Failure> {
-    let fail = |e: std::io::Error| Failure::input(format!("{}: cannot read: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(fail)?;
-    let mut hasher = blake3::Hasher::new();
-    let bytes = std::io::copy(&mut std::io::BufReader::new(file), &mut hasher).map_err(fail)?;
-    Ok((bytes, hasher.finalize().to_hex().to_string()))
 }
 
 fn info(args: InfoArgs) -> Outcome {
@@ -254,11 +256,15 @@ fn info(args: InfoArgs) -> Outcome {
     let w = out.writer();
     match format {
         Format::Table => {
-            let text = format!(
-                "file: {} ({})\n{meta}",
+            let mut text = format!(
+                "file: {} ({})\n",
                 args.file.display(),
                 plural(size, "byte", "bytes")
             );
+            text += &match args.mappings {
+                true => format!("{meta:#}"),
+                false => format!("{meta}"),
+            };
             written(w.write_all(text.as_bytes()))?;
         }
         Format::Csv => written(sources_table(&meta).write(Format::Csv, w))?,
@@ -273,6 +279,7 @@ fn info(args: InfoArgs) -> Outcome {
                 "edges": meta.edges,
                 "conflicts": meta.conflicts,
                 "sources": meta.sources,
+                "recorded": meta.recorded,
             });
             let r = if format == Format::Json {
                 serde_json::to_writer_pretty(&mut *w, &value)
@@ -296,6 +303,7 @@ fn sources_table(meta: &Metadata) -> Table {
         "rows_read",
         "rows_accepted",
         "rows_rejected",
+        "kind",
     ]);
     for s in &meta.sources {
         t.push(vec![
@@ -306,6 +314,34 @@ fn sources_table(meta: &Metadata) -> Table {
             json!(s.rows_read),
             json!(s.rows_accepted),
             json!(s.rows_rejected),
+            json!(RecordedKind::Data.as_str()),
+        ]);
+    }
+    // Mapping files and people maps (format 4 on) name no source.
+    let recorded = meta.recorded.iter();
+    for m in recorded.clone().flat_map(|r| &r.mappings) {
+        let (file, none) = (&m.file, serde_json::Value::Null);
+        t.push(vec![
+            json!(file.path.display().to_string()),
+            none.clone(),
+            json!(file.bytes),
+            json!(file.blake3),
+            none.clone(),
+            none.clone(),
+            none,
+            json!(RecordedKind::Mapping.as_str()),
+        ]);
+    }
+    for p in recorded.flat_map(|r| &r.people_maps) {
+        t.push(vec![
+            json!(p.file.path.display().to_string()),
+            serde_json::Value::Null,
+            json!(p.file.bytes),
+            json!(p.file.blake3),
+            json!(p.rows_read),
+            json!(p.rows_accepted),
+            json!(p.rows_rejected),
+            json!(RecordedKind::PeopleMap.as_str()),
         ]);
     }
     t

@@ -19,7 +19,7 @@ use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 
 use super::{FileOptions, FileReport, ImportReport, Importer, ProgressHook, default_source};
-use crate::model::Model;
+use crate::model::{InputRecord, LoadOptions, Model};
 use crate::replace::Replacement;
 
 /// What to load: the data arguments of a command, as given.
@@ -235,6 +235,17 @@ pub fn load(inputs: &Inputs, observer: &dyn Observer) -> Loaded {
             crate::replace::replace_sources((base, base_report), fresh)
         }
     };
+    // What changed the result is recorded with the model; a snapshot alone
+    // keeps what it was made with (only `--no-auto-map` can be added).
+    let options = &mut model.inputs.options;
+    if inputs.source.is_some() || inputs.mapping.is_some() {
+        *options = LoadOptions {
+            source: inputs.source.clone(),
+            mapping: inputs.mapping.clone(),
+            no_auto_map: options.no_auto_map,
+        };
+    }
+    options.no_auto_map |= inputs.no_auto_map;
     // Mapping rows are checked against the identities and employees just
     // loaded, so people maps are read last (see `people_map::load`).
     model.people_map.no_auto_map |= inputs.no_auto_map;
@@ -263,6 +274,7 @@ fn import_csv(
 ) -> (Model, ImportReport) {
     observer.importing_started();
     let mut importer = Importer::new();
+    let mut record = InputRecord::default();
     for arg in files {
         let input = split_input(arg);
         // A per-file name wins over `--source`, which wins over the
@@ -285,18 +297,20 @@ fn import_csv(
             None => {
                 let _ = importer.import_path(path, &opts);
             }
-            Some(mapping) => match super::mapped::Mapping::load(&mapping) {
-                Ok(mapping) => {
+            Some(mapping_path) => match super::mapped::Mapping::read(&mapping_path) {
+                Ok((mapping, text)) => {
                     let _ = importer.import_mapped(path, &mapping, &opts);
+                    record.record_mapping(&mapping_path, text.as_bytes(), path);
                 }
                 Err(e) => importer.refuse(path, &opts, e.to_string()),
             },
         }
     }
     observer.merging();
-    let imported = importer.finish();
+    let (mut model, report) = importer.finish();
+    model.inputs = record;
     observer.importing_finished();
-    imported
+    (model, report)
 }
 
 /// What the snapshot among the inputs is for.

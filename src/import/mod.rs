@@ -794,7 +794,7 @@ pub(crate) struct Digesting<R> {
 const DIGEST_CHUNK: usize = 1 << 20;
 
 impl<R: Read> Digesting<R> {
-    fn new(inner: R, progress: Option<ProgressHook>) -> Self {
+    pub(crate) fn new(inner: R, progress: Option<ProgressHook>) -> Self {
         let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         let (give_back, from_hasher) = std::sync::mpsc::channel();
         let hasher = std::thread::spawn(move || {
@@ -831,7 +831,7 @@ impl<R: Read> Digesting<R> {
         }
     }
 
-    fn finish(mut self) -> (u64, String) {
+    pub(crate) fn finish(mut self) -> (u64, String) {
         self.send_pending();
         self.to_hasher = None;
         let hasher = self

@@ -13,7 +13,7 @@ use super::records::{
     ByteOrder, HeaderError, Next, Record, RecordError, Records, excerpt, read_header,
 };
 use super::strip_angle_brackets;
-use crate::model::{Model, PeopleMapFile, PeopleMapRow, Rejection, Relation};
+use crate::model::{FileDigest, Model, PeopleMapFile, PeopleMapRow, Rejection, Relation};
 use crate::people::Index;
 
 /// A mapping file that cannot be read at all.
@@ -104,12 +104,26 @@ fn header_error(path: &Path, e: HeaderError) -> PeopleMapError {
 /// imported: rows are checked against the identities and HRIS employees
 /// loaded. A file that cannot be read as a mapping file is an error and
 /// adds nothing.
+///
+/// The file's size and blake3 digest, over all its bytes, are recorded in
+/// [`Model::inputs`] beside it (what `snapshot verify --sources` checks).
 pub fn load(model: &mut Model, path: &Path) -> Result<(), PeopleMapError> {
-    let file = std::fs::File::open(path).map_err(|source| PeopleMapError::Io {
+    let io = |source| PeopleMapError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    load_reader(model, path, file)
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut digest = super::Digesting::new(file, None);
+    load_reader(model, path, &mut digest)?;
+    // The digest covers the whole file, as recorded.
+    std::io::copy(&mut digest, &mut std::io::sink()).map_err(io)?;
+    let (bytes, blake3) = digest.finish();
+    model.inputs.people_maps.push(FileDigest {
+        path: path.to_path_buf(),
+        bytes,
+        blake3,
+    });
+    Ok(())
 }
 
 /// [`load`] from any reader; `path` names it in messages and rows.

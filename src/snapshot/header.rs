@@ -9,14 +9,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::SnapshotError;
 use super::stream::read_at;
-use super::{Metadata, SnapshotError};
 
 /// The eight bytes every snapshot starts with.
 pub const MAGIC: [u8; 8] = *b"WHOCAN\0S";
 
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
@@ -245,10 +245,14 @@ pub(super) fn check_body_version(version: u32, body: &[u8]) -> Result<(), Snapsh
     if len > rest.len() as u64 {
         return Ok(());
     }
-    match decode_section::<Metadata>(&rest[..len as usize], 0) {
-        Ok(meta) if meta.format_version != version => Err(SnapshotError::Invalid(format!(
-            "body says format version {} but the header says {version}",
-            meta.format_version
+    // The version is section 0's first field in every format.
+    let first = bincode::serde::decode_from_slice::<u32, _>(
+        &rest[..len as usize],
+        bincode::config::standard(),
+    );
+    match first {
+        Ok((found, _)) if found != version => Err(SnapshotError::Invalid(format!(
+            "body says format version {found} but the header says {version}"
         ))),
         // Other problems are the decoder's to report.
         _ => Ok(()),

@@ -36,7 +36,7 @@ pub(super) fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, Snapsho
                 || decode_section::<Records>(records, 2),
                 || {
                     (
-                        decode_section::<Metadata>(meta, 0),
+                        super::decode_metadata_section(meta, version),
                         decode_section::<ImportReport>(report, 3),
                         if version == 1 {
                             Ok(People::default())
@@ -66,6 +66,7 @@ pub(super) fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, Snapsho
         employees: people.employees,
         properties: people.properties,
         people_map: people.people_map,
+        inputs: crate::model::InputRecord::default(),
     };
     let report = report?;
     validate(&model, true)?;
@@ -76,4 +77,32 @@ pub(super) fn decode_body(version: u32, body: &[u8]) -> Result<Snapshot, Snapsho
         model,
         report,
     })
+}
+
+/// Section 0 of formats 1 to 3: [`Metadata`] before it recorded mapping
+/// files, people maps and options. Field order must match the old struct.
+#[derive(Deserialize)]
+pub(super) struct MetadataV3 {
+    format_version: u32,
+    whocan_version: String,
+    created: i64,
+    sources: Vec<super::SourceRecord>,
+    entities: u64,
+    edges: u64,
+    conflicts: u64,
+}
+
+impl From<MetadataV3> for Metadata {
+    fn from(m: MetadataV3) -> Metadata {
+        Metadata {
+            format_version: m.format_version,
+            whocan_version: m.whocan_version,
+            created: m.created,
+            sources: m.sources,
+            entities: m.entities,
+            edges: m.edges,
+            conflicts: m.conflicts,
+            recorded: None,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Snapshots: the imported [`Model`] and its [`ImportReport`] saved to one
 //! verifiable file, and loaded back much faster than re-importing the CSVs.
 //!
-//! # File layout (format version 3)
+//! # File layout (format version 4)
 //!
 //! ```text
 //! offset  size  field
@@ -35,12 +35,20 @@
 //! when absent. An edge is from, to, permission, origin file, origin line,
 //! rows (u32 each) and granted (0 or 1).
 //!
+//! Format 4 is format 3 with more in section 0: the [`Recorded`] inputs
+//! besides the data files — each mapping file (path, size, blake3, its text
+//! and the data files read with it), each people map (path, size, blake3,
+//! row counts) and the options that changed the result — so a snapshot
+//! proves how its data was read, and `snapshot verify --sources` checks
+//! every file it was made from. Format-3 metadata decodes with
+//! `recorded: None` ("not recorded").
+//!
 //! Format 3 exists for load speed: the records and strings, nearly all of
 //! the body, are read by a few loads and stores per field, in parallel,
 //! straight into the model's vectors, instead of field by field through
 //! serde; the text is checked as UTF-8 once, not per string.
 //!
-//! Versions 1 and 2 are still read. Their body is all bincode: version 2 has
+//! Versions 1 to 3 are still read. Their body is all bincode: version 2 has
 //! five sections (0 Metadata, 1 the string table, 2 sources, entities,
 //! edges and conflicts, 3 ImportReport, 4 employees, properties and people
 //! map); version 1 (whocan before HRIS employees and properties were kept)
@@ -84,8 +92,10 @@
 //! The code is split by concern: `header` (magic, version, lengths,
 //! checksum, section table, the bounded bincode codec), `records` (the
 //! fixed-width entity and edge records, the string lengths and text),
-//! `stream` (the chunked, parallel decode of a format-3 body), `legacy`
-//! (formats 1 and 2) and `invariants` (the checks a loaded model passes);
+//! `stream` (the chunked, parallel decode of a format-3 or -4 body),
+//! `legacy` (formats 1 and 2, and format 3's metadata), `invariants` (the
+//! checks a loaded model passes) and `verify` (files on disk compared with
+//! the recorded ones);
 //! this file holds the public types, encoding and the entry points.
 //!
 //! This module reads and writes files; it never prints and never reads the
@@ -97,6 +107,7 @@ mod invariants;
 mod legacy;
 mod records;
 mod stream;
+mod verify;
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -105,7 +116,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::import::ImportReport;
-use crate::model::{Conflict, Employee, Model, PeopleMap, Property, SourceFile};
+use crate::model::{
+    Conflict, Employee, FileDigest, InputRecord, LoadOptions, MappingFile, Model, PeopleMap,
+    Property, SourceFile,
+};
 
 pub use header::{
     FORMAT_VERSION, HASH_FIRST_BYTES, HEADER_LEN, Header, MAGIC, MAX_BODY_BYTES,
@@ -118,6 +132,7 @@ use header::{
 };
 use records::{EDGE_BYTES, ENTITY_BYTES, put_edge, put_entity, put_leb128};
 use stream::{hash_body, open_checked, read_at, read_verified};
+pub use verify::{FileCheck, RecordedFile, RecordedKind, Verification, verify_files};
 
 /// A snapshot that cannot be written or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +262,62 @@ pub struct Metadata {
     pub edges: u64,
     /// Conflicting declarations found while importing.
     pub conflicts: u64,
+    /// The mapping files, people maps and options the data was read with;
+    /// `None` in snapshots before format 4, which did not record them.
+    pub recorded: Option<Recorded>,
+}
+
+/// A people-map file as recorded: the file, and what was read from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleMapRecord {
+    /// Path, size and digest.
+    pub file: FileDigest,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+}
+
+/// What a snapshot (format 4 on) records besides its data files: enough to
+/// prove how the data was read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Mapping files, with their text and the data files read with them.
+    pub mappings: Vec<MappingFile>,
+    /// People-map files, with their row counts.
+    pub people_maps: Vec<PeopleMapRecord>,
+    /// The options that changed the result.
+    pub options: LoadOptions,
+}
+
+impl Recorded {
+    /// What `model` records of its inputs.
+    fn of(model: &Model) -> Recorded {
+        let counts = |i: usize| model.people_map.files.get(i);
+        Recorded {
+            mappings: model.inputs.mappings.clone(),
+            people_maps: (model.inputs.people_maps.iter().enumerate())
+                .map(|(i, file)| PeopleMapRecord {
+                    file: file.clone(),
+                    rows_read: counts(i).map_or(0, |f| f.rows_read),
+                    rows_accepted: counts(i).map_or(0, |f| f.rows_accepted),
+                    rows_rejected: counts(i).map_or(0, |f| f.rows_rejected),
+                })
+                .collect(),
+            options: model.inputs.options.clone(),
+        }
+    }
+
+    /// The model's record of its inputs, as loaded back.
+    pub(super) fn inputs(&self) -> InputRecord {
+        InputRecord {
+            mappings: self.mappings.clone(),
+            people_maps: self.people_maps.iter().map(|p| p.file.clone()).collect(),
+            options: self.options.clone(),
+        }
+    }
 }
 
 /// A loaded (or to-be-saved) snapshot: metadata, the model and the import
@@ -297,6 +368,7 @@ impl Snapshot {
             entities: model.entities.len() as u64,
             edges: model.edges.len() as u64,
             conflicts: model.conflicts.len() as u64,
+            recorded: Some(Recorded::of(&model)),
         };
         Snapshot {
             metadata,
@@ -422,7 +494,19 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     if header.version < 3 {
         return legacy::decode_body(header.version, body);
     }
-    stream::decode_in_memory(body)
+    stream::decode_in_memory(body, header.version)
+}
+
+/// Decodes section 0 of a body of `version`: the metadata, as each version
+/// wrote it.
+pub(super) fn decode_metadata_section(
+    bytes: &[u8],
+    version: u32,
+) -> Result<Metadata, SnapshotError> {
+    match version {
+        ..=3 => decode_section::<legacy::MetadataV3>(bytes, 0).map(Metadata::from),
+        _ => decode_section(bytes, 0),
+    }
 }
 
 /// Decodes only the metadata of a snapshot held in memory (after verifying
@@ -430,7 +514,7 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
 pub fn decode_metadata(bytes: &[u8]) -> Result<Metadata, SnapshotError> {
     let (header, body) = verify_header(bytes)?;
     let sections = split_sections(header.version, body)?;
-    decode_section(sections[0], 0)
+    decode_metadata_section(sections[0], header.version)
 }
 
 /// Loads and verifies a snapshot file. A format-3 file is streamed (see
@@ -479,7 +563,7 @@ pub fn load_metadata(path: &Path) -> Result<Metadata, SnapshotError> {
             header.body_len - 8
         )));
     }
-    let meta: Metadata = decode_section(rest, 0)?;
+    let meta = decode_metadata_section(rest, header.version)?;
     if meta.format_version != header.version {
         return Err(SnapshotError::Invalid(format!(
             "body says format version {} but the header says {}",
@@ -541,7 +625,57 @@ impl fmt::Display for Metadata {
                 s.rows_rejected
             )?;
         }
-        Ok(())
+        let Some(recorded) = &self.recorded else {
+            return writeln!(
+                f,
+                "mapping files, people maps, options: not recorded (format {} records data files only)",
+                self.format_version
+            );
+        };
+        for m in &recorded.mappings {
+            let data: Vec<String> = m.data.iter().map(|p| p.display().to_string()).collect();
+            writeln!(
+                f,
+                "mapping {}: {} bytes, blake3 {}, read with {}",
+                m.file.path.display(),
+                m.file.bytes,
+                m.file.blake3,
+                data.join(", ")
+            )?;
+            // `{:#}` (`snapshot info --mappings`) prints the text too.
+            if f.alternate() {
+                for line in m.text.lines() {
+                    writeln!(f, "    {line}")?;
+                }
+            }
+        }
+        for p in &recorded.people_maps {
+            writeln!(
+                f,
+                "people map {}: {} bytes, blake3 {}, {} rows read, {} accepted, {} rejected",
+                p.file.path.display(),
+                p.file.bytes,
+                p.file.blake3,
+                p.rows_read,
+                p.rows_accepted,
+                p.rows_rejected
+            )?;
+        }
+        let o = &recorded.options;
+        let mut given = Vec::new();
+        if let Some(source) = &o.source {
+            given.push(format!("--source {source}"));
+        }
+        if let Some(mapping) = &o.mapping {
+            given.push(format!("--mapping {}", mapping.display()));
+        }
+        if o.no_auto_map {
+            given.push("--no-auto-map".into());
+        }
+        match given.is_empty() {
+            true => writeln!(f, "options: none that change the result"),
+            false => writeln!(f, "options: {}", given.join(" ")),
+        }
     }
 }
 

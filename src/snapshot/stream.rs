@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::import::ImportReport;
-use crate::model::{Edge, Entity, Interner, Model};
+use crate::model::{Edge, Entity, InputRecord, Interner, Model};
 
 use super::header::{
     HASH_FIRST_BYTES, HEADER_LEN, Header, check_checksum_of, check_header, decode_section,
@@ -19,7 +19,7 @@ use super::invariants::validate;
 use super::records::{
     EDGE_BYTES, ENTITY_BYTES, decode_ends, decode_strings, get_edge, get_entity, le32, string_count,
 };
-use super::{Metadata, People, Snapshot, SnapshotError, Sources, decode};
+use super::{People, Snapshot, SnapshotError, Sources, decode};
 
 /// Bytes read, hashed and decoded at a time when a format-3 file is
 /// streamed: small enough to stay in cache from the read to the decode,
@@ -387,7 +387,7 @@ pub(super) fn stream_section<T: Send, const N: usize>(
 
 /// Decodes what [`stream_v3`] left encoded, once the checksum is known to
 /// match, and checks the model.
-pub(super) fn finish_v3(s: StreamedV3) -> Result<Snapshot, SnapshotError> {
+pub(super) fn finish_v3(s: StreamedV3, version: u32) -> Result<Snapshot, SnapshotError> {
     let StreamedV3 {
         meta,
         sources,
@@ -399,15 +399,15 @@ pub(super) fn finish_v3(s: StreamedV3) -> Result<Snapshot, SnapshotError> {
         checks,
     } = s;
     let (metadata, sources, report, people) = (
-        decode_section::<Metadata>(&meta, 0),
+        super::decode_metadata_section(&meta, version),
         decode_section::<Sources>(&sources, 1),
         decode_section::<ImportReport>(&report, 6),
         decode_section::<People>(&people, 7),
     );
     let metadata = metadata?;
-    if metadata.format_version != 3 {
+    if metadata.format_version != version {
         return Err(SnapshotError::Invalid(format!(
-            "body says format version {} but the header says 3",
+            "body says format version {} but the header says {version}",
             metadata.format_version
         )));
     }
@@ -433,6 +433,7 @@ pub(super) fn finish_v3(s: StreamedV3) -> Result<Snapshot, SnapshotError> {
         employees: people.employees,
         properties: people.properties,
         people_map: people.people_map,
+        inputs: (metadata.recorded.as_ref()).map_or_else(InputRecord::default, |r| r.inputs()),
     };
     // Records were checked against the string and entity counts as they
     // were decoded; only a problem found there, or an origin past the
@@ -535,7 +536,7 @@ pub(super) fn hash_body(
 }
 
 /// Decodes a format-3 body held in memory, its checksum already verified.
-pub(super) fn decode_in_memory(body: &[u8]) -> Result<Snapshot, SnapshotError> {
+pub(super) fn decode_in_memory(body: &[u8], version: u32) -> Result<Snapshot, SnapshotError> {
     // Verified whole: nothing to hash while decoding.
     let mut reader = BodyReader {
         source: BodySource::Memory(body),
@@ -543,7 +544,7 @@ pub(super) fn decode_in_memory(body: &[u8]) -> Result<Snapshot, SnapshotError> {
         hasher: None,
         buf: Vec::new(),
     };
-    finish_v3(stream_v3(&mut reader)?)
+    finish_v3(stream_v3(&mut reader)?, version)
 }
 
 /// Streams a format-3 body from `file`, positioned after its checked
@@ -605,5 +606,5 @@ pub(super) fn load_streamed(
             });
         }
     }
-    finish_v3(streamed)
+    finish_v3(streamed, header.version)
 }

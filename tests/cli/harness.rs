@@ -18,6 +18,11 @@ pub fn whocan(args: &[&str]) -> Run {
 
 /// Like [`whocan`], feeding `stdin` to the process.
 pub fn whocan_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    whocan_with_env(args, stdin, &[])
+}
+
+/// Like [`whocan_with_stdin`], with `env` set in the process's environment.
+pub fn whocan_with_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
     use std::io::Write;
     // A fresh HOME per run: the prompt's history file must never touch, or
     // depend on, the developer's own.
@@ -28,6 +33,8 @@ pub fn whocan_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
         .env("NO_COLOR", "1")
         .env("HOME", home.path())
         .env_remove("WHOCAN_HISTORY")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

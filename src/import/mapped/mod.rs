@@ -286,14 +286,29 @@ pub enum MappingError {
 impl Mapping {
     /// Reads and parses a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
+        Mapping::read(path).map(|(mapping, _)| mapping)
+    }
+
+    /// Reads and parses a mapping file, returning its text too (what a
+    /// snapshot records of it).
+    pub fn read(path: &Path) -> Result<(Mapping, String), MappingError> {
+        let io = |source| MappingError::Io {
             path: path.to_path_buf(),
             source,
+        };
+        let text = std::fs::read(path).map_err(io)?;
+        // As `read_to_string` would say it.
+        let text = String::from_utf8(text).map_err(|_| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
         })?;
-        Mapping::parse(&text).map_err(|message| MappingError::Invalid {
+        let mapping = Mapping::parse(&text).map_err(|message| MappingError::Invalid {
             path: path.to_path_buf(),
             message,
-        })
+        })?;
+        Ok((mapping, text))
     }
 
     /// Parses mapping text and checks it on its own (headers are checked
