@@ -45,18 +45,6 @@ struct Keyed<'m> {
     target_idx: EntityIdx,
 }
 
-impl Keyed<'_> {
-    fn key(&self) -> (&str, &str, &str, &str, &str) {
-        (
-            self.source,
-            self.identity,
-            self.target,
-            self.target_source,
-            self.permission,
-        )
-    }
-}
-
 /// One side of the comparison.
 #[derive(Clone, Copy)]
 struct Side<'x, 'g, 'm> {
@@ -249,57 +237,100 @@ fn change(
     })
 }
 
-/// The length of the run of grants sharing `grants[0]`'s key.
-fn run_len(grants: &[Keyed]) -> usize {
-    let key = grants[0].key();
-    grants.iter().take_while(|g| g.key() == key).count()
+/// A grant as ranks: (target, permission, provider + 1 or 0).
+type Ranked = (u32, u32, u32);
+
+/// The id of the entity at `rank`.
+fn id<'m>(m: &'m Model, by_rank: &[u32], rank: u32) -> &'m str {
+    m.str(m.entity(by_rank[rank as usize]).id)
+}
+
+/// A run of one identity's grants with their strings.
+fn keyed<'g: 'm, 'm>(side: Side<'_, 'g, 'm>, identity: u32, run: &[Ranked]) -> Vec<Keyed<'m>> {
+    run.iter()
+        .map(|&g| side.keyed(side.x.unpack(identity, g)))
+        .collect()
+}
+
+/// The length of the run of grants sharing `grants[0]`'s target and
+/// permission (its key: an identity's grants share its source).
+fn run_len(grants: &[Ranked]) -> usize {
+    let (t, p, _) = grants[0];
+    grants.iter().take_while(|g| (g.0, g.1) == (t, p)).count()
 }
 
 /// The changes between one identity's grants on each side (either may be
-/// empty), both sorted by key then provider, into `out`, in key order.
-fn merge_grants(o: &[Keyed], n: &[Keyed], (om, nm): (&Model, &Model), out: &mut Vec<Change>) {
+/// empty), as ranks in report order, into `out`, in key order. Keys are
+/// compared as old ranks where the new side's entity or permission has a
+/// counterpart (the same id orders the same on both sides), by their
+/// strings where it has none; strings are built only for the changes.
+fn merge_grants<'g: 'm, 'm>(
+    (o, og): (u32, &[Ranked]),
+    (n, ng): (u32, &[Ranked]),
+    (old, new): (Side<'_, 'g, 'm>, Side<'_, 'g, 'm>),
+    ranks: &RankMap,
+    out: &mut Vec<Change>,
+) {
+    let (om, nm) = (old.model(), new.model());
+    let (oo, no) = (old.x.graph().order(), new.x.graph().order());
+    let (op, np) = (old.x.permissions(), new.x.permissions());
+    let key_order = |a: &Ranked, b: &Ranked| {
+        let target = match ranks.entity[b.0 as usize] {
+            NONE => id(om, oo.by_rank(), a.0).cmp(id(nm, no.by_rank(), b.0)),
+            mapped => a.0.cmp(&mapped),
+        };
+        target.then_with(|| match ranks.permission[b.1 as usize] {
+            NONE => om.str(op[a.1 as usize]).cmp(nm.str(np[b.1 as usize])),
+            mapped => a.1.cmp(&mapped),
+        })
+    };
     let (mut i, mut j) = (0, 0);
-    while i < o.len() || j < n.len() {
-        let order = match (o.get(i), n.get(j)) {
-            (Some(a), Some(b)) => a.key().cmp(&b.key()),
+    while i < og.len() || j < ng.len() {
+        let order = match (og.get(i), ng.get(j)) {
+            (Some(a), Some(b)) => key_order(a, b),
             (Some(_), None) => Ordering::Less,
             _ => Ordering::Greater,
         };
         match order {
             Ordering::Less => {
-                let run = &o[i..i + run_len(&o[i..])];
-                out.push(change(
+                let run = &og[i..i + run_len(&og[i..])];
+                let run_keyed = keyed(old, o, run);
+                let c = change(
                     ChangeKind::Revoked,
-                    &run[0],
+                    &run_keyed[0],
                     om,
-                    providers(run),
+                    providers(&run_keyed),
                     Vec::new(),
-                ));
+                );
+                out.push(c);
                 i += run.len();
             }
             Ordering::Greater => {
-                let run = &n[j..j + run_len(&n[j..])];
-                out.push(change(
+                let run = &ng[j..j + run_len(&ng[j..])];
+                let run_keyed = keyed(new, n, run);
+                let c = change(
                     ChangeKind::Granted,
-                    &run[0],
+                    &run_keyed[0],
                     nm,
                     Vec::new(),
-                    providers(run),
-                ));
+                    providers(&run_keyed),
+                );
+                out.push(c);
                 j += run.len();
             }
             Ordering::Equal => {
-                let a = &o[i..i + run_len(&o[i..])];
-                let b = &n[j..j + run_len(&n[j..])];
+                let a = &og[i..i + run_len(&og[i..])];
+                let b = &ng[j..j + run_len(&ng[j..])];
                 let same =
-                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.provider == y.provider);
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| ranks.map(*y).2 == x.2);
                 if !same {
+                    let (ka, kb) = (keyed(old, o, a), keyed(new, n, b));
                     out.push(change(
                         ChangeKind::ReAttributed,
-                        &b[0],
+                        &kb[0],
                         nm,
-                        providers(a),
-                        providers(b),
+                        providers(&ka),
+                        providers(&kb),
                     ));
                 }
                 i += a.len();
@@ -336,9 +367,7 @@ fn pair_changes(
     if og.len() == ng.len() && og.iter().zip(ng).all(|(&a, &b)| ranks.map(b) == a) {
         return;
     }
-    let ok: Vec<Keyed> = og.iter().map(|&g| old.keyed(old.x.unpack(o, g))).collect();
-    let nk: Vec<Keyed> = ng.iter().map(|&g| new.keyed(new.x.unpack(n, g))).collect();
-    merge_grants(&ok, &nk, (old.model(), new.model()), out);
+    merge_grants((o, og), (n, ng), (old, new), ranks, out);
 }
 
 /// Hands every access change of the two expansions to `emit`, by key.
