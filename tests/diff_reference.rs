@@ -95,6 +95,9 @@ fn graph(rows: &[Row], names: [&str; 2], present: &[bool]) -> AccessGraph {
 
 type Key = (String, String, String, String, String);
 
+/// How the old side's source names are compared.
+type Rename = Box<dyn Fn(&str) -> String>;
+
 /// Every grant of a graph, by key, with its providers; sources renamed by
 /// `rename`.
 fn grants(g: &AccessGraph, rename: &dyn Fn(&str) -> String) -> BTreeMap<Key, BTreeSet<String>> {
@@ -196,7 +199,7 @@ proptest! {
         let old_rows: Vec<Row> = shared.iter().chain(&only_old).copied().collect();
         let new_rows: Vec<Row> = shared.iter().chain(&only_new).copied().collect();
         let new = graph(&new_rows, ["aws", "okta-2026-02"], &new_present);
-        let (old, pairing, rename): (AccessGraph, Pairing, Box<dyn Fn(&str) -> String>) =
+        let (old, pairing, rename): (AccessGraph, Pairing, Rename) =
             if renamed {
                 let old = graph(&old_rows, ["aws", "okta-2026-01"], &old_present);
                 let pairing = Pairing::resolve(

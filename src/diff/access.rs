@@ -4,9 +4,9 @@
 //! so the (usually almost all) identities whose access did not change cost
 //! one expansion each and no string. Only an identity whose grants differ,
 //! or that exists on one side only, is compared by strings, grant run by
-//! grant run. Identities are worked on in parallel, a window of chunks at a
-//! time, and changes are handed out in key order; a window holds only its
-//! changes, never every grant.
+//! grant run. Identities are worked on in parallel, a window at a time
+//! (sized by the grants per identity seen so far), and changes are handed
+//! out in key order; a window holds only its changes, never every grant.
 //!
 //! Keys are `(source, identity id, target id, target source, permission)`
 //! with the old side's sources renamed by the pairing (see `pair`); a run of
@@ -26,11 +26,13 @@ use crate::model::{EntityIdx, Model};
 /// No counterpart on the other side.
 const NONE: u32 = u32::MAX;
 
-/// Identity pairs per parallel chunk.
-const CHUNK: usize = 256;
+/// Grants (both sides counted) aimed for per window and thread: a window
+/// holds the changes of at most about this many grants per thread, or of
+/// one identity, so a total churn streams in bounded memory too.
+const GRANTS_PER_WINDOW: usize = 1 << 16;
 
-/// Chunks per window: what is computed before its changes are handed out.
-const CHUNKS_PER_WINDOW: usize = 64;
+/// Most identity pairs in one window.
+const MAX_PAIRS_PER_WINDOW: usize = 1 << 14;
 
 /// One grant with its strings, for matching across graphs.
 #[derive(Clone, Copy)]
@@ -354,7 +356,7 @@ fn pair_changes(
     ranks: &RankMap,
     scratch: &mut Scratch,
     out: &mut Vec<Change>,
-) {
+) -> usize {
     let og = match o {
         NONE => &[][..],
         o => old.x.ranked_grants(o, &mut scratch.old),
@@ -365,9 +367,10 @@ fn pair_changes(
     };
     // The common case: the same grants, compared as integers.
     if og.len() == ng.len() && og.iter().zip(ng).all(|(&a, &b)| ranks.map(b) == a) {
-        return;
+        return og.len() + ng.len();
     }
     merge_grants((o, og), (n, ng), (old, new), ranks, out);
+    og.len() + ng.len()
 }
 
 /// Hands every access change of the two expansions to `emit`, by key.
@@ -385,19 +388,34 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
         names: new_names,
     };
     let (pairs, ranks) = rayon::join(|| identity_pairs(old, new), || RankMap::new(old, new));
-    for window in pairs.chunks(CHUNK * CHUNKS_PER_WINDOW) {
-        let changes: Vec<Vec<Change>> = window
-            .par_chunks(CHUNK)
+    let threads = rayon::current_num_threads().max(1);
+    let (mut done, mut grants_seen) = (0usize, 0usize);
+    while done < pairs.len() {
+        // Sized from the grants per identity seen so far (data, never
+        // timing: the output is the same however it is scheduled).
+        let per_pair = match done {
+            0 => 64,
+            _ => grants_seen.div_ceil(done).max(1),
+        };
+        let size = (GRANTS_PER_WINDOW * threads / per_pair).clamp(1, MAX_PAIRS_PER_WINDOW);
+        let window = &pairs[done..(done + size).min(pairs.len())];
+        let chunk = window.len().div_ceil(threads * 4).max(1);
+        let results: Vec<(Vec<Change>, usize)> = window
+            .par_chunks(chunk)
             .map_init(Scratch::default, |scratch, chunk| {
                 let mut out = Vec::new();
-                for &pair in chunk {
-                    pair_changes(pair, (old, new), &ranks, scratch, &mut out);
-                }
-                out
+                let grants = (chunk.iter())
+                    .map(|&pair| pair_changes(pair, (old, new), &ranks, scratch, &mut out))
+                    .sum();
+                (out, grants)
             })
             .collect();
-        for c in changes.into_iter().flatten() {
-            emit(c)?;
+        done += window.len();
+        for (changes, grants) in results {
+            grants_seen += grants;
+            for c in changes {
+                emit(c)?;
+            }
         }
     }
     Ok(())
