@@ -72,8 +72,9 @@ impl<'g> Engine<'g> {
     /// makes), then, for `y` and every connection reached, each granted edge
     /// into `x` with the path that reached its holder. The paths' nodes are
     /// distinct but for `x` itself, which a path may pass when `x` is a
-    /// connection in a cycle.
-    fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+    /// connection in a cycle. The review pages draw these as each row's
+    /// evidence (`crate::review`).
+    pub fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
         let m = self.model;
         let mut parent: FxHashMap<EntityIdx, EdgeIdx> = FxHashMap::default();
         let mut reached = FxHashSet::default();
