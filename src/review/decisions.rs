@@ -542,15 +542,16 @@ fn entry_edges(review: &Review, key: &RowKey) -> Vec<EdgeIdx> {
         if !e.granted {
             continue;
         }
-        if e.to == target && m.str(e.permission) == key.permission {
-            out.push(ei);
-        } else if m.entity(e.to).kind == Kind::Connection
-            && review
-                .expansion()
-                .closure_of(e.to)
-                .iter()
-                .any(|&(t, p, _)| t == target && m.str(p) == key.permission)
-        {
+        let direct = e.to == target && m.str(e.permission) == key.permission;
+        let through = || {
+            m.entity(e.to).kind == Kind::Connection
+                && review
+                    .expansion()
+                    .closure_of(e.to)
+                    .iter()
+                    .any(|&(t, p, _)| t == target && m.str(p) == key.permission)
+        };
+        if direct || through() {
             out.push(ei);
         }
     }

@@ -29,7 +29,7 @@ use crate::graph::AccessGraph;
 use crate::import::ImportReport;
 use crate::model::{EdgeIdx, EntityIdx, Kind, Model, Relation, Sym};
 use crate::people::{EmployeeIdx, People, employee_key};
-use crate::query::Engine;
+use crate::query::{Engine, GrantTree};
 
 /// Whose access a page lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -408,6 +408,7 @@ impl<'g> Review<'g> {
     ) {
         let m = self.model();
         let grants = self.expansion().grants_of(identity);
+        let tree = with_paths.then(|| self.engine.grant_tree(identity));
         let mut at = 0;
         while at < grants.len() {
             let g = &grants[at];
@@ -424,10 +425,9 @@ impl<'g> Review<'g> {
                 grants[at..end].iter().filter_map(|h| h.provider).collect();
             providers.dedup();
             let direct = grants[at..end].iter().any(|h| h.provider.is_none());
-            let paths = if with_paths {
-                self.evidence(identity, g.target, g.permission)
-            } else {
-                Vec::new()
+            let paths = match &tree {
+                Some(tree) => self.evidence(tree, identity, g.target, g.permission),
+                None => Vec::new(),
             };
             let mut findings: Vec<u32> =
                 self.findings_of.get(&identity).cloned().unwrap_or_default();
@@ -463,6 +463,7 @@ impl<'g> Review<'g> {
     /// dashed: access that edge records as not held).
     fn evidence(
         &self,
+        tree: &GrantTree,
         identity: EntityIdx,
         target: EntityIdx,
         permission: Sym,
@@ -470,7 +471,7 @@ impl<'g> Review<'g> {
         let m = self.model();
         let mut paths: Vec<Vec<EdgeIdx>> = self
             .engine
-            .grant_paths(identity, target)
+            .grant_paths_in(tree, target)
             .into_iter()
             .filter(|p| {
                 p.last()

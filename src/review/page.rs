@@ -215,7 +215,7 @@ pub fn write_page(review: &Review, page: &Page, out: &mut dyn Write) -> io::Resu
     // The document up to `</body></html>`, which maud closes last.
     let head = head.into_string();
     let tail_at = head.rfind("</body>").unwrap_or(head.len());
-    out.write_all(head[..tail_at].as_bytes())?;
+    out.write_all(&head.as_bytes()[..tail_at])?;
     out.write_all(b"<script type=\"application/json\" id=\"review-data\">{\"version\":1,")?;
     let meta = serde_json::json!({
         "scope": page.scope.key,
@@ -336,7 +336,7 @@ pub fn write_page(review: &Review, page: &Page, out: &mut dyn Write) -> io::Resu
     out.write_all(b"}</script>\n<script>")?;
     out.write_all(SCRIPT.as_bytes())?;
     out.write_all(b"</script>\n")?;
-    out.write_all(head[tail_at..].as_bytes())?;
+    out.write_all(&head.as_bytes()[tail_at..])?;
     out.write_all(b"\n")?;
     Ok(Written {
         file: file_name(&page.scope.key),
