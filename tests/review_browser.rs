@@ -299,14 +299,18 @@ async fn issue_18_review_page_in_headless_chromium() {
     )
     .await;
     let wiki = wiki.as_str().unwrap().to_string();
-    c.find(Locator::Css(&format!(
-        "#rows-body tr[data-row=\"{wiki}\"] button.decide.keep"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    // Keep by keyboard: focus the button, press Enter.
+    js(
+        &c,
+        &format!("document.querySelector('#rows-body tr[data-row=\"{wiki}\"] button.decide.keep').focus()"),
+    )
+    .await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .unwrap();
     assert_eq!(
         js(&c, "return document.getElementById('progress').textContent").await,
         json!("2 of 12 decided, 1 to revoke")

@@ -47,8 +47,8 @@ pub struct ReviewArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Whose access each page lists.
-    #[arg(long, value_enum, default_value_t = ByArg::Manager)]
-    by: ByArg,
+    #[arg(long, value_enum, required = true)]
+    by: Option<ByArg>,
     /// The directory to write `index.html` and the pages into (created
     /// when missing; each file replaced atomically).
     #[arg(short, long, value_name = "DIR", required = true)]
@@ -102,7 +102,7 @@ pub fn run(args: ReviewArgs) -> Outcome {
         return run_decisions(d);
     }
     let dir = args.output.expect("clap requires -o");
-    let by = match args.by {
+    let by = match args.by.expect("clap requires --by") {
         ByArg::Manager => By::Manager,
         ByArg::Source => By::Source,
         ByArg::Resource => By::Resource,

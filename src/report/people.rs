@@ -198,8 +198,8 @@ pub fn each_manager(
     manager_walk(expansion, people, &order, &rank, visit)
 }
 
-/// What [`manager_walk`] calls per manager: the manager, then their reports
-/// with rows and each one's depth.
+/// What [`each_manager`] calls per manager: the manager, then their
+/// reports with rows and each one's depth.
 pub type Visit<'a> = dyn FnMut(EmployeeIdx, &[(EmployeeIdx, u32)]) -> io::Result<()> + 'a;
 
 /// Calls `visit` for each manager in `order` with their direct and

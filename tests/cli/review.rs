@@ -28,7 +28,9 @@ golden_cases! { "review":
     // A decisions file without the key columns is refused, exit 2.
     decisions_missing_columns => ["review", "decisions", HR, OKTA, "--as-of", AS_OF, "--decisions", "fixtures/people/map.csv"],
     // --by manager without HRIS employees is bad input.
-    by_manager_without_employees => ["review", OKTA, "--as-of", AS_OF, "-o", "/nonexistent/never-written"],
+    by_manager_without_employees => ["review", OKTA, "--by", "manager", "--as-of", AS_OF, "-o", "/nonexistent/never-written"],
+    // --by has no default: the reviewer scope is always said.
+    by_is_required => ["review", HR, OKTA, "-o", "/nonexistent/never-written"],
 }
 
 /// Runs `whocan review … -o DIR` into a fresh directory and compares, as
