@@ -33,5 +33,6 @@ pub mod people;
 pub mod query;
 pub mod replace;
 pub mod report;
+pub mod review;
 pub mod snapshot;
 mod table;

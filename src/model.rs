@@ -763,6 +763,9 @@ pub enum RejectKind {
     /// A people-map row that links nothing (an unknown identity or
     /// employee, a bad relation, an unreadable or overlong record).
     PeopleMap,
+    /// A review decisions row that cannot be read or checked
+    /// (`whocan review decisions`).
+    Decision,
 }
 
 impl RejectKind {
@@ -779,6 +782,7 @@ impl RejectKind {
             RejectKind::BadNumber => "bad number",
             RejectKind::RecordTooLong => "record too long",
             RejectKind::PeopleMap => "people-map row",
+            RejectKind::Decision => "decision row",
         }
     }
 }

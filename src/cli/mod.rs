@@ -15,6 +15,7 @@ mod people;
 mod query;
 mod report;
 mod results;
+mod review;
 mod run;
 mod shell;
 mod snapshot;
@@ -160,6 +161,10 @@ enum Command {
     /// without MFA, disabled connections, data quality) with evidence and a
     /// fix hint; `--fail-on SEVERITY` exits 1 when one is found.
     Findings(findings::FindingsArgs),
+    /// Access-review pages: one self-contained HTML page per manager,
+    /// source or resource, with Keep / Revoke decisions saved as CSV;
+    /// `review decisions` reads them back into a revocation list.
+    Review(review::ReviewArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or
     /// powershell.
     Completions(completions::CompletionsArgs),
@@ -359,6 +364,7 @@ pub fn run() -> u8 {
         Command::Map(cmd) => map::run(cmd),
         Command::People(cmd) => people::run(cmd),
         Command::Findings(args) => findings::run(args),
+        Command::Review(args) => review::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     };

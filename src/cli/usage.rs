@@ -105,6 +105,10 @@ fn values(cmd: &str, name: &str, snapshot: &str, out_dir: &str) -> Vec<String> {
         ("snapshot verify" | "snapshot info", "FILE") => vec![snapshot.to_string()],
         ("snapshot", "FILE") => vec![format!("{out_dir}/written.wcs")],
         ("completions", "SHELL") => v(&["bash"]),
+        ("review", "BY") => v(&["source"]),
+        ("review", "DIR") => vec![format!("{out_dir}/review")],
+        // Decisions made on other data: reported, not applied (exit 1).
+        ("review decisions", "FILE") => v(&["fixtures/review/decisions.csv"]),
         (_, "FILES" | "FILE.csv") => v(&[NESTED, CYCLIC]),
         (_, "QUERY") => v(&["stats"]),
         _ => panic!("no fixture value for <{name}> in the usage line of `whocan {cmd}`: add one"),
@@ -124,6 +128,7 @@ fn option_values(cmd: &str, long: &str) -> Vec<&'static str> {
         "privileged" => vec!["super"],
         "expr" => vec!["count cycles"],
         "fail-on" => vec!["granted"],
+        "decisions" => vec!["fixtures/review/decisions.csv"],
         _ => panic!("no fixture value for the repeatable --{long} of `whocan {cmd}`: add one"),
     }
 }

@@ -61,7 +61,7 @@ pub use answer::{Answer, Picture, PictureEdge, PictureNode};
 pub use engine::{Engine, Evaluated};
 pub use expect::Verdict;
 pub use help::{HELP_TOPICS, help};
-pub use why::{DEFAULT_WHY_LIMIT, MAX_PATHS};
+pub use why::{DEFAULT_WHY_LIMIT, GrantTree, MAX_PATHS};
 
 /// What went wrong with a query, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

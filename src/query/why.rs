@@ -69,11 +69,19 @@ impl<'g> Engine<'g> {
 
     /// One shortest path per grant of `y` on `x`: a breadth-first walk from
     /// `y` over granted edges through connections (the walk the expansion
-    /// makes), then, for `y` and every connection reached, each granted edge
-    /// into `x` with the path that reached its holder. The paths' nodes are
-    /// distinct but for `x` itself, which a path may pass when `x` is a
-    /// connection in a cycle.
-    fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+    /// makes, [`Engine::grant_tree`]), then, for `y` and every connection
+    /// reached, each granted edge into `x` with the path that reached its
+    /// holder ([`Engine::grant_paths_in`]). The paths' nodes are distinct
+    /// but for `x` itself, which a path may pass when `x` is a connection in
+    /// a cycle. The review pages draw these as each row's evidence
+    /// (`crate::review`), walking once per identity.
+    pub fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+        self.grant_paths_in(&self.grant_tree(y), x)
+    }
+
+    /// The breadth-first walk of [`Engine::grant_paths`] from `y`, to
+    /// reuse for every target of `y`.
+    pub fn grant_tree(&self, y: EntityIdx) -> GrantTree {
         let m = self.model;
         let mut parent: FxHashMap<EntityIdx, EdgeIdx> = FxHashMap::default();
         let mut reached = FxHashSet::default();
@@ -91,8 +99,16 @@ impl<'g> Engine<'g> {
                 }
             }
         }
+        GrantTree { parent, order }
+    }
+
+    /// The paths of [`Engine::grant_paths`] into `x`, from a walk made by
+    /// [`Engine::grant_tree`].
+    pub fn grant_paths_in(&self, tree: &GrantTree, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+        let m = self.model;
+        let y = tree.order[0];
         let mut paths = Vec::new();
-        for &holder in &order {
+        for &holder in &tree.order {
             for &ei in self.edges_out(holder) {
                 let e = &m.edges[ei as usize];
                 if !e.granted || e.to != x {
@@ -101,7 +117,7 @@ impl<'g> Engine<'g> {
                 let mut path = vec![ei];
                 let mut v = holder;
                 while v != y {
-                    let pe = parent[&v];
+                    let pe = tree.parent[&v];
                     path.push(pe);
                     v = m.edges[pe as usize].from;
                 }
@@ -450,6 +466,16 @@ impl<'g> Engine<'g> {
             )
         }
     }
+}
+
+/// The breadth-first walk from one identity over granted edges through
+/// connections: how each connection was first reached.
+#[derive(Clone, Debug)]
+pub struct GrantTree {
+    /// Connection -> the edge that first reached it.
+    parent: FxHashMap<EntityIdx, EdgeIdx>,
+    /// The identity, then the connections in the order reached.
+    order: Vec<EntityIdx>,
 }
 
 /// Why a `why` search stopped before it had seen every path.

@@ -181,9 +181,26 @@ pub fn write_by_manager(
     writer.finish()
 }
 
-/// What [`manager_walk`] calls per manager: the manager, then their reports
-/// with rows and each one's depth.
-type Visit<'a> = dyn FnMut(EmployeeIdx, &[(EmployeeIdx, u32)]) -> io::Result<()> + 'a;
+/// Calls `visit` for each manager, by employee id, with their direct and
+/// indirect reports that have rows, nearest first: the walk of `--by
+/// manager`, shared with the review pages (`crate::review`).
+pub fn each_manager(
+    expansion: &Expansion,
+    people: &People,
+    visit: &mut Visit<'_>,
+) -> io::Result<u64> {
+    let m = expansion.model();
+    let order = sorted_employees(expansion);
+    let mut rank = vec![0usize; m.employees.len()];
+    for (r, &e) in order.iter().enumerate() {
+        rank[e as usize] = r;
+    }
+    manager_walk(expansion, people, &order, &rank, visit)
+}
+
+/// What [`each_manager`] calls per manager: the manager, then their
+/// reports with rows and each one's depth.
+pub type Visit<'a> = dyn FnMut(EmployeeIdx, &[(EmployeeIdx, u32)]) -> io::Result<()> + 'a;
 
 /// Calls `visit` for each manager in `order` with their direct and
 /// indirect reports that have rows (an identity with a granted edge), each

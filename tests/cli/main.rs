@@ -18,6 +18,7 @@ mod people;
 mod query;
 mod render;
 mod report;
+mod review;
 mod snapshots;
 mod stats;
 mod stdin_snapshot;
