@@ -6,10 +6,11 @@
 //! changes stream in (nothing holds them all but the aligned table format)
 //! or the summary, and picks the exit code for `--fail-on`.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
 use whocan::diff::summary::Summary;
@@ -243,9 +244,9 @@ pub fn run(args: DiffArgs) -> Outcome {
         }
         let mut sink = RowWriter::new(&COLUMNS, format, w)?;
         comparison.each(&opts, &mut |change| {
-            summary.add(&change);
+            summary.tally(&change);
             let values = row(&change);
-            let cells: Vec<Cell<'_>> = values.iter().map(Cell::from).collect();
+            let cells: Vec<Cell<'_>> = values.iter().map(|v| Cell::Str(v)).collect();
             sink.row(&cells)
         })?;
         sink.finish().map(|_| ())
@@ -265,10 +266,10 @@ fn providers(list: &[Option<String>]) -> String {
 }
 
 /// One change as a row of [`COLUMNS`].
-fn row(change: &Change) -> Vec<Value> {
-    let s = |v: &str| Value::String(v.to_string());
+fn row(change: &Change) -> [Cow<'_, str>; 11] {
+    let s = Cow::Borrowed;
     match change {
-        Change::Access(c) => vec![
+        Change::Access(c) => [
             s(c.kind.as_str()),
             s(&c.source),
             s(&c.identity_id),
@@ -278,10 +279,10 @@ fn row(change: &Change) -> Vec<Value> {
             s(&c.target_name),
             s(&c.permission),
             s("providers"),
-            json!(providers(&c.old_providers)),
-            json!(providers(&c.new_providers)),
+            Cow::Owned(providers(&c.old_providers)),
+            Cow::Owned(providers(&c.new_providers)),
         ],
-        Change::Entity(c) => vec![
+        Change::Entity(c) => [
             s(c.kind.as_str()),
             s(&c.source),
             s(&c.id),
@@ -294,7 +295,7 @@ fn row(change: &Change) -> Vec<Value> {
             s(&c.old),
             s(&c.new),
         ],
-        Change::Employee(c) => vec![
+        Change::Employee(c) => [
             s(c.kind.as_str()),
             s(&c.source),
             s(&c.id),
@@ -318,7 +319,7 @@ fn row(change: &Change) -> Vec<Value> {
                 ),
                 _ => ("how", c.old.clone(), c.new.clone()),
             };
-            vec![
+            [
                 s(c.kind.as_str()),
                 s(&c.source),
                 s(&c.identity_id),
@@ -328,8 +329,8 @@ fn row(change: &Change) -> Vec<Value> {
                 s(&c.employee_name),
                 s(c.relation),
                 s(attribute),
-                s(&old),
-                s(&new),
+                Cow::Owned(old),
+                Cow::Owned(new),
             ]
         }
         Change::Finding(c) => {
@@ -340,9 +341,9 @@ fn row(change: &Change) -> Vec<Value> {
                     id,
                     kind,
                     name,
-                } => (source.clone(), id.clone(), name.clone(), *kind),
+                } => (s(source), s(id), s(name), *kind),
                 Subject::Row { file, line } => {
-                    (file.clone(), line.to_string(), String::new(), "row")
+                    (s(file), Cow::Owned(line.to_string()), s(""), "row")
                 }
             };
             let text = format!("{}: {}", f.severity.as_str(), f.detail);
@@ -350,21 +351,21 @@ fn row(change: &Change) -> Vec<Value> {
                 ChangeKind::FindingResolved => (text, String::new()),
                 _ => (String::new(), text),
             };
-            vec![
+            [
                 s(c.kind.as_str()),
-                s(&source),
-                s(&id),
-                s(&name),
+                source,
+                id,
+                name,
                 s(kind),
                 s(""),
                 s(""),
                 s(""),
                 s(f.kind.as_str()),
-                s(&old),
-                s(&new),
+                Cow::Owned(old),
+                Cow::Owned(new),
             ]
         }
-        Change::Person(c) => vec![
+        Change::Person(c) => [
             s(c.kind.as_str()),
             s(&c.source),
             s(&c.id),
@@ -374,8 +375,8 @@ fn row(change: &Change) -> Vec<Value> {
             s(&c.target_name),
             s(&c.permission),
             s("identities"),
-            s(&c.old_identities.join("; ")),
-            s(&c.new_identities.join("; ")),
+            Cow::Owned(c.old_identities.join("; ")),
+            Cow::Owned(c.new_identities.join("; ")),
         ],
     }
 }

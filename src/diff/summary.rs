@@ -108,6 +108,13 @@ impl Summary {
         }
     }
 
+    /// Counts one change by kind only: what `--fail-on` needs when no
+    /// summary is printed (no map grows per source, connection or
+    /// identity).
+    pub fn tally(&mut self, change: &Change) {
+        self.kinds[change.kind().index()] += 1;
+    }
+
     /// Number of changes of one kind.
     pub fn count(&self, kind: ChangeKind) -> u64 {
         self.kinds[kind.index()]
