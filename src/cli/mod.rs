@@ -7,6 +7,7 @@
 mod bench_queries;
 mod completions;
 mod diff;
+mod export;
 mod findings;
 mod generate;
 mod import;
@@ -149,6 +150,9 @@ enum Command {
     /// List effective-access changes (granted, revoked, re-attributed) and
     /// entity changes between two snapshots or CSV sets.
     Diff(diff::DiffArgs),
+    /// Export the model for other tools: `--to parquet -o DIR` writes
+    /// entities, edges, employees and links as Parquet tables.
+    Export(export::ExportArgs),
     /// Work with mapping files for arbitrary CSV (`FILE.csv:MAPPING.toml`).
     #[command(subcommand)]
     Map(map::MapCommand),
@@ -356,6 +360,7 @@ pub fn run() -> u8 {
         Command::Generate(args) => generate::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Export(args) => export::run(args),
         Command::Map(cmd) => map::run(cmd),
         Command::People(cmd) => people::run(cmd),
         Command::Findings(args) => findings::run(args),
