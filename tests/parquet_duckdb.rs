@@ -381,3 +381,151 @@ fn issue_17_duckdb_reads_employees_and_links_when_people_are_loaded() {
     assert!(links.iter().any(|l| l.contains("\"auto\"")));
     check_table(&python, dir.path(), "links.parquet", &links);
 }
+
+/// Runs `whocan ARGS` from the crate root; panics unless it exits 0.
+fn whocan(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_whocan"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "whocan {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The CSV report's rows as JSON arrays of the cells' values (formula
+/// neutralisation undone: Parquet keeps the text as it is), an empty
+/// provider cell as null.
+fn csv_rows(csv: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut reader = csv::Reader::from_reader(csv);
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let cells: Vec<Value> = r
+                .iter()
+                .zip(&header)
+                .map(|(cell, column)| {
+                    let cell = whocan::report::unneutralise(cell);
+                    match column.as_str() {
+                        "provider_id" | "provider_name" if cell.is_empty() => Value::Null,
+                        "depth" => json!(cell.parse::<i64>().unwrap()),
+                        _ => json!(cell),
+                    }
+                })
+                .collect();
+            Value::Array(cells).to_string()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// `report access ARGS` as CSV and as Parquet: DuckDB reads the Parquet
+/// file and gets the CSV's rows, in order, under the same column names,
+/// typed (text, `depth` a BIGINT, providers nullable and the rest not).
+/// Returns the number of rows and of row groups.
+fn check_report(python: &Path, args: &[&str]) -> (usize, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.parquet");
+    let mut all = vec!["report", "access"];
+    all.extend(args);
+    let mut csv = all.clone();
+    csv.extend(["--format", "csv"]);
+    let csv = whocan(&csv);
+    all.extend(["-o", file.to_str().unwrap()]);
+    whocan(&all);
+    let (header, expected) = csv_rows(&csv);
+    let (schema, rows) = duckdb_read(python, &file);
+    let want_schema: Vec<Value> = header
+        .iter()
+        .map(|c| match c.as_str() {
+            "depth" => json!([c, "BIGINT", "REQUIRED"]),
+            "provider_id" | "provider_name" => json!([c, "VARCHAR", "OPTIONAL"]),
+            _ => json!([c, "VARCHAR", "REQUIRED"]),
+        })
+        .collect();
+    assert_eq!(schema, Value::Array(want_schema), "{args:?}: schema");
+    assert_eq!(rows.len(), expected.len(), "{args:?}: row count");
+    for (i, (got, want)) in rows.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "{args:?}: row {i}");
+    }
+    let groups = Command::new(python)
+        .arg("-c")
+        .arg(
+            "import duckdb, sys\n\
+             r = duckdb.execute('SELECT count(DISTINCT row_group_id), max(row_group_num_rows) \
+             FROM parquet_metadata(?)', [sys.argv[1]]).fetchone()\n\
+             print(r[0], r[1] or 0)",
+        )
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(groups.stdout).unwrap();
+    let mut numbers = text.split_whitespace().map(|n| n.parse::<u64>().unwrap());
+    let (count, largest) = (numbers.next().unwrap(), numbers.next().unwrap());
+    assert!(
+        largest <= whocan::export::parquet::ROW_GROUP_ROWS as u64,
+        "row groups are bounded"
+    );
+    (expected.len(), count)
+}
+
+#[test]
+fn issue_17_duckdb_reads_the_access_report_as_the_csv_report_has_it() {
+    let python = duckdb_python();
+    let fixtures = [
+        "fixtures/reference_example.csv",
+        "fixtures/nested_groups.csv",
+        "fixtures/cyclic_groups.csv",
+        "fixtures/conflicts.csv",
+        "fixtures/hostile_names.csv",
+    ];
+    let (rows, _) = check_report(&python, &fixtures);
+    assert!(rows > 50, "{rows} rows");
+    let people = [
+        "fixtures/people/hr.csv:fixtures/people/hr.toml",
+        "fixtures/people/okta.csv",
+        "fixtures/people/github.csv",
+        "fixtures/people/aws.csv",
+        "--people-map",
+        "fixtures/people/map.csv",
+    ];
+    for by in ["identity", "employee", "manager"] {
+        let mut args = people.to_vec();
+        args.extend(["--by", by]);
+        let (rows, _) = check_report(&python, &args);
+        assert!(rows > 0, "--by {by}: no rows to compare");
+    }
+}
+
+#[test]
+fn issue_17_duckdb_reads_a_generated_organisations_report_in_row_groups() {
+    let python = duckdb_python();
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.csv");
+    whocan(&[
+        "generate",
+        "--scale",
+        "small",
+        "--seed",
+        "3",
+        "-o",
+        org.to_str().unwrap(),
+    ]);
+    let (rows, groups) = check_report(&python, &[org.to_str().unwrap()]);
+    assert!(
+        rows > whocan::export::parquet::ROW_GROUP_ROWS,
+        "{rows} rows"
+    );
+    assert!(groups >= 2, "streamed in {groups} row group(s)");
+}

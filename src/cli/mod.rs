@@ -286,6 +286,7 @@ pub fn chosen_format<F: clap::ValueEnum>(
             "txt" => "table",
             "dot" | "gv" => "dot",
             "mmd" | "mermaid" => "mermaid",
+            "parquet" => "parquet",
             _ => "",
         };
         if let Some(format) = named(name) {

@@ -8,8 +8,9 @@
 //! compression, dictionary encoding where it pays (the crate's default).
 //! The module does no file I/O: it writes to any `Write` it is handed.
 
+use std::borrow::Cow;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use parquet::basic::Compression;
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, Int64Type};
@@ -38,10 +39,10 @@ pub enum ColumnType {
 }
 
 /// One column of a table: its name, type and whether it may be null.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Column {
     /// The column name (lowercase, `snake_case`).
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// Its type.
     pub ty: ColumnType,
     /// Whether a cell may be null (`optional` in the Parquet schema).
@@ -52,7 +53,7 @@ impl Column {
     /// A required column.
     pub const fn required(name: &'static str, ty: ColumnType) -> Column {
         Column {
-            name,
+            name: Cow::Borrowed(name),
             ty,
             nullable: false,
         }
@@ -61,7 +62,7 @@ impl Column {
     /// A nullable column.
     pub const fn nullable(name: &'static str, ty: ColumnType) -> Column {
         Column {
-            name,
+            name: Cow::Borrowed(name),
             ty,
             nullable: true,
         }
@@ -103,7 +104,7 @@ struct Buffer {
 /// Writes one Parquet table (one file) row by row.
 pub struct TableWriter<W: Write + Send> {
     writer: SerializedFileWriter<W>,
-    columns: &'static [Column],
+    columns: Vec<Column>,
     buffers: Vec<Buffer>,
     rows: usize,
     total: u64,
@@ -112,11 +113,7 @@ pub struct TableWriter<W: Write + Send> {
 impl<W: Write + Send> TableWriter<W> {
     /// Starts a table named `name` (the Parquet schema's message name) with
     /// `columns`, written to `out`.
-    pub fn new(
-        out: W,
-        name: &str,
-        columns: &'static [Column],
-    ) -> Result<TableWriter<W>, ParquetError> {
+    pub fn new(out: W, name: &str, columns: &[Column]) -> Result<TableWriter<W>, ParquetError> {
         let schema = Arc::new(parse_message_type(&schema_text(name, columns))?);
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
@@ -142,7 +139,7 @@ impl<W: Write + Send> TableWriter<W> {
             .collect();
         Ok(TableWriter {
             writer,
-            columns,
+            columns: columns.to_vec(),
             buffers,
             rows: 0,
             total: 0,
@@ -150,10 +147,18 @@ impl<W: Write + Send> TableWriter<W> {
     }
 
     /// Adds one row: one cell per column, in column order, each of the
-    /// column's type. A row of the wrong shape is a programming error.
-    pub fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ParquetError> {
-        assert_eq!(cells.len(), self.columns.len(), "one cell per column");
-        for ((cell, column), buffer) in cells.iter().zip(self.columns).zip(&mut self.buffers) {
+    /// column's type (a row of another shape is refused with an error, and
+    /// leaves the table unusable). Returns true when the row completed a
+    /// row group, which was written out.
+    pub fn row(&mut self, cells: &[Cell<'_>]) -> Result<bool, ParquetError> {
+        if cells.len() != self.columns.len() {
+            return Err(ParquetError::General(format!(
+                "a row of {} cells for {} columns",
+                cells.len(),
+                self.columns.len()
+            )));
+        }
+        for ((cell, column), buffer) in cells.iter().zip(&self.columns).zip(&mut self.buffers) {
             let present = match (cell, &mut buffer.values) {
                 (Cell::Str(v), Values::Utf8 { values, last }) => v.map(|s| {
                     let bytes = match last {
@@ -173,21 +178,32 @@ impl<W: Write + Send> TableWriter<W> {
                 (Cell::Time(v), Values::Int64(values)) if column.ty == ColumnType::Timestamp => {
                     v.map(|s| values.push(s.saturating_mul(1_000_000)))
                 }
-                (cell, _) => panic!("column {}: cell {cell:?} of the wrong type", column.name),
+                (cell, _) => {
+                    return Err(ParquetError::General(format!(
+                        "column {}: a cell {cell:?} of another type",
+                        column.name
+                    )));
+                }
             };
             match (present.is_some(), column.nullable) {
                 (true, true) => buffer.defs.push(1),
                 (false, true) => buffer.defs.push(0),
                 (true, false) => {}
-                (false, false) => panic!("column {} is required: no null", column.name),
+                (false, false) => {
+                    return Err(ParquetError::General(format!(
+                        "column {} is required: a null cell",
+                        column.name
+                    )));
+                }
             }
         }
         self.rows += 1;
         self.total += 1;
         if self.rows == ROW_GROUP_ROWS {
             self.flush_group()?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Rows added so far.
@@ -201,7 +217,7 @@ impl<W: Write + Send> TableWriter<W> {
             return Ok(());
         }
         let mut group = self.writer.next_row_group()?;
-        for (buffer, column) in self.buffers.iter_mut().zip(self.columns) {
+        for (buffer, column) in self.buffers.iter_mut().zip(&self.columns) {
             let Some(mut writer) = group.next_column()? else {
                 return Err(ParquetError::General(format!(
                     "column {} is missing from the schema",
@@ -240,6 +256,36 @@ impl<W: Write + Send> TableWriter<W> {
     pub fn finish(mut self) -> Result<W, ParquetError> {
         self.flush_group()?;
         self.writer.into_inner()
+    }
+}
+
+/// A byte buffer shared with a [`TableWriter`], for writing a table to a
+/// writer that is not `Send` (the crate's writer must be): the table writes
+/// into the spool, and its owner moves the bytes on with
+/// [`Spool::drain_into`] after each row group, so the spool holds at most
+/// one row group's encoded bytes.
+#[derive(Clone, Default)]
+pub struct Spool(Arc<Mutex<Vec<u8>>>);
+
+impl Spool {
+    /// Writes the bytes spooled so far to `out` and forgets them.
+    pub fn drain_into(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut bytes = self.0.lock().map_err(|_| std::io::Error::other("spool"))?;
+        out.write_all(&bytes)?;
+        bytes.clear();
+        Ok(())
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let mut bytes = self.0.lock().map_err(|_| std::io::Error::other("spool"))?;
+        bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -9,6 +9,9 @@ golden_cases! { "export":
     no_format => ["export", "fixtures/nested_groups.csv", "-o", "target/never-written"],
     // A missing input file: exit 2 before anything is written.
     missing_input => ["export", "fixtures/nope.csv", "--to", "parquet", "-o", "target/never-written"],
+    // Parquet is a file format: `report access --format parquet` needs -o.
+    report_parquet_needs_output => ["report", "access", "fixtures/nested_groups.csv", "--format", "parquet"],
+    report_parquet_not_to_stdout => ["report", "access", "fixtures/nested_groups.csv", "--format", "parquet", "-o", "-"],
 }
 
 /// Runs `whocan export ARGS --to parquet -o DIR` into a fresh directory;
