@@ -19,6 +19,9 @@ pub enum To {
     /// edges.parquet and, when employees or a people map are loaded,
     /// employees.parquet and links.parquet.
     Parquet,
+    /// One BloodHound OpenGraph JSON document in the file `-o FILE`
+    /// (docs/opengraph.md): entities as nodes, granted edges as edges.
+    Opengraph,
 }
 
 /// Arguments of `whocan export`.
@@ -30,7 +33,8 @@ pub struct ExportArgs {
     #[arg(long, value_enum)]
     to: To,
     /// Where to write: a directory for `--to parquet` (created if absent;
-    /// each file in it replaced atomically).
+    /// each file in it replaced atomically), a file for `--to opengraph`
+    /// (replaced atomically).
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
 }
@@ -71,6 +75,32 @@ pub fn run(args: ExportArgs) -> Outcome {
     let (graph, _) = load(&args.data)?;
     let model = graph.model();
     match args.to {
+        To::Opengraph => {
+            let path = &args.output;
+            let (destination, file) = Destination::open(path)?;
+            let failed = |e: &dyn std::error::Error| {
+                Failure::input(format!(
+                    "{}: {}",
+                    path.display(),
+                    whocan::import::inputs::error_chain(e)
+                ))
+            };
+            let out = std::io::BufWriter::with_capacity(1 << 20, FileWriter::new(file));
+            let (out, written) = export::opengraph::write(model, out).map_err(|e| failed(&e))?;
+            let mut file = out.into_inner().map_err(|e| failed(e.error()))?;
+            file.flush().map_err(|e| failed(&e))?;
+            destination.commit()?;
+            let summary = format!(
+                "{}: {} nodes, {} edges ({} false edge{} left out)\n",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                written.nodes,
+                written.edges,
+                written.false_edges,
+                if written.false_edges == 1 { "" } else { "s" }
+            );
+            super::written(std::io::stdout().write_all(summary.as_bytes()))?;
+            Ok(0)
+        }
         To::Parquet => {
             let dir = &args.output;
             std::fs::create_dir_all(dir).map_err(|e| {

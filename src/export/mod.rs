@@ -1,5 +1,6 @@
 //! Exports of the model for other tools: Parquet tables (entities, edges,
-//! employees, identity → employee links) for DuckDB, Polars and Spark.
+//! employees, identity → employee links) for DuckDB, Polars and Spark, and
+//! a BloodHound OpenGraph document ([`opengraph`]).
 //!
 //! Every table lists its rows in the model's order and is written in
 //! bounded row groups (see [`parquet`]); the columns and their types are
@@ -7,6 +8,7 @@
 //! column lists here. The module writes to the writers it is handed; the
 //! command line opens the files (through `atomic`).
 
+pub mod opengraph;
 pub mod parquet;
 
 use std::io::Write;

@@ -82,3 +82,26 @@ fn parquet_export_of_the_same_input_is_byte_identical() {
     }
     assert_eq!(bytes[0], bytes[1]);
 }
+
+#[test]
+fn opengraph_document_of_the_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("graph.json");
+    let run = whocan(&[
+        "export",
+        "fixtures/nested_groups.csv",
+        "fixtures/cyclic_groups.csv",
+        "--to",
+        "opengraph",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    golden("export", "opengraph_fixtures", &run);
+    // The document itself, byte for byte: streamed, but one valid document.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let expected = crate::harness::root().join("tests/golden/export/opengraph_fixtures.json");
+    if std::env::var_os("WHOCAN_BLESS").is_some() {
+        std::fs::write(&expected, &text).unwrap();
+    }
+    assert_eq!(text, std::fs::read_to_string(expected).unwrap());
+}
