@@ -150,8 +150,9 @@ enum Command {
     /// List effective-access changes (granted, revoked, re-attributed) and
     /// entity changes between two snapshots or CSV sets.
     Diff(diff::DiffArgs),
-    /// Export the model for other tools: `--to parquet -o DIR` writes
-    /// entities, edges, employees and links as Parquet tables.
+    /// Export the model for other tools: `--to parquet -o DIR` (entities,
+    /// edges, employees, links as Parquet tables) or `--to opengraph -o
+    /// FILE` (one BloodHound OpenGraph document).
     Export(export::ExportArgs),
     /// Work with mapping files for arbitrary CSV (`FILE.csv:MAPPING.toml`).
     #[command(subcommand)]

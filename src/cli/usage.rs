@@ -105,6 +105,8 @@ fn values(cmd: &str, name: &str, snapshot: &str, out_dir: &str) -> Vec<String> {
         ("snapshot verify" | "snapshot info", "FILE") => vec![snapshot.to_string()],
         ("snapshot", "FILE") => vec![format!("{out_dir}/written.wcs")],
         ("completions", "SHELL") => v(&["bash"]),
+        ("export", "TO") => v(&["parquet"]),
+        ("export", "PATH") => vec![format!("{out_dir}/export")],
         (_, "FILES" | "FILE.csv") => v(&[NESTED, CYCLIC]),
         (_, "QUERY") => v(&["stats"]),
         _ => panic!("no fixture value for <{name}> in the usage line of `whocan {cmd}`: add one"),

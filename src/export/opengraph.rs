@@ -23,7 +23,7 @@ use crate::model::{Entity, Kind, Model};
 /// file, so whocan's nodes can be told from other collectors'.
 pub const SOURCE_KIND: &str = "Whocan";
 
-/// What [`write`] wrote.
+/// What [`write()`] wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     /// Nodes (one per entity).

@@ -71,16 +71,25 @@ fn parquet_export_of_the_same_input_is_byte_identical() {
         let out = dir.path().join(n);
         let run = whocan(&[
             "export",
-            "fixtures/cyclic_groups.csv",
+            "fixtures/people/hr.csv:fixtures/people/hr.toml",
+            "fixtures/people/okta.csv",
+            "--people-map",
+            "fixtures/people/map.csv",
             "--to",
             "parquet",
             "-o",
             out.to_str().unwrap(),
         ]);
         assert_eq!(run.code, 0, "{}", run.stderr);
-        bytes.push(std::fs::read(out.join("edges.parquet")).unwrap());
+        let files = [
+            "entities.parquet",
+            "edges.parquet",
+            "employees.parquet",
+            "links.parquet",
+        ];
+        bytes.push(files.map(|f| std::fs::read(out.join(f)).unwrap()));
     }
-    assert_eq!(bytes[0], bytes[1]);
+    assert!(bytes[0] == bytes[1], "every table is byte-identical");
 }
 
 #[test]
