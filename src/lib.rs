@@ -20,6 +20,7 @@
 pub mod atomic;
 pub mod diff;
 pub mod expand;
+pub mod export;
 pub mod findings;
 // Synthetic organisations for benchmarks and tests (`whocan generate`).
 // Not part of the library's interface: public only so that the binary and

@@ -7,6 +7,7 @@
 mod bench_queries;
 mod completions;
 mod diff;
+mod export;
 mod findings;
 mod generate;
 mod import;
@@ -150,6 +151,10 @@ enum Command {
     /// List effective-access changes (granted, revoked, re-attributed) and
     /// entity changes between two snapshots or CSV sets.
     Diff(diff::DiffArgs),
+    /// Export the model for other tools: `--to parquet -o DIR` (entities,
+    /// edges, employees, links as Parquet tables) or `--to opengraph -o
+    /// FILE` (one BloodHound OpenGraph document).
+    Export(export::ExportArgs),
     /// Work with mapping files for arbitrary CSV (`FILE.csv:MAPPING.toml`).
     #[command(subcommand)]
     Map(map::MapCommand),
@@ -287,6 +292,7 @@ pub fn chosen_format<F: clap::ValueEnum>(
             "txt" => "table",
             "dot" | "gv" => "dot",
             "mmd" | "mermaid" => "mermaid",
+            "parquet" => "parquet",
             _ => "",
         };
         if let Some(format) = named(name) {
@@ -361,6 +367,7 @@ pub fn run() -> u8 {
         Command::Generate(args) => generate::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Export(args) => export::run(args),
         Command::Map(cmd) => map::run(cmd),
         Command::People(cmd) => people::run(cmd),
         Command::Findings(args) => findings::run(args),

@@ -109,6 +109,8 @@ fn values(cmd: &str, name: &str, snapshot: &str, out_dir: &str) -> Vec<String> {
         ("review", "DIR") => vec![format!("{out_dir}/review")],
         // Decisions made on other data: reported, not applied (exit 1).
         ("review decisions", "FILE") => v(&["fixtures/review/decisions.csv"]),
+        ("export", "TO") => v(&["parquet"]),
+        ("export", "PATH") => vec![format!("{out_dir}/export")],
         (_, "FILES" | "FILE.csv") => v(&[NESTED, CYCLIC]),
         (_, "QUERY") => v(&["stats"]),
         _ => panic!("no fixture value for <{name}> in the usage line of `whocan {cmd}`: add one"),

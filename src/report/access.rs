@@ -46,33 +46,55 @@ pub fn write_with_progress(
     match format {
         Format::Csv => write_csv(expansion, out, progress),
         Format::Jsonl | Format::Json => write_json(expansion, format, out, progress),
-        Format::Table => {
-            let m = expansion.model();
-            let mut table = RowWriter::new(&COLUMNS, Format::Table, out)?;
-            expansion.stream_with_progress(
-                |grants| grants.to_vec(),
-                |grants| -> io::Result<()> {
-                    for g in grants {
-                        let row = Row::new(m, &g);
-                        table.row(&[
-                            Cell::Str(row.source),
-                            Cell::Str(row.identity_id),
-                            Cell::Str(row.identity_name),
-                            Cell::Str(row.target_id),
-                            Cell::Str(row.target_name),
-                            Cell::Str(row.target_type),
-                            Cell::Str(row.permission),
-                            row.provider_id.into(),
-                            row.provider_name.into(),
-                        ])?;
-                    }
-                    Ok(())
-                },
-                progress,
-            )?;
-            table.finish()
-        }
+        Format::Table => write_rows(
+            expansion,
+            RowWriter::new(&COLUMNS, Format::Table, out)?,
+            progress,
+        ),
     }
+}
+
+/// The access report as one Parquet table (columns [`COLUMNS`], typed as
+/// [`super::parquet`] says), in the report's order, streamed in row groups;
+/// returns the number of rows.
+pub fn write_parquet_with_progress(
+    expansion: &Expansion,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(StreamProgress),
+) -> io::Result<u64> {
+    write_rows(expansion, RowWriter::parquet(&COLUMNS, out)?, progress)
+}
+
+/// Streams the report's rows, batch by batch as the expansion yields them,
+/// into `table`.
+fn write_rows(
+    expansion: &Expansion,
+    mut table: RowWriter<'_>,
+    progress: &mut dyn FnMut(StreamProgress),
+) -> io::Result<u64> {
+    let m = expansion.model();
+    expansion.stream_with_progress(
+        |grants| grants.to_vec(),
+        |grants| -> io::Result<()> {
+            for g in grants {
+                let row = Row::new(m, &g);
+                table.row(&[
+                    Cell::Str(row.source),
+                    Cell::Str(row.identity_id),
+                    Cell::Str(row.identity_name),
+                    Cell::Str(row.target_id),
+                    Cell::Str(row.target_name),
+                    Cell::Str(row.target_type),
+                    Cell::Str(row.permission),
+                    row.provider_id.into(),
+                    row.provider_name.into(),
+                ])?;
+            }
+            Ok(())
+        },
+        progress,
+    )?;
+    table.finish()
 }
 
 /// One report row, borrowed from the model.

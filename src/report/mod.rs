@@ -15,6 +15,7 @@
 //! keep every value exact.
 
 pub mod access;
+pub mod parquet;
 pub mod people;
 
 use std::borrow::Cow;
@@ -179,9 +180,19 @@ pub struct RowWriter<'o> {
     rows: u64,
     buf: Vec<u8>,
     indented: Vec<u8>,
+    /// The Parquet table rows go to instead, for [`RowWriter::parquet`].
+    parquet: Option<parquet::ParquetRows>,
 }
 
 impl<'o> RowWriter<'o> {
+    /// A writer of rows with these columns as one typed Parquet table (see
+    /// [`parquet`]), streamed in row groups; `format` is then unused.
+    pub fn parquet(columns: &[&str], out: &'o mut dyn Write) -> io::Result<RowWriter<'o>> {
+        let mut writer = RowWriter::new(columns, Format::Jsonl, out)?;
+        writer.parquet = Some(parquet::ParquetRows::new(columns)?);
+        Ok(writer)
+    }
+
     /// A writer of rows with these columns; CSV writes its header now.
     pub fn new(
         columns: &[&str],
@@ -196,6 +207,7 @@ impl<'o> RowWriter<'o> {
             rows: 0,
             buf: Vec::new(),
             indented: Vec::new(),
+            parquet: None,
         };
         if format == Format::Csv {
             csv_row(&mut writer.buf, columns.iter().copied());
@@ -207,6 +219,10 @@ impl<'o> RowWriter<'o> {
     /// Writes one row (as long as the columns).
     pub fn row(&mut self, cells: &[Cell<'_>]) -> io::Result<()> {
         debug_assert_eq!(cells.len(), self.columns.len());
+        if let Some(table) = &mut self.parquet {
+            self.rows += 1;
+            return table.row(cells, &mut *self.out);
+        }
         match self.format {
             Format::Table => {
                 self.rows += 1;
@@ -241,6 +257,9 @@ impl<'o> RowWriter<'o> {
     /// (or JSON line), for answers whose cells are objects. Table and CSV
     /// writers take rows only ([`RowWriter::row`]).
     pub fn element(&mut self, value: &impl Serialize) -> io::Result<()> {
+        if self.parquet.is_some() {
+            return Err(io::Error::other("a Parquet table is written row by row"));
+        }
         self.rows += 1;
         self.buf.clear();
         match self.format {
@@ -274,6 +293,9 @@ impl<'o> RowWriter<'o> {
     /// Writes what is held and the end of the document; returns the number
     /// of rows written.
     pub fn finish(mut self) -> io::Result<u64> {
+        if let Some(table) = self.parquet.take() {
+            return table.finish(&mut *self.out);
+        }
         match self.format {
             Format::Table => {
                 if let Some(mut table) = self.table.take() {

@@ -131,7 +131,32 @@ pub fn write_by_employee(
     format: Format,
     out: &mut dyn Write,
 ) -> io::Result<u64> {
-    let mut writer = RowWriter::new(&EMPLOYEE_COLUMNS, format, out)?;
+    by_employee(
+        expansion,
+        people,
+        RowWriter::new(&EMPLOYEE_COLUMNS, format, out)?,
+    )
+}
+
+/// The `--by employee` report as one Parquet table (see
+/// [`super::parquet`]), rows as [`write_by_employee`] orders them.
+pub fn write_by_employee_parquet(
+    expansion: &Expansion,
+    people: &People,
+    out: &mut dyn Write,
+) -> io::Result<u64> {
+    by_employee(
+        expansion,
+        people,
+        RowWriter::parquet(&EMPLOYEE_COLUMNS, out)?,
+    )
+}
+
+fn by_employee(
+    expansion: &Expansion,
+    people: &People,
+    mut writer: RowWriter<'_>,
+) -> io::Result<u64> {
     for e in sorted_employees(expansion) {
         for row in employee_rows(expansion, people, e) {
             let row_cells: Vec<Cell> = cells(&row).collect();
@@ -152,10 +177,40 @@ pub fn write_by_manager(
     format: Format,
     out: &mut dyn Write,
 ) -> io::Result<u64> {
-    let m = expansion.model();
+    by_manager(
+        expansion,
+        people,
+        RowWriter::new(&manager_columns(), format, out)?,
+    )
+}
+
+/// The `--by manager` report as one Parquet table (see
+/// [`super::parquet`]), rows as [`write_by_manager`] orders them.
+pub fn write_by_manager_parquet(
+    expansion: &Expansion,
+    people: &People,
+    out: &mut dyn Write,
+) -> io::Result<u64> {
+    by_manager(
+        expansion,
+        people,
+        RowWriter::parquet(&manager_columns(), out)?,
+    )
+}
+
+/// [`MANAGER_PREFIX`] then [`EMPLOYEE_COLUMNS`].
+fn manager_columns() -> Vec<&'static str> {
     let mut columns: Vec<&str> = MANAGER_PREFIX.to_vec();
     columns.extend(EMPLOYEE_COLUMNS);
-    let mut writer = RowWriter::new(&columns, format, out)?;
+    columns
+}
+
+fn by_manager(
+    expansion: &Expansion,
+    people: &People,
+    mut writer: RowWriter<'_>,
+) -> io::Result<u64> {
+    let m = expansion.model();
     let order = sorted_employees(expansion);
     let mut rank = vec![0usize; m.employees.len()];
     for (r, &e) in order.iter().enumerate() {

@@ -10,6 +10,7 @@ mod harness;
 mod completions;
 mod diff;
 mod documents;
+mod export;
 mod generate;
 mod import;
 mod mapped;
