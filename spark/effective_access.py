@@ -130,7 +130,7 @@ def closure_pairs(spark, F, connections, links, max_rounds):
     ).localCheckpoint()
     delta = reach
     keys = ["c_source", "c_id", "d_source", "d_id"]
-    for _ in range(max_rounds):
+    for rounds in range(max_rounds):
         step = (
             delta.join(
                 links,
@@ -149,6 +149,7 @@ def closure_pairs(spark, F, connections, links, max_rounds):
         # The count is the action that materialises the lazy checkpoint:
         # one Spark job per round.
         if step.count() == 0:
+            print(f"effective_access.py: connection closure: {rounds + 1} rounds", file=sys.stderr)
             return reach
         # Every piece of the union is checkpointed already: no round is
         # recomputed, and the plan grows by one scan per round.
