@@ -73,7 +73,7 @@ impl<'g> Engine<'g> {
     /// into `x` with the path that reached its holder. The paths' nodes are
     /// distinct but for `x` itself, which a path may pass when `x` is a
     /// connection in a cycle.
-    fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+    pub(super) fn grant_paths(&self, y: EntityIdx, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
         let m = self.model;
         let mut parent: FxHashMap<EntityIdx, EdgeIdx> = FxHashMap::default();
         let mut reached = FxHashSet::default();
