@@ -5,6 +5,7 @@
 //! 1 findings / failed assertions, 2 bad usage or bad input.
 
 mod bench_queries;
+mod bench_whatif;
 mod completions;
 mod diff;
 mod findings;
@@ -20,6 +21,7 @@ mod shell;
 mod snapshot;
 mod stats;
 mod stdin;
+mod whatif;
 mod why;
 
 use std::io::{self, IsTerminal, Write};
@@ -160,6 +162,14 @@ enum Command {
     /// without MFA, disabled connections, data quality) with evidence and a
     /// fix hint; `--fail-on SEVERITY` exits 1 when one is found.
     Findings(findings::FindingsArgs),
+    /// What edits would change before they are made: `--remove 'Y -> G'`,
+    /// `--add 'Y -> G [P]'`, `--remove-connection G` (granted, revoked,
+    /// re-attributed; kept through another path).
+    Whatif(whatif::WhatIfArgs),
+    /// Time single-edge what-if questions against a full re-expansion and
+    /// diff; print one JSON object (a benchmark for bench/run).
+    #[command(hide = true)]
+    BenchWhatif(bench_whatif::BenchWhatifArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or
     /// powershell.
     Completions(completions::CompletionsArgs),
@@ -359,6 +369,8 @@ pub fn run() -> u8 {
         Command::Map(cmd) => map::run(cmd),
         Command::People(cmd) => people::run(cmd),
         Command::Findings(args) => findings::run(args),
+        Command::Whatif(args) => whatif::run(args),
+        Command::BenchWhatif(args) => bench_whatif::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     };

@@ -135,3 +135,52 @@ impl Parser<'_> {
         Ok(RuleAccess { target, permission })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::query::ast::{Expectation, GraphChange, Query, Statement};
+    use crate::query::parse::parse_statement;
+
+    #[test]
+    fn what_if_takes_several_changes() {
+        let st = parse_statement(
+            "what if remove alice from Engineering, remove DBA-Team, add carol to \"DBA Team\" with admin",
+        )
+        .unwrap();
+        let Statement::Ask(ask) = st.statement else {
+            panic!("not a query")
+        };
+        let Query::WhatIf { changes } = ask.query else {
+            panic!("not what if")
+        };
+        assert!(matches!(&changes[0], GraphChange::Unlink { member, group }
+            if member.text == "alice" && group.text == "Engineering"));
+        assert!(matches!(&changes[1], GraphChange::Remove { entity } if entity.text == "DBA-Team"));
+        assert!(
+            matches!(&changes[2], GraphChange::Link { member, group, permission: Some(p) }
+            if member.text == "carol" && group.text == "DBA Team" && p.text == "admin")
+        );
+        // `what can …` is still a query of its own.
+        assert!(parse_statement("what can alice reach").is_ok());
+    }
+
+    #[test]
+    fn forbid_is_an_expectation_with_its_modifiers() {
+        for text in [
+            "forbid a with x and b and c with y for persons except members of G severity critical",
+            "expect forbid a with x and b and c with y for persons except members of G severity critical",
+        ] {
+            let Statement::Expect(Expectation::Forbid(rule)) =
+                parse_statement(text).unwrap().statement
+            else {
+                panic!("not a rule: {text}")
+            };
+            assert_eq!(rule.accesses.len(), 3);
+            assert!(rule.persons);
+            assert_eq!(rule.except.unwrap().text, "G");
+            assert_eq!(rule.severity.unwrap().text, "critical");
+        }
+        let e = parse_statement("forbid a with x for persons").unwrap_err();
+        assert_eq!(e.pos.column, 17);
+    }
+}

@@ -22,3 +22,4 @@ mod snapshots;
 mod stats;
 mod stdin_snapshot;
 mod usage;
+mod whatif;
