@@ -47,17 +47,14 @@ pub struct FindingsArgs {
     rules: Vec<std::path::PathBuf>,
 }
 
-/// Every rules file read and parsed: (name as given, text, rules).
-pub fn read_rules(
-    files: &[std::path::PathBuf],
-) -> Result<Vec<(String, String, Vec<whocan::query::RuleAt>)>, Failure> {
+/// Every rules file read and parsed.
+pub fn read_rules(files: &[std::path::PathBuf]) -> Result<Vec<whocan::query::RulesFile>, Failure> {
     let mut out = Vec::new();
     for f in files {
         let name = f.display().to_string();
         let text = std::fs::read_to_string(f)
             .map_err(|e| Failure::input(format!("{name}: cannot read rules: {e}")))?;
-        let rules = whocan::query::parse_rules(&name, &text).map_err(Failure::input)?;
-        out.push((name, text, rules));
+        out.push(whocan::query::RulesFile::parse(&name, text).map_err(Failure::input)?);
     }
     Ok(out)
 }
@@ -101,12 +98,7 @@ pub fn run(args: FindingsArgs) -> Outcome {
     let mut found = findings(&expansion, &people, &report, &opts);
     if !rules.is_empty() {
         let engine = whocan::query::Engine::new(&graph);
-        for (name, text, rules) in &rules {
-            found.extend(
-                whocan::query::rules_findings(&engine, name, text, rules)
-                    .map_err(Failure::input)?,
-            );
-        }
+        found.extend(whocan::query::rules_findings(&engine, &rules, true).map_err(Failure::input)?);
         whocan::findings::sort(&mut found);
     }
     drop(progress);

@@ -68,7 +68,9 @@ pub use answer::{Answer, Picture, PictureEdge, PictureNode};
 pub use engine::{Engine, Evaluated};
 pub use expect::Verdict;
 pub use help::{HELP_TOPICS, help};
-pub use sod::{Held, Holder, RuleAt, Violation, parse_rules, rules_findings};
+pub use sod::{
+    Held, Holder, RuleAt, RulesFile, Violation, parse_rules, rules_findings, unresolved_rule,
+};
 pub use whatif::{WHATIF_COLUMNS, providers, whatif_row, whatif_summary};
 pub use why::{DEFAULT_WHY_LIMIT, MAX_PATHS};
 

@@ -165,6 +165,19 @@ mod tests {
     }
 
     #[test]
+    fn the_new_keywords_complete() {
+        use crate::query::parse::{Slot, expected_after};
+        let has = |text: &str, kw: &str| expected_after(text).contains(&Slot::Keyword(kw.into()));
+        assert!(has("", "forbid") && has("", "blast"));
+        assert!(has("what ", "if") && has("what ", "can"));
+        assert!(has("what if ", "remove") && has("what if ", "add"));
+        assert!(has("blast ", "radius"));
+        assert!(has("what if add bob ", "to"));
+        assert!(has("forbid x with p ", "and"));
+        assert!(has("forbid x and y ", "except") && has("forbid x and y ", "for"));
+    }
+
+    #[test]
     fn forbid_is_an_expectation_with_its_modifiers() {
         for text in [
             "forbid a with x and b and c with y for persons except members of G severity critical",

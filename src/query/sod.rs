@@ -383,24 +383,69 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<RuleAt>, String> {
     Ok(out)
 }
 
+/// A rules file: its name as given, its text and its rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesFile {
+    /// The file's name, as given on the command line.
+    pub name: String,
+    /// Its text (errors quote its lines).
+    pub text: String,
+    /// Its rules.
+    pub rules: Vec<RuleAt>,
+}
+
+impl RulesFile {
+    /// Parses the rules of `text`, read from `name` (see [`parse_rules`]).
+    pub fn parse(name: &str, text: String) -> Result<RulesFile, String> {
+        let rules = parse_rules(name, &text)?;
+        Ok(RulesFile {
+            name: name.to_string(),
+            text,
+            rules,
+        })
+    }
+}
+
 /// Every rule's violations as findings, each with the rule's file:line as
-/// its first evidence; an entity a rule names that cannot be resolved is an
-/// error rendered against `text` (the file `origin`).
+/// its first evidence. With `strict`, an entity or permission a rule names
+/// that cannot be resolved is an error rendered against its file; without
+/// (each side of a diff, where a rule may name what one side lacks), such a
+/// rule gives no finding on this graph.
 pub fn rules_findings(
     engine: &Engine,
-    origin: &str,
-    text: &str,
-    rules: &[RuleAt],
+    files: &[RulesFile],
+    strict: bool,
 ) -> Result<Vec<Finding>, String> {
     let mut out = Vec::new();
-    for r in rules {
-        out.extend(
-            engine
-                .rule_findings(&r.rule, &r.text, Some((origin, r.line)))
-                .map_err(|e| e.render(origin, text))?,
-        );
+    for f in files {
+        for r in &f.rules {
+            match engine.rule_findings(&r.rule, &r.text, Some((&f.name, r.line))) {
+                Ok(found) => out.extend(found),
+                Err(e) if strict => return Err(e.render(&f.name, &f.text)),
+                Err(_) => {}
+            }
+        }
     }
     Ok(out)
+}
+
+/// The first rule of `files` that resolves on none of `engines`, as an
+/// error rendered against its file (against the first engine's graph).
+pub fn unresolved_rule(engines: &[&Engine], files: &[RulesFile]) -> Option<String> {
+    for f in files {
+        for r in &f.rules {
+            let errors: Vec<QueryError> = engines
+                .iter()
+                .filter_map(|e| e.resolve_rule(&r.rule).err())
+                .collect();
+            if errors.len() == engines.len() {
+                if let Some(e) = errors.first() {
+                    return Some(e.render(&f.name, &f.text));
+                }
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ golden_cases! { "whatif":
     blast_resource => ["query", "fixtures/nested_groups.csv", "-e", "blast radius of prod-db"],
     help_whatif => ["query", "fixtures/nested_groups.csv", "-e", "help whatif"],
     help_rules => ["query", "fixtures/nested_groups.csv", "-e", "help rules"],
+    help_blast => ["query", "fixtures/nested_groups.csv", "-e", "help blast"],
 }
 
 golden_cases! { "sod":
@@ -57,6 +58,9 @@ golden_cases! { "sod":
     findings_rules_json => ["findings", "fixtures/sod/erp.csv", "--rules", "rules/erp.wq",
         "--as-of", "2026-01-31", "--format", "json"],
     findings_rules_not_a_rule => ["findings", "fixtures/sod/erp.csv", "--rules", "fixtures/sod/not_rules.wq"],
+    // erp-2026-02: dee no longer approves payments, bob now does.
+    diff_rules_opened_resolved => ["diff", "fixtures/sod/erp.csv", "fixtures/sod/erp-2026-02.csv",
+        "--rules", "rules/erp.wq", "--as-of", "2026-01-31", "--format", "csv", "--fail-on", "finding-opened"],
     run_failing_expect => ["run", "queries/sod.wq", "--data", "fixtures/sod/erp.csv"],
     one_access_only => ["query", "fixtures/sod/erp.csv", "-e", "forbid vendors with create"],
     bad_severity => ["query", "fixtures/sod/erp.csv", "-e", "forbid vendors and payments severity huge"],
