@@ -61,7 +61,7 @@ golden_cases! { "sod":
     // erp-2026-02: dee no longer approves payments, bob now does.
     diff_rules_opened_resolved => ["diff", "fixtures/sod/erp.csv", "fixtures/sod/erp-2026-02.csv",
         "--rules", "rules/erp.wq", "--as-of", "2026-01-31", "--format", "csv", "--fail-on", "finding-opened"],
-    run_failing_expect => ["run", "queries/sod.wq", "--data", "fixtures/sod/erp.csv"],
+    run_failing_expect => ["run", "fixtures/sod/failing.wq", "--data", "fixtures/sod/erp.csv"],
     one_access_only => ["query", "fixtures/sod/erp.csv", "-e", "forbid vendors with create"],
     bad_severity => ["query", "fixtures/sod/erp.csv", "-e", "forbid vendors and payments severity huge"],
 }
