@@ -86,6 +86,9 @@ pub enum FindingKind {
     AmbiguousMapping,
     /// A row rejected at import.
     RejectedRow,
+    /// A separation-of-duties rule broken: one identity or person holds
+    /// accesses a rule forbids together (`--rules`).
+    SodViolation,
 }
 
 impl FindingKind {
@@ -101,6 +104,7 @@ impl FindingKind {
             FindingKind::ImportConflict => "import-conflict",
             FindingKind::AmbiguousMapping => "ambiguous-mapping",
             FindingKind::RejectedRow => "rejected-row",
+            FindingKind::SodViolation => "sod-violation",
         }
     }
 }
@@ -164,7 +168,7 @@ pub struct Evidence {
 
 impl Evidence {
     /// Evidence at a row that `model` holds the provenance of.
-    fn at(model: &Model, at: Provenance, text: String) -> Evidence {
+    pub fn at(model: &Model, at: Provenance, text: String) -> Evidence {
         let file = model
             .sources
             .get(at.file as usize)
@@ -178,7 +182,7 @@ impl Evidence {
     }
 
     /// Evidence with no place of its own (a summary line).
-    fn note(text: String) -> Evidence {
+    pub fn note(text: String) -> Evidence {
         Evidence {
             file: None,
             line: None,
@@ -775,7 +779,37 @@ pub fn findings(
             fix: "fix the people-map row and load it again".into(),
         });
     }
-    for f in &mut out {
+    sort(&mut out);
+    out
+}
+
+impl Finding {
+    /// A finding made outside this module (a separation-of-duties rule's
+    /// violation), ordered by its entity.
+    pub fn new(
+        severity: Severity,
+        kind: FindingKind,
+        entity: Subject,
+        detail: String,
+        evidence: Vec<Evidence>,
+        fix: String,
+    ) -> Finding {
+        Finding {
+            severity,
+            kind,
+            order: (entity.label(), 0),
+            entity,
+            detail,
+            evidence,
+            fix,
+        }
+    }
+}
+
+/// Sorts findings worst first, then by kind, entity, detail and evidence:
+/// the order [`findings`] returns, kept when other findings join them.
+pub fn sort(out: &mut [Finding]) {
+    for f in out.iter_mut() {
         if f.order.0.is_empty() {
             f.order.0 = f.entity.label();
         }
@@ -793,7 +827,6 @@ pub fn findings(
                 text(a).cmp(&text(b))
             })
     });
-    out
 }
 
 /// Subject, sentence and evidence of a model conflict.

@@ -6,7 +6,8 @@
 //! it (`expand`) and rendered (`report`); `query` answers questions about
 //! it, `people` links identities to employees, `findings` flags what needs
 //! review, `diff` compares two graphs, `snapshot` saves and loads a model,
-//! `replace` applies a source's full re-upload, `atomic` writes output files.
+//! `replace` applies a source's full re-upload, `atomic` writes output files,
+//! `whatif` answers what edits to the graph would change.
 //!
 //! Data flow: CSV rows → `import` → `model` → `graph` → `expand` → `report`
 //! → stdout or `-o FILE`, with `snapshot` able to stand in for `import`, and
@@ -37,3 +38,4 @@ pub mod report;
 pub mod review;
 pub mod snapshot;
 mod table;
+pub mod whatif;

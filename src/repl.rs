@@ -1023,7 +1023,7 @@ mod tests {
     #[test]
     fn completes_people_help_topics_and_formats() {
         check("manager of d", &["\"Dana Lee\""]);
-        check("help wh", &["who", "what", "why"]);
+        check("help wh", &["who", "what", "why", "whatif"]);
         check("format j", &["json", "jsonl"]);
     }
 

@@ -123,6 +123,10 @@ pub struct DiffArgs {
     /// default list, as in `whocan findings`).
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     privileged: Vec<String>,
+    /// Findings: separation-of-duties rules files checked on both sides
+    /// (as `whocan findings --rules`); implies --findings. May be repeated.
+    #[arg(long, value_name = "FILE")]
+    rules: Vec<PathBuf>,
     /// Identity-to-employee mapping CSV for a CSV old side (may be
     /// repeated); a snapshot side keeps its own.
     #[arg(long, value_name = "FILE.csv")]
@@ -174,7 +178,9 @@ fn side(spec: &str, source: &Option<String>, people_map: &[PathBuf]) -> Result<D
 
 /// Runs `whocan diff OLD NEW`.
 pub fn run(args: DiffArgs) -> Outcome {
-    let want_findings = args.findings || args.fail_on.iter().any(|k| k.is_finding());
+    let want_findings =
+        args.findings || !args.rules.is_empty() || args.fail_on.iter().any(|k| k.is_finding());
+    let rules = super::findings::read_rules(&args.rules)?;
     let finding_options = if want_findings {
         Some(super::findings::options(
             args.as_of.as_deref(),
@@ -192,6 +198,16 @@ pub fn run(args: DiffArgs) -> Outcome {
         &args.pairs,
         !args.no_pair,
     )?;
+    if !rules.is_empty() {
+        // A rule must name what at least one side holds.
+        let (o, n) = (
+            whocan::query::Engine::new(&old),
+            whocan::query::Engine::new(&new),
+        );
+        if let Some(e) = whocan::query::unresolved_rule(&[&n, &o], &rules) {
+            return Err(Failure::input(e));
+        }
+    }
     let progress = super::Progress::start("comparing");
     let comparison = Comparison::new(&old, &new, pairing);
     let opts = Options {
@@ -200,6 +216,7 @@ pub fn run(args: DiffArgs) -> Outcome {
             options,
             old_report: &old_report,
             new_report: &new_report,
+            rules: &rules,
         }),
     };
     let format = args.output.format(Shape::Report);

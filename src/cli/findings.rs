@@ -40,6 +40,23 @@ pub struct FindingsArgs {
     /// default: the current time, UTC).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// A rules file of separation-of-duties rules (`forbid X with P and Y
+    /// with Q [for persons] [except members of G] [severity S]`, one per
+    /// line); each violation is a `sod-violation` finding. May be repeated.
+    #[arg(long, value_name = "FILE")]
+    rules: Vec<std::path::PathBuf>,
+}
+
+/// Every rules file read and parsed.
+pub fn read_rules(files: &[std::path::PathBuf]) -> Result<Vec<whocan::query::RulesFile>, Failure> {
+    let mut out = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| Failure::input(format!("{name}: cannot read rules: {e}")))?;
+        out.push(whocan::query::RulesFile::parse(&name, text).map_err(Failure::input)?);
+    }
+    Ok(out)
 }
 
 /// The checks' options from `--as-of` (default: now, UTC),
@@ -73,11 +90,17 @@ pub fn options(
 /// Runs `whocan findings`.
 pub fn run(args: FindingsArgs) -> Outcome {
     let opts = options(args.as_of.as_deref(), args.dormant_days, &args.privileged)?;
+    let rules = read_rules(&args.rules)?;
     let (graph, report) = load(&args.data)?;
     let progress = Progress::start("checking");
     let expansion = Expansion::new(&graph);
     let people = People::new(graph.model());
-    let found = findings(&expansion, &people, &report, &opts);
+    let mut found = findings(&expansion, &people, &report, &opts);
+    if !rules.is_empty() {
+        let engine = whocan::query::Engine::new(&graph);
+        found.extend(whocan::query::rules_findings(&engine, &rules, true).map_err(Failure::input)?);
+        whocan::findings::sort(&mut found);
+    }
     drop(progress);
     let format = args.output.format(Shape::Report);
     let mut out = Output::open(args.output.output.as_deref())?;

@@ -5,6 +5,7 @@
 //! 1 findings / failed assertions, 2 bad usage or bad input.
 
 mod bench_queries;
+mod bench_whatif;
 mod completions;
 mod diff;
 mod export;
@@ -22,6 +23,7 @@ mod shell;
 mod snapshot;
 mod stats;
 mod stdin;
+mod whatif;
 mod why;
 
 use std::io::{self, IsTerminal, Write};
@@ -170,6 +172,14 @@ enum Command {
     /// source or resource, with Keep / Revoke decisions saved as CSV;
     /// `review decisions` reads them back into a revocation list.
     Review(review::ReviewArgs),
+    /// What edits would change before they are made: `--remove 'Y -> G'`,
+    /// `--add 'Y -> G [P]'`, `--remove-connection G` (granted, revoked,
+    /// re-attributed; kept through another path).
+    Whatif(whatif::WhatIfArgs),
+    /// Time single-edge what-if questions against a full re-expansion and
+    /// diff; print one JSON object (a benchmark for bench/run).
+    #[command(hide = true)]
+    BenchWhatif(bench_whatif::BenchWhatifArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or
     /// powershell.
     Completions(completions::CompletionsArgs),
@@ -372,6 +382,8 @@ pub fn run() -> u8 {
         Command::People(cmd) => people::run(cmd),
         Command::Findings(args) => findings::run(args),
         Command::Review(args) => review::run(args),
+        Command::Whatif(args) => whatif::run(args),
+        Command::BenchWhatif(args) => bench_whatif::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     };

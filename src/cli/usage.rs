@@ -131,6 +131,11 @@ fn option_values(cmd: &str, long: &str) -> Vec<&'static str> {
         "expr" => vec!["count cycles"],
         "fail-on" => vec!["granted"],
         "decisions" => vec!["fixtures/review/decisions.csv"],
+        "rules" if cmd == "diff" => vec!["fixtures/diff/rules.wq"],
+        "rules" => vec!["fixtures/sod/nested.wq"],
+        "remove" => vec!["nested_groups/u-bob -> nested_groups/grp-oncall"],
+        "add" => vec!["nested_groups/u-carol -> nested_groups/grp-dba [admin]"],
+        "remove-connection" => vec!["nested_groups/grp-ops"],
         _ => panic!("no fixture value for the repeatable --{long} of `whocan {cmd}`: add one"),
     }
 }
@@ -320,7 +325,11 @@ fn issue_13_4_every_numeric_option_is_bounded() {
     let mut options = Vec::new();
     numeric(&Cli::command(), &mut Vec::new(), &mut options);
     // Seeds take any 64-bit number by design; everything else is bounded.
-    let full_range = [("generate", "seed"), ("bench-queries", "seed")];
+    let full_range = [
+        ("generate", "seed"),
+        ("bench-queries", "seed"),
+        ("bench-whatif", "seed"),
+    ];
     let rejected = |path: &[String], long: &str, value: &str| {
         let mut args = vec!["whocan".to_string()];
         args.extend(path.iter().cloned());

@@ -375,6 +375,9 @@ pub struct FindingsInput<'a> {
     pub old_report: &'a ImportReport,
     /// The new side's import report.
     pub new_report: &'a ImportReport,
+    /// Separation-of-duties rules checked on both sides too (`--rules`);
+    /// a rule naming what one side lacks is checked on the other only.
+    pub rules: &'a [crate::query::RulesFile],
 }
 
 /// What a comparison covers beyond access and entities.

@@ -269,7 +269,14 @@ fn findings_by_key(side: &Side, found: Vec<Finding>) -> BTreeMap<FindingKey, Fin
         let key = match &mut f.entity {
             Subject::Entity { source, id, .. } => {
                 *source = side.names.name(source).to_string();
-                (f.kind.as_str(), source.clone(), id.clone(), 0)
+                // A rule's violations are told apart by the rule's line.
+                let rule = match f.kind {
+                    crate::findings::FindingKind::SodViolation => {
+                        f.evidence.first().and_then(|e| e.line).unwrap_or(0)
+                    }
+                    _ => 0,
+                };
+                (f.kind.as_str(), source.clone(), id.clone(), rule)
             }
             Subject::Row { file, line } => (f.kind.as_str(), file.clone(), String::new(), *line),
         };
@@ -286,9 +293,18 @@ pub(super) fn finding_changes<E>(
     input: &FindingsInput,
     emit: &mut dyn FnMut(Change) -> Result<(), E>,
 ) -> Result<(), E> {
+    let side = |x: &Side, report| {
+        let mut found = crate::findings::findings(x.x, x.people, report, input.options);
+        if !input.rules.is_empty() {
+            let engine = crate::query::Engine::new(x.x.graph());
+            let rules = crate::query::rules_findings(&engine, input.rules, false);
+            found.extend(rules.unwrap_or_default());
+        }
+        found
+    };
     let (o, n) = rayon::join(
-        || crate::findings::findings(old.x, old.people, input.old_report, input.options),
-        || crate::findings::findings(new.x, new.people, input.new_report, input.options),
+        || side(old, input.old_report),
+        || side(new, input.new_report),
     );
     merge(
         findings_by_key(old, o),

@@ -138,6 +138,69 @@ pub enum Query {
         /// The employee.
         person: EntityRef,
     },
+    /// `what if CHANGE, …`: the access changes the edits would make, the
+    /// loaded graph untouched.
+    WhatIf {
+        /// The edits, in the order written.
+        changes: Vec<GraphChange>,
+    },
+    /// `blast radius of X`: what an identity reaches, summarised, with the
+    /// connections to cut; or who a connection reaches and what they gain.
+    Blast {
+        /// The identity or connection.
+        entity: EntityRef,
+    },
+}
+
+/// One edit in `what if …`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GraphChange {
+    /// `remove Y from G`: every edge Y → G.
+    Unlink {
+        /// The member.
+        member: EntityRef,
+        /// What it is removed from.
+        group: EntityRef,
+    },
+    /// `remove G`: the entity and all its edges.
+    Remove {
+        /// The entity.
+        entity: EntityRef,
+    },
+    /// `add Y to G [with P]`: a granted edge Y → G.
+    Link {
+        /// The new member.
+        member: EntityRef,
+        /// What it is added to.
+        group: EntityRef,
+        /// The permission (default `member` into a connection, `access`
+        /// into anything else).
+        permission: Option<Word>,
+    },
+}
+
+/// One access a separation-of-duties rule names: a target and, optionally,
+/// a permission on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleAccess {
+    /// The target.
+    pub target: EntityRef,
+    /// The permission; any permission on the target when absent.
+    pub permission: Option<Word>,
+}
+
+/// `forbid X [with P] and Y [with Q] … [for persons] [except members of G]
+/// [severity S]`: no identity (or person) may hold every access named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The accesses that must not be held together (two or more).
+    pub accesses: Vec<RuleAccess>,
+    /// Checked per person, through every identity they IS or OWNS.
+    pub persons: bool,
+    /// Members (transitive) of this connection are exempt.
+    pub except: Option<EntityRef>,
+    /// The findings' severity (default high).
+    pub severity: Option<Word>,
 }
 
 impl Query {
@@ -158,6 +221,8 @@ impl Query {
             Query::Owners { .. } => "who owns",
             Query::Managers { .. } => "manager of",
             Query::Reports { .. } => "reports of",
+            Query::WhatIf { .. } => "what if",
+            Query::Blast { .. } => "blast radius",
         }
     }
 }
@@ -274,6 +339,9 @@ pub enum Expectation {
         /// Only through this connection.
         via: Option<EntityRef>,
     },
+    /// `forbid …` (or `expect forbid …`): a separation-of-duties rule; it
+    /// fails with each violation.
+    Forbid(Rule),
 }
 
 /// Output formats a session can switch to with `format`.

@@ -323,6 +323,8 @@ impl<'g> Engine<'g> {
             Query::Owners { entity } => self.owners(entity)?,
             Query::Managers { person } => self.hierarchy(person, false)?,
             Query::Reports { person } => self.hierarchy(person, true)?,
+            Query::WhatIf { changes } => self.what_if(changes)?,
+            Query::Blast { entity } => self.blast(entity)?,
         };
         if ask.count {
             let mut t = Table::new(&["count"]);

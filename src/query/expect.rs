@@ -24,6 +24,7 @@ impl<'g> Engine<'g> {
     pub fn check(&self, expectation: &Expectation) -> Result<Verdict, QueryError> {
         let m = self.model;
         match expectation {
+            Expectation::Forbid(rule) => self.check_rule(rule),
             Expectation::Set { query, cmp, items } => {
                 if matches!(
                     query,

@@ -4,7 +4,7 @@
 /// Help topics, for `help` and completion.
 pub const HELP_TOPICS: &[&str] = &[
     "who", "what", "why", "members", "groups", "show", "find", "stats", "count", "limit", "expect",
-    "entities", "format", "prompt", "people",
+    "entities", "format", "prompt", "people", "whatif", "blast", "rules",
 ];
 
 /// The text of `help` or `help TOPIC`; an unknown topic is an error naming
@@ -103,6 +103,38 @@ pub fn help(topic: Option<&str>) -> Result<&'static str, String> {
              exits. `load FILES…` replaces the data (CSVs or one snapshot);\n  \
              `save FILE` writes a snapshot of the loaded data.\n"
         }
+        Some("whatif" | "what-if") => {
+            "what if CHANGE, CHANGE, …\n  \
+             CHANGE: remove Y from G (every edge Y -> G) | remove G (G and all its\n  \
+             edges) | add Y to G [with P] (permission member into a connection, access\n  \
+             into anything else). The access changes the edits would make, as `diff`\n  \
+             words them: granted, revoked, re-attributed, with old and new providers;\n  \
+             `kept` says \"kept through another path\" when a provider is lost but the\n  \
+             access is still held. Only identities whose access the edits reach are\n  \
+             re-expanded; the loaded graph is not changed (the next question sees the\n  \
+             original). Command line: whocan whatif FILES… --remove 'Y -> G'\n  \
+             --add 'Y -> G [P]' --remove-connection G.\n"
+        }
+        Some("blast") => {
+            "blast radius [of] X\n  \
+             An identity: its grants summarised by kind, source type and permission,\n  \
+             then each privileged grant with the direct memberships whose removal alone\n  \
+             revokes it (`cut_by`). A connection: what its members gain through it and\n  \
+             who its members are, each ranked by `alone`, the grants that depend on it\n  \
+             alone (revoked were it removed).\n"
+        }
+        Some("rules" | "forbid" | "sod") => {
+            "forbid X [with P] and Y [with Q] [and …] [for persons] [except members of G]\n       \
+             [severity info|low|medium|high|critical]\n  \
+             Separation of duties: no identity may hold all these accesses together\n  \
+             (without `with`, any permission on the target counts). `for persons`:\n  \
+             no employee, across every identity they IS or OWNS. Members of G\n  \
+             (directly or nested) are exempt. An expectation (also `expect forbid …`):\n  \
+             it fails naming each violation with both grants and their paths. In a\n  \
+             rules file (one rule per line, # comments), `whocan findings --rules FILE`\n  \
+             reports each violation as a `sod-violation` finding (severity from the\n  \
+             rule, default high) with the rule's and every edge's file:line.\n"
+        }
         Some("people") => {
             "what can person P reach [limit N]\n  \
              HRIS employee P's access across every app: through each identity P IS\n  \
@@ -137,6 +169,10 @@ Questions:
   show X                      find TEXT
   stats                       cycles
   count QUERY                 QUERY limit N
+Changes and rules:
+  what if remove Y from G, remove G, add Y to G [with P]
+  blast radius of X
+  forbid X [with P] and Y [with Q] [for persons] [except members of G]
 People (HRIS employees):
   what can person P reach     who owns X
   manager of P                reports of P
@@ -147,5 +183,5 @@ Assertions:
 Session:
   help [TOPIC]   format table|csv|json|jsonl|dot|mermaid   load FILES…   save FILE   quit
 Topics: who, what, why, members, groups, show, find, stats, count, limit, expect,
-        entities, format, prompt, people
+        entities, format, prompt, people, whatif, blast, rules
 ";

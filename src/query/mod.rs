@@ -18,7 +18,7 @@
 //! # Grammar
 //!
 //! ```text
-//! statement  := ask | "expect" expectation | "help" [topic] | "format" FORMAT
+//! statement  := ask | "expect" expectation | rule | "help" [topic] | "format" FORMAT
 //!             | "load" FILE… | "save" FILE | "quit" | "exit"
 //! ask        := ["count"] query ["limit" N]
 //! query      := "who can reach" ENT {"with" ["permission"] P | "in project" Q
@@ -29,6 +29,10 @@
 //!             | "show" ENT  |  "find" TEXT  |  "stats"  |  "cycles"
 //!             | "what can person" PERSON "reach"  |  "who owns" ENT
 //!             | ("manager" | "managers") ["of"] PERSON  |  "reports" ["of"] PERSON
+//!             | "what if" CHANGE {"," CHANGE}  |  "blast radius" ["of"] ENT
+//! CHANGE     := "remove" ENT "from" ENT  |  "remove" ENT  |  "add" ENT "to" ENT ["with" P]
+//! rule       := "forbid" ENT ["with" P] ("and" ENT ["with" P])… ["for persons"]
+//!               ["except members of" ENT] ["severity" S]   (also after "expect")
 //! expectation:= query ("=" | "includes" | "excludes") "{" ENT, … "}"
 //!             | "count" query OP N                      (OP: = != < <= > >=)
 //!             | "none outside" ENT "can reach" ENT ["with" P]
@@ -48,9 +52,12 @@ mod inspect;
 mod lex;
 mod membership;
 pub mod parse;
+mod parse_rules;
 mod people;
 mod resolve;
 pub mod session;
+mod sod;
+mod whatif;
 mod why;
 
 use std::fmt;
@@ -61,6 +68,10 @@ pub use answer::{Answer, Picture, PictureEdge, PictureNode};
 pub use engine::{Engine, Evaluated};
 pub use expect::Verdict;
 pub use help::{HELP_TOPICS, help};
+pub use sod::{
+    Held, Holder, RuleAt, RulesFile, Violation, parse_rules, rules_findings, unresolved_rule,
+};
+pub use whatif::{WHATIF_COLUMNS, providers, whatif_row, whatif_summary};
 pub use why::{DEFAULT_WHY_LIMIT, GrantTree, MAX_PATHS};
 
 /// What went wrong with a query, and where.

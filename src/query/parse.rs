@@ -18,7 +18,8 @@ pub use super::complete::{Continuation, Slot, expected_after, is_incomplete};
 /// Every word that can start a statement, for messages and completion.
 pub const STATEMENT_WORDS: &[&str] = &[
     "who", "what", "why", "via", "members", "groups", "show", "find", "stats", "cycles", "count",
-    "expect", "help", "format", "load", "save", "quit", "exit", "manager", "reports",
+    "expect", "help", "format", "load", "save", "quit", "exit", "manager", "reports", "forbid",
+    "blast",
 ];
 
 /// Parses a whole text (a query file, a prompt entry, a `-e` argument) into
@@ -141,11 +142,11 @@ pub(super) struct Parser<'t> {
 }
 
 impl<'t> Parser<'t> {
-    fn peek(&self) -> &'t Token {
+    pub(super) fn peek(&self) -> &'t Token {
         &self.tokens[self.at.min(self.tokens.len() - 1)]
     }
 
-    fn next(&mut self) -> &'t Token {
+    pub(super) fn next(&mut self) -> &'t Token {
         let t = self.peek();
         if self.at < self.tokens.len() - 1 {
             self.at += 1;
@@ -154,7 +155,7 @@ impl<'t> Parser<'t> {
     }
 
     /// Notes that `slot` is looked for, when completing and at the end.
-    fn offer(&self, slot: Slot) {
+    pub(super) fn offer(&self, slot: Slot) {
         if let Some(slots) = &self.slots {
             if self.at + 1 >= self.tokens.len() {
                 slots.borrow_mut().push(slot);
@@ -162,19 +163,19 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn peek_word(&self) -> Option<String> {
+    pub(super) fn peek_word(&self) -> Option<String> {
         match &self.peek().tok {
             Tok::Word(w) => Some(w.to_lowercase()),
             _ => None,
         }
     }
 
-    fn peek_is(&self, kw: &str) -> bool {
+    pub(super) fn peek_is(&self, kw: &str) -> bool {
         self.offer(Slot::Keyword(kw.to_string()));
         self.peek_word().as_deref() == Some(kw)
     }
 
-    fn eat(&mut self, kw: &str) -> bool {
+    pub(super) fn eat(&mut self, kw: &str) -> bool {
         if self.peek_is(kw) {
             self.next();
             true
@@ -183,7 +184,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn error_here(&self, expected: &str, choices: &[&str]) -> QueryError {
+    pub(super) fn error_here(&self, expected: &str, choices: &[&str]) -> QueryError {
         for c in choices {
             self.offer(Slot::Keyword(c.to_string()));
         }
@@ -201,7 +202,7 @@ impl<'t> Parser<'t> {
         )
     }
 
-    fn expect_kw(&mut self, kw: &str) -> Result<(), QueryError> {
+    pub(super) fn expect_kw(&mut self, kw: &str) -> Result<(), QueryError> {
         if self.eat(kw) {
             Ok(())
         } else {
@@ -209,7 +210,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn expect_end(&mut self, modifiers: &[&str]) -> Result<(), QueryError> {
+    pub(super) fn expect_end(&mut self, modifiers: &[&str]) -> Result<(), QueryError> {
         if self.peek().tok == Tok::End {
             return Ok(());
         }
@@ -228,7 +229,7 @@ impl<'t> Parser<'t> {
         Err(self.error_here(&expected, modifiers))
     }
 
-    fn entity(&mut self) -> Result<EntityRef, QueryError> {
+    pub(super) fn entity(&mut self) -> Result<EntityRef, QueryError> {
         self.reference(Slot::Entity)
     }
 
@@ -275,7 +276,7 @@ impl<'t> Parser<'t> {
         Ok(r)
     }
 
-    fn word(&mut self, slot: Slot, what: &str) -> Result<Word, QueryError> {
+    pub(super) fn word(&mut self, slot: Slot, what: &str) -> Result<Word, QueryError> {
         self.offer(slot);
         let t = self.peek();
         match &t.tok {
@@ -310,6 +311,10 @@ impl<'t> Parser<'t> {
             "expect" => {
                 self.next();
                 Statement::Expect(self.expectation()?)
+            }
+            "forbid" => {
+                self.next();
+                Statement::Expect(Expectation::Forbid(self.rule()?))
             }
             "help" => {
                 self.next();
@@ -397,6 +402,18 @@ impl<'t> Parser<'t> {
             }
         };
         let query = match first.as_str() {
+            "what"
+                if self.tokens.get(self.at + 1).is_some_and(
+                    |t| matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("if")),
+                ) =>
+            {
+                self.next();
+                self.what_if()?
+            }
+            "blast" => {
+                self.next();
+                self.blast()?
+            }
             "who"
                 if self.tokens.get(self.at + 1).is_some_and(
                     |t| matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("owns")),
@@ -469,6 +486,7 @@ impl<'t> Parser<'t> {
             }
             "what" => {
                 self.next();
+                self.offer(Slot::Keyword("if".into()));
                 self.expect_kw("can")?;
                 self.offer(Slot::Keyword("person".into()));
                 let identity = self.entity()?;
@@ -587,6 +605,9 @@ impl<'t> Parser<'t> {
     }
 
     fn expectation(&mut self) -> Result<Expectation, QueryError> {
+        if self.eat("forbid") {
+            return Ok(Expectation::Forbid(self.rule()?));
+        }
         if self.eat("none") {
             self.expect_kw("outside")?;
             let group = self.entity()?;

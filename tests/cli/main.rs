@@ -24,3 +24,4 @@ mod snapshots;
 mod stats;
 mod stdin_snapshot;
 mod usage;
+mod whatif;
