@@ -389,6 +389,7 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
     };
     let (pairs, ranks) = rayon::join(|| identity_pairs(old, new), || RankMap::new(old, new));
     let threads = rayon::current_num_threads().max(1);
+    let pool: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
     let (mut done, mut grants_seen) = (0usize, 0usize);
     while done < pairs.len() {
         // Sized from the grants per identity seen so far (data, never
@@ -402,11 +403,15 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
         let chunk = window.len().div_ceil(threads * 4).max(1);
         let results: Vec<(Vec<Change>, usize)> = window
             .par_chunks(chunk)
-            .map_init(Scratch::default, |scratch, chunk| {
+            .map(|chunk| {
+                // Scratch buffers outlive chunks and windows: grown once,
+                // not per chunk.
+                let mut scratch = pool.lock().expect("scratch pool").pop().unwrap_or_default();
                 let mut out = Vec::new();
                 let grants = (chunk.iter())
-                    .map(|&pair| pair_changes(pair, (old, new), &ranks, scratch, &mut out))
+                    .map(|&pair| pair_changes(pair, (old, new), &ranks, &mut scratch, &mut out))
                     .sum();
+                pool.lock().expect("scratch pool").push(scratch);
                 (out, grants)
             })
             .collect();
