@@ -182,6 +182,97 @@ fn reject(path: &Path, line: u64, column: usize, reason: String) -> Rejection {
 /// or without the required columns is an error and adds nothing; a bad row
 /// is rejected with its line, column and reason.
 pub fn read(path: &Path, reader: impl Read, into: &mut Decisions) -> Result<(), DecisionsError> {
+    let (rows, rejections) = (&mut into.rows, &mut into.rejections);
+    into.rows_read += read_table(
+        path,
+        reader,
+        (&COLUMNS, REQUIRED),
+        rejections,
+        |record, values, cols| {
+            rows.push(row(path, record, values, cols)?);
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// The columns of a revocation list that name the edge to remove.
+const EDGE_COLUMNS: [&str; 4] = [
+    "remove_from_source",
+    "remove_from_id",
+    "remove_to_source",
+    "remove_to_id",
+];
+
+/// One edge of a revocation list: `from` is to be removed from `to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokedEdge {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Its physical line.
+    pub line: u64,
+    /// The member: (source, id).
+    pub from: (String, String),
+    /// What it is removed from: (source, id).
+    pub to: (String, String),
+}
+
+/// Every revocation list read (`whatif --remove-decisions`).
+#[derive(Debug, Default)]
+pub struct RevocationList {
+    /// Accepted rows, in input order.
+    pub edges: Vec<RevokedEdge>,
+    /// Rejected rows, in input order.
+    pub rejections: Vec<Rejection>,
+    /// Data rows read.
+    pub rows_read: u64,
+}
+
+/// Reads one revocation list (the CSV `review decisions -o` writes, columns
+/// [`REVOKE_COLUMNS`]) into `into`: the edge of each row, by source and id.
+/// Other columns are ignored; rows are rejected as decisions rows are.
+pub fn read_revocations(
+    path: &Path,
+    reader: impl Read,
+    into: &mut RevocationList,
+) -> Result<(), DecisionsError> {
+    let (edges, rejections) = (&mut into.edges, &mut into.rejections);
+    into.rows_read += read_table(
+        path,
+        reader,
+        (&EDGE_COLUMNS, EDGE_COLUMNS.len()),
+        rejections,
+        |record, values, cols| {
+            for (i, v) in values.iter().enumerate() {
+                if v.trim().is_empty() {
+                    let column = cols[i].expect("required") + 1;
+                    return Err((column, format!("{} is empty", EDGE_COLUMNS[i])));
+                }
+            }
+            edges.push(RevokedEdge {
+                file: path.to_path_buf(),
+                line: record.line(),
+                from: (values[0].clone(), values[1].clone()),
+                to: (values[2].clone(), values[3].clone()),
+            });
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// The one reader of decisions and revocation lists: the header (matched
+/// by letters and digits, any case; `columns.1` of `columns.0` required),
+/// then every row's cells of those columns (one leading `'` of formula
+/// neutralisation removed) handed to `accept`, which takes the row or says
+/// at which 1-based column and why it is rejected. Returns the rows read.
+fn read_table(
+    path: &Path,
+    reader: impl Read,
+    (columns, required): (&[&str], usize),
+    rejections: &mut Vec<Rejection>,
+    mut accept: impl FnMut(&Record, Vec<String>, &[Option<usize>]) -> Result<(), (usize, String)>,
+) -> Result<u64, DecisionsError> {
     let mut csv = Records::new(reader);
     let mut record = Record::new();
     let mut at: FxHashMap<String, usize> = FxHashMap::default();
@@ -212,11 +303,11 @@ pub fn read(path: &Path, reader: impl Read, into: &mut Decisions) -> Result<(), 
             Ok(())
         },
     )?;
-    let cols: Vec<Option<usize>> = COLUMNS
+    let cols: Vec<Option<usize>> = columns
         .iter()
         .map(|c| at.get(&header_key(c)).copied())
         .collect();
-    let missing: Vec<String> = COLUMNS[..REQUIRED]
+    let missing: Vec<String> = columns[..required]
         .iter()
         .zip(&cols)
         .filter(|(_, c)| c.is_none())
@@ -229,12 +320,13 @@ pub fn read(path: &Path, reader: impl Read, into: &mut Decisions) -> Result<(), 
             columns: missing,
         });
     }
+    let mut rows_read = 0;
     loop {
         let next = match csv.read(&mut record) {
             Ok(n) => n,
             Err(e) => {
-                into.rows_read += 1;
-                into.rejections.push(reject(
+                rows_read += 1;
+                rejections.push(reject(
                     path,
                     record.line(),
                     1,
@@ -247,9 +339,8 @@ pub fn read(path: &Path, reader: impl Read, into: &mut Decisions) -> Result<(), 
         match next {
             Next::End => break,
             Next::TooLong(t) => {
-                into.rows_read += 1;
-                into.rejections
-                    .push(reject(path, line, t.column, t.reason()));
+                rows_read += 1;
+                rejections.push(reject(path, line, t.column, t.reason()));
                 continue;
             }
             Next::Record => {}
@@ -257,30 +348,32 @@ pub fn read(path: &Path, reader: impl Read, into: &mut Decisions) -> Result<(), 
         if record.len() == 1 && record[0].trim_ascii().is_empty() && width > 1 {
             continue;
         }
-        into.rows_read += 1;
-        match row(path, &record, width, &cols) {
-            Ok(d) => into.rows.push(d),
-            Err((column, reason)) => into.rejections.push(reject(path, line, column, reason)),
+        rows_read += 1;
+        let accepted =
+            cells(&record, width, columns, &cols).and_then(|values| accept(&record, values, &cols));
+        if let Err((column, reason)) = accepted {
+            rejections.push(reject(path, line, column, reason));
         }
     }
-    Ok(())
+    Ok(rows_read)
 }
 
-/// One row to a decision, or the 1-based column and reason it is rejected.
-fn row(
-    path: &Path,
+/// One row's cells of `columns` (empty for an absent optional column), or
+/// the 1-based column and reason it is rejected.
+fn cells(
     record: &Record,
     width: usize,
+    columns: &[&str],
     cols: &[Option<usize>],
-) -> Result<Decision, (usize, String)> {
+) -> Result<Vec<String>, (usize, String)> {
     if record.len() != width {
         return Err((
             record.len().min(width).max(1),
             format!("expected {width} fields, found {}", record.len()),
         ));
     }
-    let mut values: Vec<String> = Vec::with_capacity(COLUMNS.len());
-    for (name, col) in COLUMNS.iter().zip(cols) {
+    let mut values: Vec<String> = Vec::with_capacity(columns.len());
+    for (name, col) in columns.iter().zip(cols) {
         let Some(c) = *col else {
             values.push(String::new());
             continue;
@@ -292,6 +385,17 @@ fn row(
         let text = text.strip_prefix('\'').unwrap_or(text);
         values.push(text.to_string());
     }
+    Ok(values)
+}
+
+/// One row's cells to a decision, or the 1-based column and reason it is
+/// rejected.
+fn row(
+    path: &Path,
+    record: &Record,
+    values: Vec<String>,
+    cols: &[Option<usize>],
+) -> Result<Decision, (usize, String)> {
     let col = |i: usize| cols[i].expect("required") + 1;
     for (i, name) in COLUMNS[..REQUIRED].iter().enumerate() {
         if *name != "reviewer" && *name != "decision" && values[i].trim().is_empty() {
