@@ -2,15 +2,20 @@
 //! --remove-connection G`: the access changes the edits would make, as the
 //! query language's `what if` answers them (`whocan::whatif`: the loaded
 //! graph is never modified). This module turns the flags into edits, prints
-//! the rows and picks the exit code for `--fail-on`.
+//! the rows and picks the exit code for `--fail-on`. `--remove-decisions`
+//! reads a review's revocation list (`whocan::review::decisions`) as edge
+//! removals.
 
 use clap::Args;
 
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
 use whocan::diff::ChangeKind;
+use whocan::graph::AccessGraph;
 use whocan::query::ast::{EntityRef, GraphChange, Pos, RefForm, Word};
 use whocan::query::{Engine, WHATIF_COLUMNS, whatif_row, whatif_summary};
 use whocan::report::{Cell, Format, RowWriter};
+use whocan::review::decisions::{self, RevocationList};
+use whocan::whatif::Edit;
 
 /// Arguments of `whocan whatif`.
 #[derive(Args, Debug)]
@@ -20,6 +25,7 @@ Each edit names entities as the query language does (id, name, source/id, id:VAL
   --remove-connection DBA-Team        the connection and every edge into or out of it
   --add 'carol -> DBA-Team'           a granted edge (permission member into a connection,
   --add 'carol -> prod-db [admin]'    access into anything else, unless given in brackets)
+  --remove-decisions revoke.csv       every edge of a revocation list (review decisions -o)
 Edits apply together. Rows are the diff's access changes (granted, revoked, re-attributed,
 providers before and after) of the identities whose access the edits reach; `kept` says
 \"kept through another path\" when a provider was lost but the access is still held.
@@ -38,6 +44,11 @@ pub struct WhatIfArgs {
     /// repeated.
     #[arg(long = "remove-connection", value_name = "G")]
     remove_connection: Vec<String>,
+    /// Remove every edge a revocation list names (the CSV `whocan review
+    /// decisions … -o revoke.csv` writes: each row's remove_from → remove_to
+    /// edge, by source and id); may be repeated.
+    #[arg(long = "remove-decisions", value_name = "FILE")]
+    remove_decisions: Vec<std::path::PathBuf>,
     /// Exit 1 when changes of these kinds would happen (comma-separated:
     /// granted, revoked, re-attributed).
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
@@ -117,6 +128,51 @@ fn pair(
     Ok((reference(y, y_at), reference(g, g_at), p))
 }
 
+/// Reads the revocation lists of `--remove-decisions`: a file that cannot
+/// be read, or any rejected row (file:line:column and reason), is bad input.
+fn revocation_lists(paths: &[std::path::PathBuf]) -> Result<RevocationList, Failure> {
+    let mut read = RevocationList::default();
+    for path in paths {
+        whocan::atomic::note_input(path);
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::input(format!("{}: cannot read: {e}", path.display())))?;
+        decisions::read_revocations(path, std::io::BufReader::new(file), &mut read)
+            .map_err(|e| Failure::input(e.to_string()))?;
+    }
+    if !read.rejections.is_empty() {
+        let lines: Vec<String> = (read.rejections.iter())
+            .map(|r| whocan::report::escape_lines(&r.to_string()).into_owned())
+            .collect();
+        return Err(Failure::input(lines.join("\nwhocan: error: ")));
+    }
+    Ok(read)
+}
+
+/// Each revoked edge as an edit of `graph`: both ends must exist and the
+/// edge too, else the list was made on other data (file:line says which row).
+fn revoked_edges(graph: &AccessGraph, list: &RevocationList) -> Result<Vec<Edit>, Failure> {
+    let mut edits = Vec::with_capacity(list.edges.len());
+    for e in &list.edges {
+        let at = format!("{}:{}", e.file.display(), e.line);
+        let name = |(source, id): &(String, String)| format!("{source}/{id}");
+        let find = |end: &(String, String)| {
+            graph
+                .find(&end.0, &end.1)
+                .ok_or_else(|| Failure::input(format!("{at}: no entity {} in the data", name(end))))
+        };
+        let (from, to) = (find(&e.from)?, find(&e.to)?);
+        if !graph.edges_from(from).any(|(_, edge)| edge.to == to) {
+            return Err(Failure::input(format!(
+                "{at}: {} has no edge to {} in the data: nothing to remove",
+                name(&e.from),
+                name(&e.to)
+            )));
+        }
+        edits.push(Edit::Unlink { from, to });
+    }
+    Ok(edits)
+}
+
 /// Runs `whocan whatif`.
 pub fn run(args: WhatIfArgs) -> Outcome {
     // Parsed before loading: a malformed edit is bad usage, whatever the
@@ -150,12 +206,14 @@ pub fn run(args: WhatIfArgs) -> Outcome {
             },
         ));
     }
-    if changes.is_empty() {
+    let revoked = revocation_lists(&args.remove_decisions)?;
+    if changes.is_empty() && revoked.edges.is_empty() {
         return Err(Failure::input(
-            "nothing to change: give --remove 'Y -> G', --add 'Y -> G [P]' or --remove-connection G",
+            "nothing to change: give --remove 'Y -> G', --add 'Y -> G [P]', --remove-connection G or --remove-decisions FILE",
         ));
     }
     let (graph, _) = load(&args.data)?;
+    let revoked = revoked_edges(&graph, &revoked)?;
     let engine = Engine::new(&graph);
     // Each edit resolved on its own first, so an error names its flag.
     for (flag, spec, change) in &changes {
@@ -164,9 +222,10 @@ pub fn run(args: WhatIfArgs) -> Outcome {
         }
     }
     let all: Vec<GraphChange> = changes.into_iter().map(|(_, _, c)| c).collect();
-    let edits = engine
+    let mut edits = engine
         .edits(&all)
         .map_err(|e| Failure::input(e.to_string()))?;
+    edits.extend(revoked);
     let outcome = whocan::whatif::what_if(engine.expansion(), &edits);
     let format = args.output.format(Shape::Report);
     let summary = whatif_summary(&outcome);

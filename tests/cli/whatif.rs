@@ -28,6 +28,18 @@ golden_cases! { "whatif":
     whatif_bad_spec => ["whatif", "fixtures/nested_groups.csv", "--remove", "bob"],
     whatif_unknown => ["whatif", "fixtures/nested_groups.csv", "--remove", "bob -> Nope"],
     whatif_nothing => ["whatif", "fixtures/nested_groups.csv"],
+    // A review's revocation list (`review decisions -o`, tests/golden/review/
+    // decisions.out) read as edge removals, alone and with a flag's edit.
+    whatif_remove_decisions => ["whatif", "fixtures/review/okta.csv",
+        "--remove-decisions", "fixtures/review/revoke.csv", "--format", "table"],
+    whatif_remove_decisions_and_add => ["whatif", "fixtures/review/okta.csv",
+        "--remove-decisions", "fixtures/review/revoke.csv", "--add", "u-cy -> g-platform", "--format", "csv"],
+    // A row without its edge is rejected with file:line:column, exit 2.
+    whatif_remove_decisions_bad_rows => ["whatif", "fixtures/review/okta.csv",
+        "--remove-decisions", "fixtures/review/revoke_bad_rows.csv"],
+    // A list made on other data names an edge this data lacks: exit 2.
+    whatif_remove_decisions_other_data => ["whatif", "fixtures/nested_groups.csv",
+        "--remove-decisions", "fixtures/review/revoke.csv"],
     bench_whatif_zero_count => ["bench-whatif", "fixtures/nested_groups.csv", "--count", "0"],
     blast_identity => ["query", "fixtures/nested_groups.csv", "-e", "blast radius of alice"],
     blast_connection => ["query", "fixtures/nested_groups.csv", "-e", "blast radius of Engineering"],
