@@ -136,6 +136,7 @@ fn option_values(cmd: &str, long: &str) -> Vec<&'static str> {
         "remove" => vec!["nested_groups/u-bob -> nested_groups/grp-oncall"],
         "add" => vec!["nested_groups/u-carol -> nested_groups/grp-dba [admin]"],
         "remove-connection" => vec!["nested_groups/grp-ops"],
+        "remove-decisions" => vec!["fixtures/review/revoke_nested.csv"],
         _ => panic!("no fixture value for the repeatable --{long} of `whocan {cmd}`: add one"),
     }
 }
