@@ -116,8 +116,8 @@ struct Scratch {
 /// Reusable buffers for [`Expansion::ranked_grants`].
 #[derive(Default)]
 pub(crate) struct RankedScratch {
-    buf: Vec<Packed>,
-    entries: Vec<u32>,
+    pub(crate) buf: Vec<Packed>,
+    pub(crate) entries: Vec<u32>,
 }
 
 /// Precomputed structures for deriving effective access from one graph.
@@ -298,7 +298,7 @@ impl<'g> Expansion<'g> {
 
     /// The size of `comp`'s closure; remembered once known, so a closure
     /// too big for the cache is computed again only to expand it.
-    fn closure_len(&self, comp: u32) -> usize {
+    pub(crate) fn closure_len(&self, comp: u32) -> usize {
         let known = self.closure_lens[comp as usize].load(Ordering::Relaxed);
         if known != NONE {
             return known as usize;
@@ -333,8 +333,17 @@ impl<'g> Expansion<'g> {
         grants.into_boxed_slice()
     }
 
-    /// Fills `buf` with one identity's grants as sort keys, sorted, distinct.
-    fn packed_grants(&self, identity: EntityIdx, buf: &mut Vec<Packed>, entries: &mut Vec<u32>) {
+    /// The pieces one identity's grants are merged from: its direct grants
+    /// as sort keys in `buf` (in edge order, not sorted) and the components
+    /// it enters in `entries`, sorted, distinct. Its grants are exactly
+    /// `buf` joined with those components' closures, so two identities
+    /// with the same pieces have the same grants.
+    pub(crate) fn grant_pieces(
+        &self,
+        identity: EntityIdx,
+        buf: &mut Vec<Packed>,
+        entries: &mut Vec<u32>,
+    ) {
         buf.clear();
         entries.clear();
         for &(t, p) in self.granted_edges(identity) {
@@ -346,6 +355,23 @@ impl<'g> Expansion<'g> {
         }
         entries.sort_unstable();
         entries.dedup();
+    }
+
+    /// A component's closure as sort keys (see [`Expansion::closure`]) and
+    /// one of its member connections, for comparing components across
+    /// graphs.
+    pub(crate) fn component_closure(&self, comp: u32) -> (EntityIdx, Cow<'_, [Packed]>) {
+        (self.members(comp)[0], self.closure(comp))
+    }
+
+    /// How many connection components there are.
+    pub(crate) fn component_count(&self) -> usize {
+        self.closures.len()
+    }
+
+    /// Fills `buf` with one identity's grants as sort keys, sorted, distinct.
+    fn packed_grants(&self, identity: EntityIdx, buf: &mut Vec<Packed>, entries: &mut Vec<u32>) {
+        self.grant_pieces(identity, buf, entries);
         for &c in entries.iter() {
             buf.extend_from_slice(&self.closure(c));
         }

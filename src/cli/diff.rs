@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::json;
 
-use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
+use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, written};
 use whocan::diff::summary::Summary;
 use whocan::diff::{Change, ChangeKind, Comparison, FindingsInput, Options, Pairing};
 use whocan::findings::Subject;
@@ -190,8 +190,10 @@ pub fn run(args: DiffArgs) -> Outcome {
     } else {
         None
     };
-    let (old, old_report) = load(&side(&args.old, &args.source, &args.old_people_map)?)?;
-    let (new, new_report) = load(&side(&args.new, &args.source, &args.new_people_map)?)?;
+    let ((old, old_report), (new, new_report)) = super::load_two(
+        &side(&args.old, &args.source, &args.old_people_map)?,
+        &side(&args.new, &args.source, &args.new_people_map)?,
+    )?;
     let pairing = Pairing::resolve(
         &whocan::diff::sources(old.model()),
         &whocan::diff::sources(new.model()),

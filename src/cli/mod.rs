@@ -568,8 +568,31 @@ impl Observer for Spinner {
 
 /// Loads data for a query or report: refused files are an error (exit 2),
 /// rejected rows a one-line warning pointing at `whocan import`.
-pub fn load(data: &DataArgs) -> Result<(AccessGraph, ImportReport), Failure> {
-    let (model, report) = import_all(data);
+pub fn load(data: &DataArgs) -> Result<Graph, Failure> {
+    loaded(import_all(data))
+}
+
+/// A loaded data set: its graph and import report.
+pub type Graph = (AccessGraph, ImportReport);
+
+/// Two data sets loaded at once (the sides of a diff), with one spinner;
+/// notes and warnings are printed in order, the first set's first.
+pub fn load_two(first: &DataArgs, second: &DataArgs) -> Result<(Graph, Graph), Failure> {
+    note_inputs(first);
+    note_inputs(second);
+    let progress = Progress::start("loading");
+    let quiet = |data: &DataArgs| {
+        let loaded = whocan::import::inputs::load(&data.inputs(), &whocan::import::inputs::Quiet);
+        (loaded.model, loaded.report)
+    };
+    let (a, b) = rayon::join(|| quiet(first), || quiet(second));
+    drop(progress);
+    Ok((loaded(a)?, loaded(b)?))
+}
+
+/// An imported data set as a graph, its rejections warned about; refused
+/// files fail it.
+fn loaded((model, report): (whocan::model::Model, ImportReport)) -> Result<Graph, Failure> {
     let refused: Vec<String> = report.refused().filter_map(|f| f.refused.clone()).collect();
     if !refused.is_empty() {
         return Err(Failure::input(refused.join("\nwhocan: error: ")));

@@ -1,8 +1,11 @@
 //! Effective-access changes, identity by identity: the two graphs'
-//! identities are matched by key, and each matched pair's grants are first
-//! compared as integers — the new side's ranks mapped to the old side's —
-//! so the (usually almost all) identities whose access did not change cost
-//! one expansion each and no string. Only an identity whose grants differ,
+//! identities are matched by key, and each matched pair is first compared
+//! by the pieces its grants are merged from — its direct grants and the
+//! connection components it enters, whose closures are compared once per
+//! component, all as integers with the new side's ranks mapped to the old
+//! side's — so the (usually almost all) identities whose access did not
+//! change cost neither an expansion nor a string. A pair whose pieces
+//! differ has its grants compared as integers next. Only an identity whose grants differ,
 //! or that exists on one side only, is compared by strings, grant run by
 //! grant run. Identities are worked on in parallel, a window at a time
 //! (sized by the grants per identity seen so far), and changes are handed
@@ -15,6 +18,7 @@
 //! report order is the key order on both sides. Does no I/O.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering as Atomic};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -33,6 +37,9 @@ const GRANTS_PER_WINDOW: usize = 1 << 16;
 
 /// Most identity pairs in one window.
 const MAX_PAIRS_PER_WINDOW: usize = 1 << 14;
+
+/// A component whose closure no old component has (in [`SameComponents`]).
+const DIFFERS: u32 = u32::MAX - 1;
 
 /// One grant with its strings, for matching across graphs.
 #[derive(Clone, Copy)]
@@ -165,6 +172,57 @@ impl RankMap {
             self.permission[p as usize],
             provider,
         )
+    }
+}
+
+/// The new side's connection components matched to the old side's: for
+/// each, the old component of one of its member connections when the two
+/// closures are the same grants (mapped to old ranks), else [`DIFFERS`].
+/// Compared on first use and remembered; the comparison is a function of
+/// the data, so which thread makes it first does not matter.
+struct SameComponents {
+    /// Per new component: [`NONE`] until compared, then the old
+    /// component or [`DIFFERS`].
+    old_of: Vec<AtomicU32>,
+}
+
+impl SameComponents {
+    fn new(new: Side) -> SameComponents {
+        let old_of = (0..new.x.component_count())
+            .map(|_| AtomicU32::new(NONE))
+            .collect();
+        SameComponents { old_of }
+    }
+
+    /// The old component with the same closure as new component `c`.
+    fn get(&self, c: u32, (old, new): (Side, Side), ranks: &RankMap) -> Option<u32> {
+        let slot = &self.old_of[c as usize];
+        let found = match slot.load(Atomic::Relaxed) {
+            NONE => {
+                let found = Self::compare(c, (old, new), ranks).unwrap_or(DIFFERS);
+                slot.store(found, Atomic::Relaxed);
+                found
+            }
+            known => known,
+        };
+        (found != DIFFERS).then_some(found)
+    }
+
+    fn compare(c: u32, (old, new): (Side, Side), ranks: &RankMap) -> Option<u32> {
+        let (member, closure) = new.x.component_closure(c);
+        let rank = new.x.graph().order().ranks()[member as usize];
+        let old_entity = match ranks.entity[rank as usize] {
+            NONE => return None,
+            r => old.x.graph().order().by_rank()[r as usize],
+        };
+        let oc = old.x.component(old_entity)?;
+        let (_, old_closure) = old.x.component_closure(oc);
+        let same = old_closure.len() == closure.len()
+            && closure
+                .iter()
+                .zip(old_closure.iter())
+                .all(|(&n, &o)| ranks.map(n) == o);
+        same.then_some(oc)
     }
 }
 
@@ -347,16 +405,63 @@ fn merge_grants<'g: 'm, 'm>(
 struct Scratch {
     old: RankedScratch,
     new: RankedScratch,
+    /// A pair's new entry components as old ones.
+    mapped: Vec<u32>,
+}
+
+/// When `o` and `n` are merged from the same pieces (direct grants and
+/// closures of the components entered, compared in old ranks), so hold the
+/// same grants: an upper bound on how many each holds, for sizing windows.
+fn same_pieces(
+    (o, n): (u32, u32),
+    (old, new): (Side, Side),
+    ranks: &RankMap,
+    same: &SameComponents,
+    scratch: &mut Scratch,
+) -> Option<usize> {
+    let (os, ns) = (&mut scratch.old, &mut scratch.new);
+    old.x.grant_pieces(o, &mut os.buf, &mut os.entries);
+    new.x.grant_pieces(n, &mut ns.buf, &mut ns.entries);
+    if os.buf.len() != ns.buf.len() || os.entries.len() != ns.entries.len() {
+        return None;
+    }
+    for g in ns.buf.iter_mut() {
+        *g = ranks.map(*g);
+        if g.0 == NONE || g.1 == NONE {
+            return None;
+        }
+    }
+    os.buf.sort_unstable();
+    ns.buf.sort_unstable();
+    if os.buf != ns.buf {
+        return None;
+    }
+    scratch.mapped.clear();
+    for &c in &ns.entries {
+        scratch.mapped.push(same.get(c, (old, new), ranks)?);
+    }
+    scratch.mapped.sort_unstable();
+    scratch.mapped.dedup();
+    if scratch.mapped != os.entries {
+        return None;
+    }
+    let closures: usize = os.entries.iter().map(|&c| old.x.closure_len(c)).sum();
+    Some(2 * (os.buf.len() + closures))
 }
 
 /// The changes of one identity pair into `out`.
 fn pair_changes(
     (o, n): (u32, u32),
     (old, new): (Side, Side),
-    ranks: &RankMap,
+    (ranks, same): (&RankMap, &SameComponents),
     scratch: &mut Scratch,
     out: &mut Vec<Change>,
 ) -> usize {
+    if o != NONE && n != NONE {
+        if let Some(grants) = same_pieces((o, n), (old, new), ranks, same, scratch) {
+            return grants;
+        }
+    }
     let og = match o {
         NONE => &[][..],
         o => old.x.ranked_grants(o, &mut scratch.old),
@@ -388,18 +493,11 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
         names: new_names,
     };
     let (pairs, ranks) = rayon::join(|| identity_pairs(old, new), || RankMap::new(old, new));
+    let same = SameComponents::new(new);
     let threads = rayon::current_num_threads().max(1);
     let pool: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
-    let (mut done, mut grants_seen) = (0usize, 0usize);
-    while done < pairs.len() {
-        // Sized from the grants per identity seen so far (data, never
-        // timing: the output is the same however it is scheduled).
-        let per_pair = match done {
-            0 => 64,
-            _ => grants_seen.div_ceil(done).max(1),
-        };
-        let size = (GRANTS_PER_WINDOW * threads / per_pair).clamp(1, MAX_PAIRS_PER_WINDOW);
-        let window = &pairs[done..(done + size).min(pairs.len())];
+    // One window's changes, worked out on the pool, with its grant count.
+    let work = |window: &[(u32, u32)]| -> (Vec<Change>, usize) {
         let chunk = window.len().div_ceil(threads * 4).max(1);
         let results: Vec<(Vec<Change>, usize)> = window
             .par_chunks(chunk)
@@ -409,19 +507,46 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
                 let mut scratch = pool.lock().expect("scratch pool").pop().unwrap_or_default();
                 let mut out = Vec::new();
                 let grants = (chunk.iter())
-                    .map(|&pair| pair_changes(pair, (old, new), &ranks, &mut scratch, &mut out))
+                    .map(|&pair| {
+                        pair_changes(pair, (old, new), (&ranks, &same), &mut scratch, &mut out)
+                    })
                     .sum();
                 pool.lock().expect("scratch pool").push(scratch);
                 (out, grants)
             })
             .collect();
-        done += window.len();
-        for (changes, grants) in results {
-            grants_seen += grants;
-            for c in changes {
-                emit(c)?;
+        let grants = results.iter().map(|r| r.1).sum();
+        (results.into_iter().flat_map(|r| r.0).collect(), grants)
+    };
+    // Sized from the grants per identity seen so far (data, never timing:
+    // the output is the same however it is scheduled).
+    let window_after = |done: usize, grants_seen: usize| {
+        let per_pair = match done {
+            0 => 64,
+            _ => grants_seen.div_ceil(done).max(1),
+        };
+        let size = (GRANTS_PER_WINDOW * threads / per_pair).clamp(1, MAX_PAIRS_PER_WINDOW);
+        done..(done + size).min(pairs.len())
+    };
+    let mut next = window_after(0, 0);
+    let (mut current, mut grants_seen) = work(&pairs[next.clone()]);
+    let mut done = next.end;
+    // Each window is worked out on the pool while the one before is handed
+    // out here, so writing the rows overlaps finding the next ones; at most
+    // two windows' changes are held.
+    while !current.is_empty() || done < pairs.len() {
+        next = window_after(done, grants_seen);
+        let mut following = (Vec::new(), 0);
+        let mut handed = Ok(());
+        rayon::in_place_scope(|scope| {
+            if !next.is_empty() {
+                scope.spawn(|_| following = work(&pairs[next.clone()]));
             }
-        }
+            handed = current.drain(..).try_for_each(&mut *emit);
+        });
+        handed?;
+        (current, done) = (following.0, next.end);
+        grants_seen += following.1;
     }
     Ok(())
 }
