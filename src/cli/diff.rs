@@ -53,8 +53,9 @@ Rows, access changes first, then entity, employee, link and finding changes, eac
   link-added/link-removed/link-moved
                  an identity's IS / OWNS link to an employee (target), with how it was made;
                  moved: its one employee became another
-  finding-opened/finding-resolved (with --findings)
-                 a finding (by kind and entity) only in NEW / only in OLD
+  finding-opened/finding-resolved/finding-changed (with --findings)
+                 a finding (by kind and entity) only in NEW / only in OLD / in both with
+                 another severity or detail
   gained/lost (with --by employee)
                  a target and permission an employee holds through none of their identities
                  before / now; identities linked to no employee keep their own rows
@@ -87,7 +88,8 @@ pub struct DiffArgs {
     /// Exit 1 when changes of these kinds exist (comma-separated: granted,
     /// revoked, re-attributed, added, removed, changed, employee-added,
     /// employee-removed, employee-changed, link-added, link-removed,
-    /// link-moved, finding-opened, finding-resolved, gained, lost).
+    /// link-moved, finding-opened, finding-resolved, finding-changed, gained,
+    /// lost).
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
     fail_on: Vec<ChangeKind>,
     /// Compare the old side's source OLD as the new side's source NEW (may
@@ -106,8 +108,8 @@ pub struct DiffArgs {
     /// changes by number of grants, instead of the rows.
     #[arg(long)]
     summary: bool,
-    /// Compare findings too (finding-opened / finding-resolved); implied
-    /// by --fail-on finding-opened or finding-resolved.
+    /// Compare findings too (finding-opened / finding-resolved /
+    /// finding-changed); implied by --fail-on any of those.
     #[arg(long)]
     findings: bool,
     /// "Now" for the findings of both sides (a date or timestamp; default:
@@ -365,10 +367,12 @@ fn row(change: &Change) -> [Cow<'_, str>; 11] {
                     (s(file), Cow::Owned(line.to_string()), s(""), "row")
                 }
             };
-            let text = format!("{}: {}", f.severity.as_str(), f.detail);
-            let (old, new) = match c.kind {
-                ChangeKind::FindingResolved => (text, String::new()),
-                _ => (String::new(), text),
+            let text =
+                |f: &whocan::findings::Finding| format!("{}: {}", f.severity.as_str(), f.detail);
+            let (old, new) = match (&c.before, c.kind) {
+                (Some(before), _) => (text(before), text(f)),
+                (None, ChangeKind::FindingResolved) => (text(f), String::new()),
+                (None, _) => (String::new(), text(f)),
             };
             [
                 s(c.kind.as_str()),

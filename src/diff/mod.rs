@@ -86,6 +86,9 @@ pub enum ChangeKind {
     FindingOpened,
     /// A finding present only in the old side.
     FindingResolved,
+    /// A finding on both sides under the same key whose severity or detail
+    /// differs.
+    FindingChanged,
     /// With `--by employee`: access an employee holds now through none of
     /// their identities before.
     Gained,
@@ -96,7 +99,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in display order.
-    pub const ALL: [ChangeKind; 16] = [
+    pub const ALL: [ChangeKind; 17] = [
         ChangeKind::Granted,
         ChangeKind::Revoked,
         ChangeKind::ReAttributed,
@@ -111,6 +114,7 @@ impl ChangeKind {
         ChangeKind::LinkMoved,
         ChangeKind::FindingOpened,
         ChangeKind::FindingResolved,
+        ChangeKind::FindingChanged,
         ChangeKind::Gained,
         ChangeKind::Lost,
     ];
@@ -132,6 +136,7 @@ impl ChangeKind {
             ChangeKind::LinkMoved => "link-moved",
             ChangeKind::FindingOpened => "finding-opened",
             ChangeKind::FindingResolved => "finding-resolved",
+            ChangeKind::FindingChanged => "finding-changed",
             ChangeKind::Gained => "gained",
             ChangeKind::Lost => "lost",
         }
@@ -149,7 +154,7 @@ impl ChangeKind {
     pub fn is_finding(self) -> bool {
         matches!(
             self,
-            ChangeKind::FindingOpened | ChangeKind::FindingResolved
+            ChangeKind::FindingOpened | ChangeKind::FindingResolved | ChangeKind::FindingChanged
         )
     }
 }
@@ -262,14 +267,16 @@ pub struct LinkChange {
     pub old_employee: String,
 }
 
-/// A finding opened or resolved between the sides.
+/// A finding opened, resolved or changed between the sides.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FindingChange {
-    /// `FindingOpened` or `FindingResolved`.
+    /// `FindingOpened`, `FindingResolved` or `FindingChanged`.
     pub kind: ChangeKind,
-    /// The finding (from the side that has it), its subject's source
-    /// renamed as compared.
+    /// The finding (from the side that has it; the new side's when
+    /// changed), its subject's source renamed as compared.
     pub finding: Finding,
+    /// For `FindingChanged`: the old side's finding under the same key.
+    pub before: Option<Finding>,
 }
 
 /// With `--by employee`: access a person gained or lost.
@@ -310,7 +317,7 @@ pub struct Diff {
     pub employees: Vec<EmployeeChange>,
     /// Link changes, by (identity source, id, relation, employee).
     pub links: Vec<LinkChange>,
-    /// Findings opened and resolved, by (kind, subject).
+    /// Findings opened, resolved and changed, by (kind, subject).
     pub findings: Vec<FindingChange>,
     /// With `--by employee`: per-person access changes, by (employee,
     /// target, permission).
@@ -345,7 +352,7 @@ pub enum Change {
     Employee(EmployeeChange),
     /// A change of an identity → employee link.
     Link(LinkChange),
-    /// A finding opened or resolved.
+    /// A finding opened, resolved or changed.
     Finding(FindingChange),
     /// With `--by employee`: a person's access gained or lost.
     Person(PersonChange),

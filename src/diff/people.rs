@@ -13,7 +13,9 @@
 //!   but a link made another way to the same employee is no change.
 //! - Findings are keyed by (kind, subject): the first finding of a key on
 //!   each side stands for it; a key on the new side only is opened, on the
-//!   old side only resolved.
+//!   old side only resolved, and on both with another severity or detail
+//!   changed (evidence and fix hint alone do not make a change: they name
+//!   files and lines, which move with every export).
 //! - Per person (`--by employee`): a person's access is every (target
 //!   source, target id, permission) any of their linked identities (IS or
 //!   OWNS) holds; one person is gathered at a time.
@@ -313,11 +315,22 @@ pub(super) fn finding_changes<E>(
             (Some(finding), None) => emit(Change::Finding(FindingChange {
                 kind: ChangeKind::FindingResolved,
                 finding,
+                before: None,
             })),
             (None, Some(finding)) => emit(Change::Finding(FindingChange {
                 kind: ChangeKind::FindingOpened,
                 finding,
+                before: None,
             })),
+            (Some(before), Some(finding))
+                if (before.severity, &before.detail) != (finding.severity, &finding.detail) =>
+            {
+                emit(Change::Finding(FindingChange {
+                    kind: ChangeKind::FindingChanged,
+                    finding,
+                    before: Some(before),
+                }))
+            }
             _ => Ok(()),
         },
     )

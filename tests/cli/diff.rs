@@ -45,6 +45,9 @@ const JAN_AND_DEC: &str =
     "fixtures/diff/dated/okta-2026-01.csv,fixtures/diff/dated/okta-2025-12.csv";
 const HR_JAN: &str = "fixtures/diff/people/hr-2026-01.csv:fixtures/diff/people/hr.toml,fixtures/diff/people/okta.csv";
 const HR_FEB: &str = "fixtures/diff/people/hr-2026-02.csv:fixtures/diff/people/hr.toml,fixtures/diff/people/okta.csv";
+/// February's HRIS with an okta export in which the departed Cy's access
+/// shrank from two grants to one (a direct grant instead of a group).
+const HR_FEB_LESS: &str = "fixtures/diff/people/hr-2026-02.csv:fixtures/diff/people/hr.toml,fixtures/diff/findings/okta.csv";
 const MAP_JAN: &str = "fixtures/diff/people/map-2026-01.csv";
 const MAP_FEB: &str = "fixtures/diff/people/map-2026-02.csv";
 
@@ -76,7 +79,13 @@ golden_cases! { "diff":
     issue_16_fail_on_employee_changed => ["diff", HR_JAN, HR_FEB, "--fail-on", "employee-changed", "--format", "csv", "--summary"],
     issue_16_fail_on_finding_opened => ["diff", HR_JAN, HR_FEB, "--fail-on", "finding-opened", "--as-of", "2026-03-01", "--format", "csv", "--summary"],
     issue_16_fail_on_link_moved => ["diff", HR_JAN, HR_FEB, "--old-people-map", MAP_JAN, "--new-people-map", MAP_FEB, "--fail-on", "link-moved", "--format", "csv", "--summary"],
-    issue_16_fail_on_new_kinds_unchanged => ["diff", HR_JAN, HR_JAN, "--fail-on", "employee-added,employee-removed,employee-changed,link-added,link-removed,link-moved,finding-opened,finding-resolved,gained,lost", "--as-of", "2026-03-01", "--format", "csv"],
+    // A finding under the same key with another detail (or severity) is
+    // changed, old and new side by side; --fail-on finding-changed
+    // implies --findings.
+    issue_16_finding_changed_csv => ["diff", HR_FEB, HR_FEB_LESS, "--findings", "--as-of", "2026-03-01", "--format", "csv"],
+    issue_16_finding_changed_json => ["diff", HR_FEB, HR_FEB_LESS, "--findings", "--as-of", "2026-03-01", "--format", "json"],
+    issue_16_fail_on_finding_changed => ["diff", HR_FEB, HR_FEB_LESS, "--fail-on", "finding-changed", "--as-of", "2026-03-01", "--format", "csv", "--summary"],
+    issue_16_fail_on_new_kinds_unchanged => ["diff", HR_JAN, HR_JAN, "--fail-on", "employee-added,employee-removed,employee-changed,link-added,link-removed,link-moved,finding-opened,finding-resolved,finding-changed,gained,lost", "--as-of", "2026-03-01", "--format", "csv"],
     // --by employee: what each person gained or lost across every app.
     issue_16_by_employee => ["diff", HR_JAN, HR_FEB, "--old-people-map", MAP_JAN, "--new-people-map", MAP_FEB, "--by", "employee", "--format", "csv"],
     issue_16_by_employee_fail_on_gained => ["diff", HR_JAN, HR_FEB, "--old-people-map", MAP_JAN, "--new-people-map", MAP_FEB, "--by", "employee", "--fail-on", "gained", "--format", "jsonl"],
