@@ -62,6 +62,8 @@ fn spark_job() -> Command {
         "spark.sql.shuffle.partitions=4",
         "--conf",
         "spark.ui.enabled=false",
+        "--conf",
+        "spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
     ])
     .arg(root().join("spark/effective_access.py"))
     .env("PYSPARK_PYTHON", &python)
