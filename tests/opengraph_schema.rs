@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod setup;
+
 use serde_json::{Value, json};
 use whocan::import::inputs::{Inputs, Quiet, load};
 
@@ -56,20 +58,6 @@ fn export(files: &[&str]) -> Vec<u8> {
     args.extend(["--to", "opengraph", "-o", out.to_str().unwrap()]);
     whocan(&args);
     std::fs::read(out).unwrap()
-}
-
-/// The venv's python with the pinned jsonschema, installed when absent.
-fn validator_python() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join(".ci/setup-duckdb"))
-        .output()
-        .expect("bash runs .ci/setup-duckdb");
-    assert!(
-        out.status.success(),
-        "the jsonschema validator is needed and could not be installed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 /// Checks the schema against its metaschema (Draft 2020-12), then prints one
@@ -406,7 +394,7 @@ fn issue_17_opengraph_export_meets_every_schema_constraint() {
 
 #[test]
 fn issue_17_opengraph_export_passes_a_json_schema_validator() {
-    let python = validator_python();
+    let python = setup::tool("setup-duckdb", "the jsonschema validator");
     let dir = tempfile::tempdir().unwrap();
     let fixtures = dir.path().join("fixtures.json");
     std::fs::write(&fixtures, export(FIXTURES)).unwrap();

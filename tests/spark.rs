@@ -20,37 +20,16 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod setup;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `.ci/setup-spark` and returns the venv's `spark-submit`.
-fn spark_submit() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join(".ci/setup-spark"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("bash runs .ci/setup-spark");
-    assert!(
-        out.status.success(),
-        ".ci/setup-spark failed ({}): Spark cannot run, so this test fails",
-        out.status
-    );
-    let stdout = String::from_utf8(out.stdout).expect("setup-spark prints a UTF-8 path");
-    let path = PathBuf::from(
-        stdout
-            .lines()
-            .last()
-            .expect("setup-spark prints spark-submit's path"),
-    );
-    assert!(path.is_file(), "{} is not a file", path.display());
-    path
 }
 
 /// `spark-submit --master local[2] … spark/effective_access.py`, from the
 /// venv `.ci/setup-spark` makes; the caller adds the job's arguments.
 fn spark_job() -> Command {
-    let spark_submit = spark_submit();
+    let spark_submit = setup::tool("setup-spark", "Spark");
     let python = spark_submit.with_file_name("python");
     let mut job = Command::new(&spark_submit);
     job.args([
@@ -151,21 +130,6 @@ impl Case {
         }
         all
     }
-}
-
-/// Runs `.ci/setup-duckdb` and returns the venv's python with DuckDB.
-fn duckdb_python() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join(".ci/setup-duckdb"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("bash runs .ci/setup-duckdb");
-    assert!(
-        out.status.success(),
-        ".ci/setup-duckdb failed ({}): DuckDB cannot read the job's Parquet, so this test fails",
-        out.status
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 /// DuckDB reads each glob of Parquet files (a file, or a Spark output's
@@ -485,7 +449,10 @@ fn issue_17_spark_report_equals_whocans_on_fixtures_and_deep_cyclic_orgs() {
             ]
         })
         .collect();
-    let tables = duckdb_read(&duckdb_python(), &globs);
+    let tables = duckdb_read(
+        &setup::tool("setup-duckdb", "DuckDB (the job's Parquet reader)"),
+        &globs,
+    );
     // Not vacuous: whocan's Parquet report of the deep organisation has as
     // many rows as its CSV report (whose names hold line breaks).
     assert_eq!(
