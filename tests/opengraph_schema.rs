@@ -1,14 +1,21 @@
-//! Issue 17, part 3: `whocan export --to opengraph` against every constraint
-//! of SpecterOps' OpenGraph ingest schema, as docs/opengraph.md writes them
-//! down from the published node and edge schemas (checked here by hand: the
-//! schema files are not vendored), and against the model: every entity a
-//! node, every granted edge an edge, no false edge.
+//! Issue 17, part 3: `whocan export --to opengraph` against the OpenGraph
+//! ingest schema, twice: by a real JSON Schema validator (Python
+//! `jsonschema`, pinned, from `.ci/setup-duckdb`) running
+//! `docs/opengraph.schema.json` over the fixtures' export and a generated
+//! organisation's, after seeing it reject documents broken one rule at a
+//! time; and by hand, for the rules a JSON Schema cannot state (unique ids,
+//! endpoints naming existing nodes, prefixed kinds, lowercase property
+//! names) and against the model: every entity a node, every granted edge an
+//! edge, no false edge. A machine where the validator cannot run fails this
+//! test; it never skips.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+mod setup;
+
+use serde_json::{Value, json};
 use whocan::import::inputs::{Inputs, Quiet, load};
 
 fn root() -> PathBuf {
@@ -28,25 +35,191 @@ const FIXTURES: &[&str] = &[
     "fixtures/people/github.csv",
 ];
 
-/// The export of `files`, as bytes.
-fn export(files: &[&str]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("graph.json");
+/// Runs `whocan ARGS` from the crate root; panics unless it exits 0.
+fn whocan(args: &[&str]) {
     let run = Command::new(env!("CARGO_BIN_EXE_whocan"))
-        .arg("export")
-        .args(files)
-        .args(["--to", "opengraph", "-o"])
-        .arg(&out)
+        .args(args)
         .current_dir(root())
         .output()
         .unwrap();
     assert!(
         run.status.success(),
-        "{}",
+        "whocan {args:?}: {}",
         String::from_utf8_lossy(&run.stderr)
     );
+}
+
+/// The export of `files`, as bytes.
+fn export(files: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("graph.json");
+    let mut args = vec!["export"];
+    args.extend_from_slice(files);
+    args.extend(["--to", "opengraph", "-o", out.to_str().unwrap()]);
+    whocan(&args);
     std::fs::read(out).unwrap()
 }
+
+/// Checks the schema against its metaschema (Draft 2020-12), then prints one
+/// JSON line per document: every error as `[path, message]`, the path as
+/// JSON Pointer segments joined by `/`.
+const VALIDATE: &str = r#"
+import json, sys
+from jsonschema import Draft202012Validator
+with open(sys.argv[1], encoding="utf-8") as f:
+    schema = json.load(f)
+Draft202012Validator.check_schema(schema)
+validator = Draft202012Validator(schema)
+for path in sys.argv[2:]:
+    with open(path, encoding="utf-8") as f:
+        document = json.load(f)
+    errors = [["/".join(str(p) for p in e.absolute_path), e.message] for e in validator.iter_errors(document)]
+    print(json.dumps(sorted(errors)))
+"#;
+
+/// The JSON Schema validator's errors for each document, in one Python
+/// process: `(path, message)` pairs, none for a valid document.
+fn validate(python: &Path, documents: &[PathBuf]) -> Vec<Vec<(String, String)>> {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(VALIDATE)
+        .arg(root().join("docs/opengraph.schema.json"))
+        .args(documents)
+        .output()
+        .expect("the validator's python runs");
+    assert!(
+        out.status.success(),
+        "the validator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let results: Vec<Vec<(String, String)>> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line of errors"))
+        .collect();
+    assert_eq!(results.len(), documents.len(), "one line per document");
+    results
+}
+
+/// One way to break a valid export, and the path (JSON Pointer segments)
+/// the validator must name.
+type Breakage = (&'static str, fn(&mut Value), &'static str);
+
+/// Every rule of the schema broken once, on the fixtures' export.
+const BREAKAGES: &[Breakage] = &[
+    (
+        "an object property value",
+        |d| d["graph"]["nodes"][0]["properties"]["name"] = json!({"first": "Ada"}),
+        "graph/nodes/0/properties/name",
+    ),
+    (
+        "a null property value",
+        |d| d["graph"]["nodes"][0]["properties"]["email"] = Value::Null,
+        "graph/nodes/0/properties/email",
+    ),
+    (
+        "a mixed array",
+        |d| d["graph"]["nodes"][1]["properties"]["tags"] = json!(["a", 1]),
+        "graph/nodes/1/properties/tags",
+    ),
+    (
+        "an array of arrays",
+        |d| d["graph"]["nodes"][1]["properties"]["tags"] = json!([["a"]]),
+        "graph/nodes/1/properties/tags",
+    ),
+    (
+        "the reserved objectid",
+        |d| d["graph"]["nodes"][2]["properties"]["objectid"] = json!("x"),
+        "graph/nodes/2/properties",
+    ),
+    (
+        "properties a list",
+        |d| d["graph"]["nodes"][2]["properties"] = json!(["name"]),
+        "graph/nodes/2/properties",
+    ),
+    (
+        "a numeric id",
+        |d| d["graph"]["nodes"][3]["id"] = json!(7),
+        "graph/nodes/3/id",
+    ),
+    (
+        "no kinds",
+        |d| d["graph"]["nodes"][3]["kinds"] = json!([]),
+        "graph/nodes/3/kinds",
+    ),
+    (
+        "four kinds",
+        |d| d["graph"]["nodes"][3]["kinds"] = json!(["A", "B", "C", "D"]),
+        "graph/nodes/3/kinds",
+    ),
+    (
+        "a node without kinds",
+        |d| {
+            d["graph"]["nodes"][4]
+                .as_object_mut()
+                .unwrap()
+                .remove("kinds");
+        },
+        "graph/nodes/4",
+    ),
+    (
+        "an edge kind with a colon",
+        |d| d["graph"]["edges"][0]["kind"] = json!("s3:GetObject"),
+        "graph/edges/0/kind",
+    ),
+    (
+        "an edge kind with a dash",
+        |d| d["graph"]["edges"][0]["kind"] = json!("read-write"),
+        "graph/edges/0/kind",
+    ),
+    (
+        "an edge without properties",
+        |d| {
+            d["graph"]["edges"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("properties");
+        },
+        "graph/edges/1",
+    ),
+    (
+        "an unknown match_by",
+        |d| d["graph"]["edges"][2]["start"]["match_by"] = json!("email"),
+        "graph/edges/2/start/match_by",
+    ),
+    (
+        "an endpoint without value",
+        |d| {
+            d["graph"]["edges"][2]["end"]
+                .as_object_mut()
+                .unwrap()
+                .remove("value");
+        },
+        "graph/edges/2/end",
+    ),
+    (
+        "match_by property with a value",
+        |d| d["graph"]["edges"][3]["start"]["match_by"] = json!("property"),
+        "graph/edges/3/start",
+    ),
+    (
+        "a metadata key beyond source_kind",
+        |d| d["metadata"]["source"] = json!("whocan"),
+        "metadata",
+    ),
+    (
+        "no graph",
+        |d| {
+            d.as_object_mut().unwrap().remove("graph");
+        },
+        "",
+    ),
+    (
+        "nodes an object",
+        |d| d["graph"]["nodes"] = json!({}),
+        "graph/nodes",
+    ),
+];
 
 /// `^[A-Za-z0-9_]+$`: edge kinds (schema `pattern`), and what whocan keeps
 /// node kinds and `source_kind` to.
@@ -217,4 +390,49 @@ fn issue_17_opengraph_export_meets_every_schema_constraint() {
 
     // Stable: the same input gives the same bytes.
     assert_eq!(bytes, export(FIXTURES));
+}
+
+#[test]
+fn issue_17_opengraph_export_passes_a_json_schema_validator() {
+    let python = setup::tool("setup-duckdb", "the jsonschema validator");
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("fixtures.json");
+    std::fs::write(&fixtures, export(FIXTURES)).unwrap();
+    let org = dir.path().join("org.csv");
+    whocan(&["generate", "--scale", "small", "-o", org.to_str().unwrap()]);
+    let generated = dir.path().join("generated.json");
+    whocan(&[
+        "export",
+        org.to_str().unwrap(),
+        "--to",
+        "opengraph",
+        "-o",
+        generated.to_str().unwrap(),
+    ]);
+
+    // The validator is seen to reject each rule broken, before its verdict
+    // on the real exports counts.
+    let valid: Value = serde_json::from_slice(&std::fs::read(&fixtures).unwrap()).unwrap();
+    let mut documents = vec![fixtures.clone(), generated.clone()];
+    for (i, (_, breakage, _)) in BREAKAGES.iter().enumerate() {
+        let mut broken = valid.clone();
+        breakage(&mut broken);
+        let path = dir.path().join(format!("broken-{i}.json"));
+        std::fs::write(&path, serde_json::to_vec(&broken).unwrap()).unwrap();
+        documents.push(path);
+    }
+    let results = validate(&python, &documents);
+    for ((what, _, at), errors) in BREAKAGES.iter().zip(&results[2..]) {
+        assert!(
+            errors.iter().any(|(path, _)| path == at),
+            "{what}: the validator does not reject /{at}; its errors: {errors:?}"
+        );
+    }
+    assert_eq!(results[0], [], "the fixtures' export");
+    assert_eq!(results[1], [], "a generated organisation's export");
+    let generated: Value = serde_json::from_slice(&std::fs::read(&generated).unwrap()).unwrap();
+    assert!(
+        generated["graph"]["edges"].as_array().unwrap().len() > 1000,
+        "the generated organisation is not trivially small"
+    );
 }

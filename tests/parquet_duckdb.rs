@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod setup;
+
 use serde_json::{Value, json};
 use whocan::import::inputs::{Inputs, Quiet, load};
 use whocan::model::{EmployeeValue, Model};
@@ -19,16 +21,7 @@ fn root() -> PathBuf {
 
 /// The venv's python with the pinned duckdb, installed when absent.
 fn duckdb_python() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join(".ci/setup-duckdb"))
-        .output()
-        .expect("bash runs .ci/setup-duckdb");
-    assert!(
-        out.status.success(),
-        "DuckDB is needed and could not be installed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    setup::tool("setup-duckdb", "DuckDB")
 }
 
 /// DuckDB's view of one Parquet file: `(column, DuckDB type, repetition)`

@@ -10,42 +10,26 @@
 //! cases run in one Spark session (one JVM start). Spark, Java and the venv
 //! come from `.ci/setup-spark`, which this test runs itself (it is
 //! idempotent and locked), so a missing Spark fails the test, never skips it.
+//!
+//! The job's typed output, `access.parquet` (a directory of part files), is
+//! read back by an independent reader, DuckDB (from `.ci/setup-duckdb`), and
+//! must hold whocan's own `report access --format parquet` rows, in order,
+//! under the same column names and types.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod setup;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `.ci/setup-spark` and returns the venv's `spark-submit`.
-fn spark_submit() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join(".ci/setup-spark"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("bash runs .ci/setup-spark");
-    assert!(
-        out.status.success(),
-        ".ci/setup-spark failed ({}): Spark cannot run, so this test fails",
-        out.status
-    );
-    let stdout = String::from_utf8(out.stdout).expect("setup-spark prints a UTF-8 path");
-    let path = PathBuf::from(
-        stdout
-            .lines()
-            .last()
-            .expect("setup-spark prints spark-submit's path"),
-    );
-    assert!(path.is_file(), "{} is not a file", path.display());
-    path
 }
 
 /// `spark-submit --master local[2] … spark/effective_access.py`, from the
 /// venv `.ci/setup-spark` makes; the caller adds the job's arguments.
 fn spark_job() -> Command {
-    let spark_submit = spark_submit();
+    let spark_submit = setup::tool("setup-spark", "Spark");
     let python = spark_submit.with_file_name("python");
     let mut job = Command::new(&spark_submit);
     job.args([
@@ -57,6 +41,8 @@ fn spark_job() -> Command {
         "spark.sql.shuffle.partitions=4",
         "--conf",
         "spark.ui.enabled=false",
+        "--conf",
+        "spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
     ])
     .arg(root().join("spark/effective_access.py"))
     .env("PYSPARK_PYTHON", &python)
@@ -83,17 +69,19 @@ fn whocan(args: &[&str]) {
     );
 }
 
-/// One comparison: whocan's export and report of some inputs, and where the
-/// Spark job writes its own.
+/// One comparison: whocan's export and reports of some inputs, and where
+/// the Spark job writes its own.
 struct Case {
     name: &'static str,
     export: PathBuf,
     expected: PathBuf,
+    expected_parquet: PathBuf,
     out: PathBuf,
 }
 
 impl Case {
-    /// Exports `inputs` to Parquet and writes whocan's CSV report of them.
+    /// Exports `inputs` to Parquet and writes whocan's CSV and Parquet
+    /// reports of them.
     fn new(tmp: &Path, name: &'static str, inputs: &[&str]) -> Case {
         let dir = tmp.join(name);
         std::fs::create_dir_all(&dir).unwrap();
@@ -101,16 +89,19 @@ impl Case {
             name,
             export: dir.join("export"),
             expected: dir.join("whocan.csv"),
+            expected_parquet: dir.join("whocan.parquet"),
             out: dir.join("spark"),
         };
         let mut export = vec!["export"];
         export.extend_from_slice(inputs);
         export.extend(["--to", "parquet", "-o", case.export.to_str().unwrap()]);
         whocan(&export);
-        let mut report = vec!["report", "access"];
-        report.extend_from_slice(inputs);
-        report.extend(["--format", "csv", "-o", case.expected.to_str().unwrap()]);
-        whocan(&report);
+        for (format, file) in [("csv", &case.expected), ("parquet", &case.expected_parquet)] {
+            let mut report = vec!["report", "access"];
+            report.extend_from_slice(inputs);
+            report.extend(["--format", format, "-o", file.to_str().unwrap()]);
+            whocan(&report);
+        }
         case
     }
 
@@ -139,6 +130,81 @@ impl Case {
         }
         all
     }
+}
+
+/// DuckDB reads each glob of Parquet files (a file, or a Spark output's
+/// part files) and prints, per glob `i`, `i<TAB>[[column, type], …]`, then
+/// `i<TAB>[cell, …]` per row: part files in name order, rows in file order.
+const READ_PARQUET: &str = r#"
+import duckdb, json, sys
+con = duckdb.connect()
+extra = ("filename", "file_row_number")
+for i, pattern in enumerate(sys.argv[1:]):
+    rel = "read_parquet(?, filename = true, file_row_number = true)"
+    columns = [c for c in con.execute(f"DESCRIBE SELECT * FROM {rel}", [pattern]).fetchall() if c[0] not in extra]
+    print(i, json.dumps([[c[0], c[1]] for c in columns]), sep="\t")
+    select = ", ".join(f'"{c[0]}"' for c in columns)
+    query = f"SELECT {select} FROM {rel} ORDER BY filename, file_row_number"
+    for row in con.execute(query, [pattern]).fetchall():
+        print(i, json.dumps(list(row), ensure_ascii=False, separators=(",", ":")), sep="\t")
+"#;
+
+/// One Parquet table as DuckDB reads it: its columns and types, and its
+/// rows as JSON arrays, in order.
+#[derive(Default)]
+struct Table {
+    schema: String,
+    rows: Vec<String>,
+}
+
+/// DuckDB's reading of every glob, in one Python process.
+fn duckdb_read(python: &Path, globs: &[PathBuf]) -> Vec<Table> {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(READ_PARQUET)
+        .args(globs)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the DuckDB venv's python runs");
+    assert!(
+        out.status.success(),
+        "DuckDB failed to read {globs:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut tables: Vec<Table> = globs.iter().map(|_| Table::default()).collect();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let (i, json) = line.split_once('\t').expect("index<TAB>json");
+        let table = &mut tables[i.parse::<usize>().unwrap()];
+        if table.schema.is_empty() {
+            table.schema = json.to_owned();
+        } else {
+            table.rows.push(json.to_owned());
+        }
+    }
+    tables
+}
+
+/// Where DuckDB's reading of the job's `access.parquet` first departs from
+/// whocan's `report access --format parquet`, if anywhere.
+fn parquet_difference(whocan: &Table, spark: &Table) -> Option<String> {
+    if whocan.schema != spark.schema {
+        return Some(format!(
+            "columns differ:\n  whocan: {}\n  spark:  {}",
+            whocan.schema, spark.schema
+        ));
+    }
+    let longest = whocan.rows.len().max(spark.rows.len());
+    (0..longest).find_map(|i| {
+        let (w, s) = (whocan.rows.get(i), spark.rows.get(i));
+        (w != s).then(|| {
+            format!(
+                "{} vs {} rows, first difference at row {}:\n  whocan: {w:?}\n  spark:  {s:?}",
+                whocan.rows.len(),
+                spark.rows.len(),
+                i + 1
+            )
+        })
+    })
 }
 
 /// The first line where two reports differ, for the failure message.
@@ -372,8 +438,37 @@ fn issue_17_spark_report_equals_whocans_on_fixtures_and_deep_cyclic_orgs() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // DuckDB reads whocan's Parquet report and the job's part files, all in
+    // one process.
+    let globs: Vec<PathBuf> = cases
+        .iter()
+        .flat_map(|c| {
+            [
+                c.expected_parquet.clone(),
+                c.out.join("access.parquet").join("part-*.parquet"),
+            ]
+        })
+        .collect();
+    let tables = duckdb_read(
+        &setup::tool("setup-duckdb", "DuckDB (the job's Parquet reader)"),
+        &globs,
+    );
+    // Not vacuous: whocan's Parquet report of the deep organisation has as
+    // many rows as its CSV report (whose names hold line breaks).
+    assert_eq!(
+        tables[4].rows.len(),
+        csv::Reader::from_reader(deep.as_bytes()).records().count(),
+        "whocan's Parquet report of the deep organisation, as DuckDB reads it"
+    );
+
     let mut failures = Vec::new();
-    for case in &cases {
+    for (case, pair) in cases.iter().zip(tables.chunks(2)) {
+        if let Some(difference) = parquet_difference(&pair[0], &pair[1]) {
+            failures.push(format!(
+                "{}: DuckDB reads Spark's access.parquet unlike whocan's: {difference}",
+                case.name
+            ));
+        }
         let expected = std::fs::read(&case.expected).unwrap();
         let actual = case.spark_csv();
         if expected != actual {
