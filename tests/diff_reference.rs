@@ -1,5 +1,5 @@
-//! `diff`'s effective-access changes against an obviously correct
-//! reference, on random pairs of organisations: each side's grants are
+//! `diff`'s effective-access changes (and entities added and removed)
+//! against an obviously correct reference, on random pairs of organisations: each side's grants are
 //! listed whole (`Expansion::grants_of`, itself checked against a reference
 //! in `expand_reference.rs`), keyed by strings, and compared as two maps of
 //! provider sets. The diff under test matches identities and compares ranks
@@ -149,9 +149,40 @@ fn reference(old: &AccessGraph, new: &AccessGraph, rename: &dyn Fn(&str) -> Stri
     lines
 }
 
+/// The reference for entities: every (source, id) on one side only, in
+/// key order, as `added` / `removed`.
+fn entity_reference(
+    old: &AccessGraph,
+    new: &AccessGraph,
+    rename: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    let keys = |g: &AccessGraph, rename: &dyn Fn(&str) -> String| -> BTreeSet<(String, String)> {
+        let m = g.model();
+        (m.entities.iter())
+            .map(|e| (rename(m.str(e.source)), m.str(e.id).to_string()))
+            .collect()
+    };
+    let (o, n) = (keys(old, rename), keys(new, &|s| s.to_string()));
+    let all: BTreeSet<&(String, String)> = o.iter().chain(&n).collect();
+    (all.into_iter())
+        .filter_map(|k| match (o.contains(k), n.contains(k)) {
+            (true, false) => Some(format!("removed {k:?}")),
+            (false, true) => Some(format!("added {k:?}")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What `diff` says of entities added and removed, in the same shape.
+fn entities_diffed(d: &diff::Diff) -> Vec<String> {
+    (d.entities.iter())
+        .filter(|e| e.kind != ChangeKind::Changed)
+        .map(|e| format!("{} {:?}", e.kind.as_str(), (e.source.clone(), e.id.clone())))
+        .collect()
+}
+
 /// What `diff` says, in the same shape.
-fn diffed(old: &AccessGraph, new: &AccessGraph, pairing: Pairing) -> Vec<String> {
-    let d = diff::diff_with(&Comparison::new(old, new, pairing), &Options::default());
+fn diffed(d: &diff::Diff) -> Vec<String> {
     d.access
         .iter()
         .map(|a| {
@@ -184,11 +215,43 @@ fn diffed(old: &AccessGraph, new: &AccessGraph, pairing: Pairing) -> Vec<String>
         .collect()
 }
 
+/// The diff against the reference on one pair of row sets.
+fn check(old_rows: &[Row], new_rows: &[Row]) {
+    let present = [true; ENTITIES];
+    let old = graph(old_rows, ["aws", "okta"], &present);
+    let new = graph(new_rows, ["aws", "okta"], &present);
+    let d = diff::diff_with(
+        &Comparison::new(&old, &new, Pairing::none()),
+        &Options::default(),
+    );
+    let same = |s: &str| s.to_string();
+    assert_eq!(diffed(&d), reference(&old, &new, &same));
+    assert_eq!(entities_diffed(&d), entity_reference(&old, &new, &same));
+}
+
+/// Identities whose direct edges are the same are settled by comparing the
+/// closures of the groups they enter: a group's closure with the same
+/// targets but another permission, or another provider, is a change.
+#[test]
+fn a_change_inside_a_group_is_seen_by_its_members() {
+    // u0 -> c0 (member); c0 -> r0 read, then admin.
+    check(
+        &[(0, 0, 5, 2), (0, 5, 12, 0)],
+        &[(0, 0, 5, 2), (0, 5, 12, 1)],
+    );
+    // u0 -> c0 -> c1 -> r0 read, then c0 -> r0 read directly instead of
+    // through c1 (same target and permission, another provider).
+    check(
+        &[(0, 0, 5, 2), (0, 5, 6, 2), (0, 6, 12, 0)],
+        &[(0, 0, 5, 2), (0, 5, 6, 2), (0, 5, 12, 0)],
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn diff_access_changes_match_the_reference(
+    fn diff_access_and_entity_changes_match_the_reference(
         shared in rows(),
         only_old in rows(),
         only_new in rows(),
@@ -219,6 +282,8 @@ proptest! {
                 let old = graph(&old_rows, ["aws", "okta-2026-02"], &old_present);
                 (old, Pairing::none(), Box::new(|s: &str| s.to_string()))
             };
-        prop_assert_eq!(diffed(&old, &new, pairing), reference(&old, &new, &*rename));
+        let d = diff::diff_with(&Comparison::new(&old, &new, pairing), &Options::default());
+        prop_assert_eq!(diffed(&d), reference(&old, &new, &*rename));
+        prop_assert_eq!(entities_diffed(&d), entity_reference(&old, &new, &*rename));
     }
 }

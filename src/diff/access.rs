@@ -124,6 +124,19 @@ impl<'g: 'm, 'm> Side<'_, 'g, 'm> {
     }
 }
 
+/// Every entity of `x` in the diff's key order, (compared source, id),
+/// without comparing strings but for source names: the report order is id
+/// order within each source.
+pub(super) fn entities_by_key<'m>(x: &Expansion<'_>, names: &Names<'m>) -> Vec<EntityIdx> {
+    let mut sources: Vec<(&str, Vec<u32>)> =
+        Side { x, names }.ranks_by_source().into_iter().collect();
+    sources.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let by_rank = x.graph().order().by_rank();
+    (sources.iter())
+        .flat_map(|(_, ranks)| ranks.iter().map(|&r| by_rank[r as usize]))
+        .collect()
+}
+
 /// The new side's ranks in the old side's terms: entity rank → the rank of
 /// the old entity with the same (compared source, id), permission rank →
 /// the rank of the same permission; [`NONE`] where the old side has none.
@@ -497,7 +510,12 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
     let threads = rayon::current_num_threads().max(1);
     let pool: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
     // One window's changes, worked out on the pool, with its grant count.
-    let work = |window: &[(u32, u32)]| -> (Vec<Change>, usize) {
+    // Change buffers are handed back once their changes are out, so each
+    // window fills memory the last one used instead of fresh pages.
+    let spare: std::sync::Mutex<Vec<Vec<Change>>> = std::sync::Mutex::new(Vec::new());
+    // One window's changes, worked out on the pool, chunk by chunk in
+    // order, with its grant count.
+    let work = |window: &[(u32, u32)]| -> (Vec<Vec<Change>>, usize) {
         let chunk = window.len().div_ceil(threads * 4).max(1);
         let results: Vec<(Vec<Change>, usize)> = window
             .par_chunks(chunk)
@@ -505,7 +523,11 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
                 // Scratch buffers outlive chunks and windows: grown once,
                 // not per chunk.
                 let mut scratch = pool.lock().expect("scratch pool").pop().unwrap_or_default();
-                let mut out = Vec::new();
+                let mut out = spare
+                    .lock()
+                    .expect("spare buffers")
+                    .pop()
+                    .unwrap_or_default();
                 let grants = (chunk.iter())
                     .map(|&pair| {
                         pair_changes(pair, (old, new), (&ranks, &same), &mut scratch, &mut out)
@@ -516,7 +538,7 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
             })
             .collect();
         let grants = results.iter().map(|r| r.1).sum();
-        (results.into_iter().flat_map(|r| r.0).collect(), grants)
+        (results.into_iter().map(|r| r.0).collect(), grants)
     };
     // Sized from the grants per identity seen so far (data, never timing:
     // the output is the same however it is scheduled).
@@ -542,7 +564,11 @@ pub(super) fn access_changes<'g: 'm, 'm, E>(
             if !next.is_empty() {
                 scope.spawn(|_| following = work(&pairs[next.clone()]));
             }
-            handed = current.drain(..).try_for_each(&mut *emit);
+            handed = current.drain(..).try_for_each(|mut changes| {
+                changes.drain(..).try_for_each(&mut *emit)?;
+                spare.lock().expect("spare buffers").push(changes);
+                Ok(())
+            });
         });
         handed?;
         (current, done) = (following.0, next.end);

@@ -352,8 +352,9 @@ pub enum Change {
     Employee(EmployeeChange),
     /// A change of an identity → employee link.
     Link(LinkChange),
-    /// A finding opened, resolved or changed.
-    Finding(FindingChange),
+    /// A finding opened, resolved or changed (boxed: two findings would
+    /// make every change as big).
+    Finding(Box<FindingChange>),
     /// With `--by employee`: a person's access gained or lost.
     Person(PersonChange),
 }
@@ -594,7 +595,7 @@ impl<'g> Comparison<'g> {
         } else {
             access::access_changes((&self.old, &old_names), (&self.new, &new_names), emit)?;
         }
-        entities::entity_changes((om, &old_names), (nm, &new_names), emit)?;
+        entities::entity_changes((&self.old, &old_names), (&self.new, &new_names), emit)?;
         people::employee_changes(&old, &new, emit)?;
         people::link_changes(&old, &new, emit)?;
         if let Some(f) = &opts.findings {
@@ -659,7 +660,7 @@ pub fn diff_with(comparison: &Comparison, opts: &Options) -> Diff {
             Change::Entity(e) => d.entities.push(e),
             Change::Employee(e) => d.employees.push(e),
             Change::Link(l) => d.links.push(l),
-            Change::Finding(f) => d.findings.push(f),
+            Change::Finding(f) => d.findings.push(*f),
             Change::Person(p) => d.persons.push(p),
         }
         Ok(())

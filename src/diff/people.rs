@@ -312,24 +312,24 @@ pub(super) fn finding_changes<E>(
         findings_by_key(old, o),
         findings_by_key(new, n),
         |_, o, n| match (o, n) {
-            (Some(finding), None) => emit(Change::Finding(FindingChange {
+            (Some(finding), None) => emit(Change::Finding(Box::new(FindingChange {
                 kind: ChangeKind::FindingResolved,
                 finding,
                 before: None,
-            })),
-            (None, Some(finding)) => emit(Change::Finding(FindingChange {
+            }))),
+            (None, Some(finding)) => emit(Change::Finding(Box::new(FindingChange {
                 kind: ChangeKind::FindingOpened,
                 finding,
                 before: None,
-            })),
+            }))),
             (Some(before), Some(finding))
                 if (before.severity, &before.detail) != (finding.severity, &finding.detail) =>
             {
-                emit(Change::Finding(FindingChange {
+                emit(Change::Finding(Box::new(FindingChange {
                     kind: ChangeKind::FindingChanged,
                     finding,
                     before: Some(before),
-                }))
+                })))
             }
             _ => Ok(()),
         },
