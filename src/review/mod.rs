@@ -1,11 +1,14 @@
 //! Access reviews: the rows a reviewer certifies, one page per reviewer
 //! scope (a manager, a source, a resource), each row with its evidence.
 //!
-//! A [`Review`] is built once per loaded graph: the query engine (its
-//! expansion and the `why` path search, [`Engine::grant_paths`]), the
+//! A [`Review`] is built once per loaded graph: the expansion, the
 //! identity-employee links ([`People`]) and the findings
-//! ([`crate::findings`], not re-derived here). [`Review::each_page`] hands
-//! the caller one [`Page`] at a time, so only one page's rows are in memory;
+//! ([`crate::findings`], not re-derived here), each kept as the pages show
+//! it ([`Brief`]: no evidence, which `whocan findings` prints and the pages
+//! do not). A row's paths come from the `why` walk over the graph's own
+//! edge lists ([`GrantTree`]), so no query engine (no name index) is built.
+//! [`Review::each_page`] hands the caller one [`Page`] at a time, so only
+//! one page's rows are in memory;
 //! [`page`] renders a page and the index as HTML, [`decisions`] reads the
 //! reviewers' decisions back. Does no I/O: the caller opens every file.
 //!
@@ -24,12 +27,12 @@ use std::io;
 use rustc_hash::FxHashMap;
 
 use crate::expand::Expansion;
-use crate::findings::{Finding, Subject};
+use crate::findings::{FindingKind, Severity, Subject};
 use crate::graph::AccessGraph;
 use crate::import::ImportReport;
 use crate::model::{EdgeIdx, EntityIdx, Kind, Model, Relation, Sym};
 use crate::people::{EmployeeIdx, People, employee_key};
-use crate::query::{Engine, GrantTree};
+use crate::query::GrantTree;
 
 /// Whose access a page lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -133,12 +136,32 @@ pub struct Page {
     pub digest: String,
 }
 
+/// A finding as a page shows it: what `whocan findings` prints of it but
+/// the evidence and the fix, which the pages leave to that command (an
+/// organisation's findings with their evidence are most of what a review
+/// would otherwise hold for the whole run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Brief {
+    /// How bad.
+    pub severity: Severity,
+    /// What kind.
+    pub kind: FindingKind,
+    /// The entity it is about, as `whocan findings` labels it.
+    pub label: Box<str>,
+    /// What is wrong, in one sentence.
+    pub detail: Box<str>,
+}
+
 /// Everything review pages are built from, once per graph.
 pub struct Review<'g> {
-    engine: Engine<'g>,
-    /// Findings of the loaded data, sorted as `whocan findings` prints them.
-    pub findings: Vec<Finding>,
-    findings_of: FxHashMap<EntityIdx, Vec<u32>>,
+    graph: &'g AccessGraph,
+    expansion: Expansion<'g>,
+    people: People,
+    /// The findings about entities of the loaded data (those about input
+    /// rows are on no page), in the order `whocan findings` prints them.
+    pub findings: Vec<Brief>,
+    /// (entity, index into `findings`) for every finding, sorted.
+    findings_of: Vec<(EntityIdx, u32)>,
     input_digest: String,
     as_of: String,
     /// False while [`Review::scope_rows`] lists rows without paths.
@@ -146,29 +169,62 @@ pub struct Review<'g> {
 }
 
 impl<'g> Review<'g> {
-    /// Builds the engine, the people links and the findings (with
+    /// Builds the expansion, the people links and the findings (with
     /// `options`, whose `now` is the page's `--as-of` date, shown as
-    /// `as_of`).
+    /// `as_of`; none without options: reading decisions back needs only
+    /// the rows).
     pub fn new(
         graph: &'g AccessGraph,
         report: &ImportReport,
-        options: &crate::findings::Options,
+        options: Option<&crate::findings::Options>,
         as_of: String,
     ) -> Review<'g> {
-        let engine = Engine::new(graph);
-        let findings =
-            crate::findings::findings(engine.expansion(), engine.people(), report, options);
-        let mut findings_of: FxHashMap<EntityIdx, Vec<u32>> = FxHashMap::default();
-        for (i, f) in findings.iter().enumerate() {
-            if let Subject::Entity { source, id, .. } = &f.entity {
-                if let Some(e) = graph.find(source, id) {
-                    findings_of.entry(e).or_default().push(i as u32);
+        let expansion = Expansion::new(graph);
+        let people = People::new(graph.model());
+        // Each finding is cut to its brief as it is made, so no two
+        // findings' evidence are ever held together.
+        let mut found: Vec<(EntityIdx, Brief)> = Vec::new();
+        if let Some(options) = options {
+            crate::findings::each_finding(&expansion, &people, report, options, &mut |f| {
+                if let Subject::Entity { source, id, .. } = &f.entity {
+                    if let Some(e) = graph.find(source, id) {
+                        found.push((
+                            e,
+                            Brief {
+                                severity: f.severity,
+                                kind: f.kind,
+                                label: f.entity.label().into(),
+                                detail: f.detail.into(),
+                            },
+                        ));
+                    }
                 }
-            }
+            });
         }
+        // `crate::findings::sort`'s order: worst first, then kind, entity
+        // label and detail; it breaks the remaining ties by evidence, which
+        // a brief lacks, so they keep the checks' (deterministic) order
+        // here. Tied findings are about one entity and look the same on a
+        // page, so no page's bytes depend on which comes first.
+        found.sort_by(|(_, a), (_, b)| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.label.cmp(&b.label))
+                .then_with(|| a.detail.cmp(&b.detail))
+        });
+        let mut findings_of: Vec<(EntityIdx, u32)> = found
+            .iter()
+            .enumerate()
+            .map(|(n, (e, _))| (*e, n as u32))
+            .collect();
+        findings_of.sort_unstable();
+        let findings = found.into_iter().map(|(_, b)| b).collect();
         let input_digest = input_digest(graph.model());
         Review {
-            engine,
+            graph,
+            expansion,
+            people,
             findings,
             findings_of,
             input_digest,
@@ -179,17 +235,26 @@ impl<'g> Review<'g> {
 
     /// The model the pages show.
     pub fn model(&self) -> &'g Model {
-        self.engine.graph().model()
+        self.graph.model()
     }
 
     /// The expansion the rows come from.
     pub fn expansion(&self) -> &Expansion<'g> {
-        self.engine.expansion()
+        &self.expansion
     }
 
     /// The identity-employee links.
     pub fn people(&self) -> &People {
-        self.engine.people()
+        &self.people
+    }
+
+    /// Indices into [`Review::findings`] of the findings about `e`.
+    fn findings_of(&self, e: EntityIdx) -> impl Iterator<Item = u32> + '_ {
+        let at = self.findings_of.partition_point(|&(x, _)| x < e);
+        self.findings_of[at..]
+            .iter()
+            .take_while(move |&&(x, _)| x == e)
+            .map(|&(_, f)| f)
     }
 
     /// The `--as-of` date shown on every page.
@@ -306,7 +371,7 @@ impl<'g> Review<'g> {
                         }
                     }
                 }
-                let ranks = self.engine.graph().order().ranks();
+                let ranks = self.graph.order().ranks();
                 pairs.sort_unstable_by_key(|&(t, i)| (ranks[t as usize], ranks[i as usize]));
                 pairs.dedup();
                 let mut at = 0;
@@ -341,7 +406,7 @@ impl<'g> Review<'g> {
         with_paths: bool,
     ) -> Page {
         let m = self.model();
-        let ranks = self.engine.graph().order().ranks();
+        let ranks = self.graph.order().ranks();
         // Identity -> the employees it is in scope through.
         let mut identities: Vec<(EntityIdx, Vec<(EmployeeIdx, Relation)>)> = Vec::new();
         let mut seen: FxHashMap<EntityIdx, usize> = FxHashMap::default();
@@ -408,7 +473,7 @@ impl<'g> Review<'g> {
     ) {
         let m = self.model();
         let grants = self.expansion().grants_of(identity);
-        let tree = with_paths.then(|| self.engine.grant_tree(identity));
+        let tree = with_paths.then(|| GrantTree::new(self.graph, identity));
         let mut at = 0;
         while at < grants.len() {
             let g = &grants[at];
@@ -429,15 +494,12 @@ impl<'g> Review<'g> {
                 Some(tree) => self.evidence(tree, identity, g.target, g.permission),
                 None => Vec::new(),
             };
-            let mut findings: Vec<u32> =
-                self.findings_of.get(&identity).cloned().unwrap_or_default();
+            let mut findings: Vec<u32> = self.findings_of(identity).collect();
             for path in &paths {
                 for &e in path {
                     let to = m.edges[e as usize].to;
                     if m.entity(to).kind == Kind::Connection {
-                        if let Some(f) = self.findings_of.get(&to) {
-                            findings.extend(f);
-                        }
+                        findings.extend(self.findings_of(to));
                     }
                 }
             }
@@ -469,9 +531,8 @@ impl<'g> Review<'g> {
         permission: Sym,
     ) -> Vec<Vec<EdgeIdx>> {
         let m = self.model();
-        let mut paths: Vec<Vec<EdgeIdx>> = self
-            .engine
-            .grant_paths_in(tree, target)
+        let mut paths: Vec<Vec<EdgeIdx>> = tree
+            .paths_into(self.graph, target)
             .into_iter()
             .filter(|p| {
                 p.last()
@@ -486,7 +547,7 @@ impl<'g> Review<'g> {
                 } else {
                     m.edges[first[n - 1] as usize].to
                 };
-                for &e in self.engine.graph().out_edges(node) {
+                for &e in self.graph.out_edges(node) {
                     let edge = &m.edges[e as usize];
                     if !edge.granted && edge.to == target && edge.permission == permission {
                         let mut p = first[..n].to_vec();

@@ -238,7 +238,7 @@ pub fn write_page(review: &Review, page: &Page, out: &mut dyn Write) -> io::Resu
             &(
                 f.severity.as_str(),
                 f.kind.as_str(),
-                f.entity.label(),
+                &f.label,
                 &f.detail,
             ),
         )?;

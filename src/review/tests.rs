@@ -57,7 +57,7 @@ fn json_cannot_break_out_of_its_script_element() {
 #[test]
 fn a_row_merges_its_providers_and_carries_each_grant_path() {
     let (g, report) = graph();
-    let review = Review::new(&g, &report, &options(), "2026-01-31".into());
+    let review = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
     let page = source_page(&review);
     let m = g.model();
     let wiki = page
@@ -98,8 +98,8 @@ fn a_row_merges_its_providers_and_carries_each_grant_path() {
 #[test]
 fn the_page_digest_depends_on_scope_and_date() {
     let (g, report) = graph();
-    let a = Review::new(&g, &report, &options(), "2026-01-31".into());
-    let b = Review::new(&g, &report, &options(), "2026-02-28".into());
+    let a = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
+    let b = Review::new(&g, &report, Some(&options()), "2026-02-28".into());
     assert_ne!(a.page_digest("source:okta"), a.page_digest("source:other"));
     assert_ne!(a.page_digest("source:okta"), b.page_digest("source:okta"));
     assert_eq!(a.page_digest("source:okta"), a.page_digest("source:okta"));
@@ -109,7 +109,7 @@ fn the_page_digest_depends_on_scope_and_date() {
 #[test]
 fn pages_are_byte_identical_and_names_never_become_markup() {
     let (g, report) = graph();
-    let review = Review::new(&g, &report, &options(), "2026-01-31".into());
+    let review = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
     let render = || {
         let mut out = Vec::new();
         write_page(&review, &source_page(&review), &mut out).unwrap();
