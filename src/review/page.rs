@@ -235,12 +235,7 @@ pub fn write_page(review: &Review, page: &Page, out: &mut dyn Write) -> io::Resu
         }
         json(
             out,
-            &(
-                f.severity.as_str(),
-                f.kind.as_str(),
-                &f.label,
-                &f.detail,
-            ),
+            &(f.severity.as_str(), f.kind.as_str(), &f.label, &f.detail),
         )?;
     }
     out.write_all(b"],\"rows\":[")?;
