@@ -302,8 +302,9 @@ fn status(model: &Model, e: EntityIdx) -> Status {
     }
 }
 
-/// `source/id (name)`, or `source/id` when the name is the id.
-fn label(model: &Model, e: EntityIdx) -> String {
+/// `source/id (name)`, or `source/id` when the name is the id: how a
+/// finding about `e` names it ([`Subject::label`]).
+pub fn label(model: &Model, e: EntityIdx) -> String {
     subject(model, e).label()
 }
 

@@ -23,6 +23,7 @@ pub mod decisions;
 pub mod page;
 
 use std::io;
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
@@ -88,7 +89,8 @@ pub struct Row {
     pub identity: EntityIdx,
     /// The employees the identity is linked to in this scope, with the
     /// relation (`IS` / `OWNS`).
-    pub employees: Vec<(EmployeeIdx, Relation)>,
+    /// Shared by the identity's rows.
+    pub employees: Rc<[(EmployeeIdx, Relation)]>,
     /// What it reaches.
     pub target: EntityIdx,
     /// With which permission.
@@ -139,17 +141,19 @@ pub struct Page {
 /// A finding as a page shows it: what `whocan findings` prints of it but
 /// the evidence and the fix, which the pages leave to that command (an
 /// organisation's findings with their evidence are most of what a review
-/// would otherwise hold for the whole run).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// would otherwise hold for the whole run). Its entity's label is made
+/// when a page is written ([`crate::findings::label`]) and its detail is
+/// a range of [`Review`]'s one text buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Brief {
     /// How bad.
     pub severity: Severity,
     /// What kind.
     pub kind: FindingKind,
-    /// The entity it is about, as `whocan findings` labels it.
-    pub label: Box<str>,
-    /// What is wrong, in one sentence.
-    pub detail: Box<str>,
+    /// The entity it is about.
+    pub entity: EntityIdx,
+    /// Where its detail is in the text buffer ([`Review::detail`]).
+    detail: (u32, u32),
 }
 
 /// Everything review pages are built from, once per graph.
@@ -160,6 +164,8 @@ pub struct Review<'g> {
     /// The findings about entities of the loaded data (those about input
     /// rows are on no page), in the order `whocan findings` prints them.
     pub findings: Vec<Brief>,
+    /// Every finding's detail, one after another.
+    details: String,
     /// (entity, index into `findings`) for every finding, sorted.
     findings_of: Vec<(EntityIdx, u32)>,
     input_digest: String,
@@ -183,49 +189,61 @@ impl<'g> Review<'g> {
         let people = People::new(graph.model());
         // Each finding is cut to its brief as it is made, so no two
         // findings' evidence are ever held together.
-        let mut found: Vec<(EntityIdx, Brief)> = Vec::new();
+        let mut findings: Vec<Brief> = Vec::new();
+        let mut details = String::new();
         if let Some(options) = options {
             crate::findings::each_finding(&expansion, &people, report, options, &mut |f| {
                 if let Subject::Entity { source, id, .. } = &f.entity {
-                    if let Some(e) = graph.find(source, id) {
-                        found.push((
-                            e,
-                            Brief {
-                                severity: f.severity,
-                                kind: f.kind,
-                                label: f.entity.label().into(),
-                                detail: f.detail.into(),
-                            },
-                        ));
+                    if let Some(entity) = graph.find(source, id) {
+                        let at = details.len() as u32;
+                        details.push_str(&f.detail);
+                        findings.push(Brief {
+                            severity: f.severity,
+                            kind: f.kind,
+                            entity,
+                            detail: (at, f.detail.len() as u32),
+                        });
                     }
                 }
             });
         }
+        details.shrink_to_fit();
         // `crate::findings::sort`'s order: worst first, then kind, entity
         // label and detail; it breaks the remaining ties by evidence, which
         // a brief lacks, so they keep the checks' (deterministic) order
         // here. Tied findings are about one entity and look the same on a
-        // page, so no page's bytes depend on which comes first.
-        found.sort_by(|(_, a), (_, b)| {
+        // page, so no page's bytes depend on which comes first. The labels
+        // live only while sorting.
+        let m = graph.model();
+        let labels: Vec<String> = findings
+            .iter()
+            .map(|b| crate::findings::label(m, b.entity))
+            .collect();
+        let text = |b: &Brief| &details[b.detail.0 as usize..(b.detail.0 + b.detail.1) as usize];
+        let mut order: Vec<u32> = (0..findings.len() as u32).collect();
+        order.sort_by(|&x, &y| {
+            let (a, b) = (&findings[x as usize], &findings[y as usize]);
             b.severity
                 .cmp(&a.severity)
                 .then_with(|| a.kind.cmp(&b.kind))
-                .then_with(|| a.label.cmp(&b.label))
-                .then_with(|| a.detail.cmp(&b.detail))
+                .then_with(|| labels[x as usize].cmp(&labels[y as usize]))
+                .then_with(|| text(a).cmp(text(b)))
         });
-        let mut findings_of: Vec<(EntityIdx, u32)> = found
+        drop(labels);
+        let findings: Vec<Brief> = order.iter().map(|&n| findings[n as usize]).collect();
+        let mut findings_of: Vec<(EntityIdx, u32)> = findings
             .iter()
             .enumerate()
-            .map(|(n, (e, _))| (*e, n as u32))
+            .map(|(n, b)| (b.entity, n as u32))
             .collect();
         findings_of.sort_unstable();
-        let findings = found.into_iter().map(|(_, b)| b).collect();
         let input_digest = input_digest(graph.model());
         Review {
             graph,
             expansion,
             people,
             findings,
+            details,
             findings_of,
             input_digest,
             as_of,
@@ -246,6 +264,12 @@ impl<'g> Review<'g> {
     /// The identity-employee links.
     pub fn people(&self) -> &People {
         &self.people
+    }
+
+    /// The detail of a finding, as `whocan findings` words it.
+    pub fn detail(&self, finding: &Brief) -> &str {
+        let (at, len) = finding.detail;
+        &self.details[at as usize..(at + len) as usize]
     }
 
     /// Indices into [`Review::findings`] of the findings about `e`.
@@ -440,7 +464,7 @@ impl<'g> Review<'g> {
                     .then(a.1.as_str().cmp(b.1.as_str()))
             });
             let before = rows.len();
-            self.rows_of(identity, &employees, target, with_paths, &mut rows);
+            self.rows_of(identity, &employees.into(), target, with_paths, &mut rows);
             if rows.len() > before {
                 in_scope += 1;
             }
@@ -466,7 +490,7 @@ impl<'g> Review<'g> {
     fn rows_of(
         &self,
         identity: EntityIdx,
-        employees: &[(EmployeeIdx, Relation)],
+        employees: &Rc<[(EmployeeIdx, Relation)]>,
         target: Option<EntityIdx>,
         with_paths: bool,
         rows: &mut Vec<Row>,
@@ -507,7 +531,7 @@ impl<'g> Review<'g> {
             findings.dedup();
             rows.push(Row {
                 identity,
-                employees: employees.to_vec(),
+                employees: Rc::clone(employees),
                 target: g.target,
                 permission: g.permission,
                 providers,

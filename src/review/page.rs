@@ -235,7 +235,12 @@ pub fn write_page(review: &Review, page: &Page, out: &mut dyn Write) -> io::Resu
         }
         json(
             out,
-            &(f.severity.as_str(), f.kind.as_str(), &f.label, &f.detail),
+            &(
+                f.severity.as_str(),
+                f.kind.as_str(),
+                crate::findings::label(m, f.entity),
+                review.detail(f),
+            ),
         )?;
     }
     out.write_all(b"],\"rows\":[")?;
