@@ -97,16 +97,17 @@ pub struct Row {
     pub permission: Sym,
     /// The connections holding the granting edges, sorted; empty for a
     /// direct grant only.
-    pub providers: Vec<EntityIdx>,
+    pub providers: Box<[EntityIdx]>,
     /// True when one way to the access is a direct grant.
     pub direct: bool,
     /// Indices into [`Review::findings`] of the findings about the
     /// identity or a connection on its paths.
-    pub findings: Vec<u32>,
+    pub findings: Box<[u32]>,
     /// The evidence: one shortest path per granting edge (the `why`
     /// search), then `false` edges out of the path's nodes into the target,
-    /// each as the path prefix plus that edge.
-    pub paths: Vec<Vec<EdgeIdx>>,
+    /// each as the path prefix plus that edge. (A row's lists are boxed
+    /// slices, exactly their size: a page can hold 100,000 rows at once.)
+    pub paths: Box<[Box<[EdgeIdx]>]>,
 }
 
 /// One reviewer scope.
@@ -469,6 +470,9 @@ impl<'g> Review<'g> {
                 in_scope += 1;
             }
         }
+        // The doubling's slack is given back before the page is written,
+        // which needs memory of its own (the page's string table).
+        rows.shrink_to_fit();
         let mut findings: Vec<u32> = rows
             .iter()
             .flat_map(|r| r.findings.iter().copied())
@@ -534,10 +538,10 @@ impl<'g> Review<'g> {
                 employees: Rc::clone(employees),
                 target: g.target,
                 permission: g.permission,
-                providers,
+                providers: providers.into(),
                 direct,
-                findings,
-                paths,
+                findings: findings.into(),
+                paths: paths.into_iter().map(Vec::into_boxed_slice).collect(),
             });
             at = end;
         }

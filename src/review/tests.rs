@@ -121,3 +121,48 @@ fn pages_are_byte_identical_and_names_never_become_markup() {
     assert!(html.contains("\\u003cimg src=x onerror=alert(1)\\u003e"));
     assert_eq!(html.matches("<script").count(), 2);
 }
+
+#[test]
+fn issue_18_review_keeps_each_finding_as_a_brief_without_evidence() {
+    let (g, report) = graph();
+    let review = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
+    let full = crate::findings::findings(
+        &Expansion::new(&g),
+        &People::new(g.model()),
+        &report,
+        &options(),
+    );
+    let shown: Vec<(Severity, FindingKind, String, &str)> = review
+        .findings
+        .iter()
+        .map(|b| {
+            (
+                b.severity,
+                b.kind,
+                crate::findings::label(g.model(), b.entity),
+                review.detail(b),
+            )
+        })
+        .collect();
+    let expected: Vec<(Severity, FindingKind, String, &str)> = full
+        .iter()
+        .filter(|f| matches!(f.entity, Subject::Entity { .. }))
+        .map(|f| (f.severity, f.kind, f.entity.label(), f.detail.as_str()))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(shown, expected);
+    // What the review holds of its findings for the whole run is their
+    // details, one after another: no evidence line, no fix.
+    let details: usize = full.iter().map(|f| f.detail.len()).sum();
+    assert_eq!(review.details.len(), details);
+    for f in &full {
+        for e in &f.evidence {
+            assert!(
+                !review.details.contains(&e.text),
+                "evidence kept: {}",
+                e.text
+            );
+        }
+        assert!(!review.details.contains(&f.fix));
+    }
+}
