@@ -302,8 +302,9 @@ fn status(model: &Model, e: EntityIdx) -> Status {
     }
 }
 
-/// `source/id (name)`, or `source/id` when the name is the id.
-fn label(model: &Model, e: EntityIdx) -> String {
+/// `source/id (name)`, or `source/id` when the name is the id: how a
+/// finding about `e` names it ([`Subject::label`]).
+pub fn label(model: &Model, e: EntityIdx) -> String {
     subject(model, e).label()
 }
 
@@ -442,8 +443,24 @@ pub fn findings(
     report: &ImportReport,
     opts: &Options,
 ) -> Vec<Finding> {
-    let m = expansion.model();
     let mut out = Vec::new();
+    each_finding(expansion, people, report, opts, &mut |f| out.push(f));
+    sort(&mut out);
+    out
+}
+
+/// Hands `emit` every finding of [`findings`], one at a time and unsorted
+/// (in the order the checks run, which is deterministic), so a caller that
+/// keeps only part of each (the review pages keep no evidence) never holds
+/// every finding's evidence at once.
+pub fn each_finding(
+    expansion: &Expansion,
+    people: &People,
+    report: &ImportReport,
+    opts: &Options,
+    emit: &mut dyn FnMut(Finding),
+) {
+    let m = expansion.model();
     let identities: Vec<EntityIdx> = (0..m.entities.len() as EntityIdx)
         .filter(|&i| m.entity(i).kind == Kind::Identity)
         .collect();
@@ -488,7 +505,7 @@ pub fn findings(
                 ),
             ];
             let evidence_grants = g.iter();
-            out.push(Finding {
+            emit(Finding {
                 order: Default::default(),
                 severity: if g.is_empty() {
                     Severity::High
@@ -547,7 +564,7 @@ pub fn findings(
                 perms.dedup();
                 let evidence = vec![declared(m, i, "MfaEnabled false")];
                 let evidence_grants = privileged.iter().copied();
-                out.push(Finding {
+                emit(Finding {
                     order: Default::default(),
                     severity: Severity::High,
                     kind: FindingKind::PrivilegedWithoutMfa,
@@ -583,7 +600,7 @@ pub fn findings(
                     .map_or("", |a| m.str(a.status));
                 let evidence = vec![declared(m, c, &format!("status {status_text:?}"))];
                 let evidence_grants = through.iter().copied();
-                out.push(Finding {
+                emit(Finding {
                     order: Default::default(),
                     severity: Severity::Medium,
                     kind: FindingKind::DisabledConnectionAccess,
@@ -616,7 +633,7 @@ pub fn findings(
                     &format!("source type {:?}", m.str(ent.source_type)),
                 )];
                 let evidence_grants = g.iter();
-                out.push(Finding {
+                emit(Finding {
                     order: Default::default(),
                     severity: if g.is_empty() {
                         Severity::Low
@@ -635,7 +652,7 @@ pub fn findings(
             } else if !service && !people.is_mapped(i) && !g.is_empty() {
                 let evidence = vec![declared(m, i, "declared")];
                 let evidence_grants = g.iter();
-                out.push(Finding {
+                emit(Finding {
                     order: Default::default(),
                     severity: Severity::Medium,
                     kind: FindingKind::OrphanedIdentity,
@@ -669,7 +686,7 @@ pub fn findings(
             if let Some(stale) = stale {
                 let evidence = vec![declared(m, i, &stale)];
                 let evidence_grants = g.iter();
-                out.push(Finding {
+                emit(Finding {
                     order: Default::default(),
                     severity: Severity::Low,
                     kind: FindingKind::DormantAccount,
@@ -691,7 +708,7 @@ pub fn findings(
     // Data quality: conflicts, ambiguous matches, rejected rows.
     for c in &m.conflicts {
         let (entity, detail, at) = describe_model_conflict(m, c);
-        out.push(Finding {
+        emit(Finding {
             order: Default::default(),
             severity: Severity::Low,
             kind: FindingKind::ImportConflict,
@@ -702,7 +719,7 @@ pub fn findings(
         });
     }
     for c in &people.conflicts {
-        out.push(Finding {
+        emit(Finding {
             order: Default::default(),
             severity: Severity::Low,
             kind: FindingKind::ImportConflict,
@@ -721,7 +738,7 @@ pub fn findings(
         });
     }
     for a in &people.ambiguous {
-        out.push(Finding {
+        emit(Finding {
             order: Default::default(),
             severity: Severity::Info,
             kind: FindingKind::AmbiguousMapping,
@@ -739,7 +756,7 @@ pub fn findings(
         });
     }
     for r in &report.rejections {
-        out.push(Finding {
+        emit(Finding {
             order: (r.file.display().to_string(), r.line),
             severity: Severity::Info,
             kind: FindingKind::RejectedRow,
@@ -761,7 +778,7 @@ pub fn findings(
         });
     }
     for r in &m.people_map.rejections {
-        out.push(Finding {
+        emit(Finding {
             order: (r.file.display().to_string(), r.line),
             severity: Severity::Info,
             kind: FindingKind::RejectedRow,
@@ -779,8 +796,6 @@ pub fn findings(
             fix: "fix the people-map row and load it again".into(),
         });
     }
-    sort(&mut out);
-    out
 }
 
 impl Finding {

@@ -21,6 +21,23 @@ pub struct FindingsArgs {
     /// Exit 1 when a finding of this severity or worse exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
+    #[command(flatten)]
+    checks: CheckArgs,
+    /// "Now" for dormancy and termination dates (a date or timestamp;
+    /// default: the current time, UTC).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// A rules file of separation-of-duties rules (`forbid X with P and Y
+    /// with Q [for persons] [except members of G] [severity S]`, one per
+    /// line); each violation is a `sod-violation` finding. May be repeated.
+    #[arg(long, value_name = "FILE")]
+    rules: Vec<std::path::PathBuf>,
+}
+
+/// The checks' own options, shared by `whocan findings` and `whocan
+/// review` (whose pages show the same findings).
+#[derive(Args, Debug)]
+pub struct CheckArgs {
     /// An active account with access and no login for this many days is
     /// dormant.
     #[arg(
@@ -36,15 +53,13 @@ pub struct FindingsArgs {
     /// root, superuser, full, manage, delete.
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     privileged: Vec<String>,
-    /// "Now" for dormancy and termination dates (a date or timestamp;
-    /// default: the current time, UTC).
-    #[arg(long, value_name = "DATE")]
-    as_of: Option<String>,
-    /// A rules file of separation-of-duties rules (`forbid X with P and Y
-    /// with Q [for persons] [except members of G] [severity S]`, one per
-    /// line); each violation is a `sod-violation` finding. May be repeated.
-    #[arg(long, value_name = "FILE")]
-    rules: Vec<std::path::PathBuf>,
+}
+
+impl CheckArgs {
+    /// The checks' options with "now" from `as_of` ([`options`]).
+    pub fn options(&self, as_of: Option<&str>) -> Result<Options, Failure> {
+        options(as_of, self.dormant_days, &self.privileged)
+    }
 }
 
 /// Every rules file read and parsed.
@@ -59,6 +74,19 @@ pub fn read_rules(files: &[std::path::PathBuf]) -> Result<Vec<whocan::query::Rul
     Ok(out)
 }
 
+/// "Now" from `--as-of` (default: the current time, UTC), seconds since
+/// the Unix epoch.
+pub fn now(as_of: Option<&str>) -> Result<i64, Failure> {
+    match as_of {
+        Some(text) => whocan::import::parse_timestamp(text).ok_or_else(|| {
+            Failure::input(format!(
+                "--as-of {text:?} is not a date or timestamp (e.g. 2024-06-30 or 2024-06-30T12:00:00Z)"
+            ))
+        }),
+        None => Ok(jiff::Timestamp::now().as_second()),
+    }
+}
+
 /// The checks' options from `--as-of` (default: now, UTC),
 /// `--dormant-days` and `--privileged` (default: [`DEFAULT_PRIVILEGED`]);
 /// `whocan diff --findings` reads the same options.
@@ -67,14 +95,7 @@ pub fn options(
     dormant_days: u64,
     privileged: &[String],
 ) -> Result<Options, Failure> {
-    let now = match as_of {
-        Some(text) => whocan::import::parse_timestamp(text).ok_or_else(|| {
-            Failure::input(format!(
-                "--as-of {text:?} is not a date or timestamp (e.g. 2024-06-30 or 2024-06-30T12:00:00Z)"
-            ))
-        })?,
-        None => jiff::Timestamp::now().as_second(),
-    };
+    let now = now(as_of)?;
     let privileged: Vec<String> = if privileged.is_empty() {
         DEFAULT_PRIVILEGED.iter().map(|p| p.to_string()).collect()
     } else {
@@ -89,7 +110,7 @@ pub fn options(
 
 /// Runs `whocan findings`.
 pub fn run(args: FindingsArgs) -> Outcome {
-    let opts = options(args.as_of.as_deref(), args.dormant_days, &args.privileged)?;
+    let opts = args.checks.options(args.as_of.as_deref())?;
     let rules = read_rules(&args.rules)?;
     let (graph, report) = load(&args.data)?;
     let progress = Progress::start("checking");

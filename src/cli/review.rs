@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::findings::options;
+use super::findings::{CheckArgs, now};
 use super::{DataArgs, Failure, Outcome, Output, OutputArgs, Shape, load, written};
 use whocan::report::{Table, plural};
 use whocan::review::decisions::{self, Decisions};
@@ -57,6 +57,9 @@ pub struct ReviewArgs {
     /// default: the current time, UTC). Part of each page's digest.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// The findings shown on the pages are `whocan findings`' with these.
+    #[command(flatten)]
+    checks: CheckArgs,
 }
 
 /// `whocan review` subcommands.
@@ -85,15 +88,21 @@ struct DecisionsArgs {
     as_of: Option<String>,
 }
 
-/// The findings options and the date shown, from `--as-of`.
+/// The review as of `--as-of`, with findings when `checks` are given
+/// (`--dormant-days`, `--privileged`).
 fn review<'g>(
     graph: &'g whocan::graph::AccessGraph,
     report: &whocan::import::ImportReport,
     as_of: Option<&str>,
+    checks: Option<&CheckArgs>,
 ) -> Result<Review<'g>, Failure> {
-    let opts = options(as_of, 90, &[])?;
-    let shown = whocan::import::format_timestamp(opts.now);
-    Ok(Review::new(graph, report, &opts, shown))
+    let opts = checks.map(|c| c.options(as_of)).transpose()?;
+    // One reading of the clock: the findings' "now" is the date shown.
+    let shown = whocan::import::format_timestamp(match &opts {
+        Some(o) => o.now,
+        None => now(as_of)?,
+    });
+    Ok(Review::new(graph, report, opts.as_ref(), shown))
 }
 
 /// Runs `whocan review` and `review decisions`.
@@ -108,7 +117,7 @@ pub fn run(args: ReviewArgs) -> Outcome {
         ByArg::Resource => By::Resource,
     };
     let (graph, report) = load(&args.data)?;
-    let review = review(&graph, &report, args.as_of.as_deref())?;
+    let review = review(&graph, &report, args.as_of.as_deref(), Some(&args.checks))?;
     if by == By::Manager && graph.model().employees.is_empty() {
         return Err(Failure::input(
             "--by manager needs HRIS employees (a mapped CSV with the hris template) and the identities linked to them",
@@ -195,7 +204,8 @@ impl Write for Counting<'_> {
 
 fn run_decisions(args: DecisionsArgs) -> Outcome {
     let (graph, report) = load(&args.data)?;
-    let review = review(&graph, &report, args.as_of.as_deref())?;
+    // Decisions are checked against rows, which no finding changes.
+    let review = review(&graph, &report, args.as_of.as_deref(), None)?;
     let mut read = Decisions::default();
     for path in &args.decisions {
         whocan::atomic::note_input(path);

@@ -11,6 +11,7 @@ use super::ast::{EntityRef, Word};
 use super::engine::{Engine, Evaluated};
 use super::membership::PictureBuilder;
 use super::{Answer, QueryError, plural};
+use crate::graph::AccessGraph;
 use crate::model::{EdgeIdx, EntityIdx, Kind, Sym};
 use crate::report::Table;
 
@@ -80,52 +81,15 @@ impl<'g> Engine<'g> {
     }
 
     /// The breadth-first walk of [`Engine::grant_paths`] from `y`, to
-    /// reuse for every target of `y`.
+    /// reuse for every target of `y` ([`GrantTree::new`]).
     pub fn grant_tree(&self, y: EntityIdx) -> GrantTree {
-        let m = self.model;
-        let mut parent: FxHashMap<EntityIdx, EdgeIdx> = FxHashMap::default();
-        let mut reached = FxHashSet::default();
-        reached.insert(y);
-        let mut order = vec![y];
-        let mut next = 0;
-        while next < order.len() {
-            let u = order[next];
-            next += 1;
-            for &ei in self.edges_out(u) {
-                let e = &m.edges[ei as usize];
-                if e.granted && self.kind(e.to) == Kind::Connection && reached.insert(e.to) {
-                    parent.insert(e.to, ei);
-                    order.push(e.to);
-                }
-            }
-        }
-        GrantTree { parent, order }
+        GrantTree::new(self.graph, y)
     }
 
     /// The paths of [`Engine::grant_paths`] into `x`, from a walk made by
-    /// [`Engine::grant_tree`].
+    /// [`Engine::grant_tree`] ([`GrantTree::paths_into`]).
     pub fn grant_paths_in(&self, tree: &GrantTree, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
-        let m = self.model;
-        let y = tree.order[0];
-        let mut paths = Vec::new();
-        for &holder in &tree.order {
-            for &ei in self.edges_out(holder) {
-                let e = &m.edges[ei as usize];
-                if !e.granted || e.to != x {
-                    continue;
-                }
-                let mut path = vec![ei];
-                let mut v = holder;
-                while v != y {
-                    let pe = tree.parent[&v];
-                    path.push(pe);
-                    v = m.edges[pe as usize].from;
-                }
-                path.reverse();
-                paths.push(path);
-            }
-        }
-        paths
+        tree.paths_into(self.graph, x)
     }
 
     /// Depth-first enumeration of paths from `y` to `x` over edges passing
@@ -476,6 +440,59 @@ pub struct GrantTree {
     parent: FxHashMap<EntityIdx, EdgeIdx>,
     /// The identity, then the connections in the order reached.
     order: Vec<EntityIdx>,
+}
+
+impl GrantTree {
+    /// The walk from `y` over `graph`'s granted edges into connections,
+    /// breadth first: it needs only the graph's edge lists, not a query
+    /// [`Engine`] (the review pages walk it without one).
+    pub fn new(graph: &AccessGraph, y: EntityIdx) -> GrantTree {
+        let m = graph.model();
+        let mut parent: FxHashMap<EntityIdx, EdgeIdx> = FxHashMap::default();
+        let mut reached = FxHashSet::default();
+        reached.insert(y);
+        let mut order = vec![y];
+        let mut next = 0;
+        while next < order.len() {
+            let u = order[next];
+            next += 1;
+            for &ei in graph.out_edges(u) {
+                let e = &m.edges[ei as usize];
+                if e.granted && m.entity(e.to).kind == Kind::Connection && reached.insert(e.to) {
+                    parent.insert(e.to, ei);
+                    order.push(e.to);
+                }
+            }
+        }
+        GrantTree { parent, order }
+    }
+
+    /// One shortest path per granted edge into `x` out of the identity or
+    /// a connection the walk reached: the path that reached the edge's
+    /// holder, then the edge.
+    pub fn paths_into(&self, graph: &AccessGraph, x: EntityIdx) -> Vec<Vec<EdgeIdx>> {
+        let m = graph.model();
+        let y = self.order[0];
+        let mut paths = Vec::new();
+        for &holder in &self.order {
+            for &ei in graph.out_edges(holder) {
+                let e = &m.edges[ei as usize];
+                if !e.granted || e.to != x {
+                    continue;
+                }
+                let mut path = vec![ei];
+                let mut v = holder;
+                while v != y {
+                    let pe = self.parent[&v];
+                    path.push(pe);
+                    v = m.edges[pe as usize].from;
+                }
+                path.reverse();
+                paths.push(path);
+            }
+        }
+        paths
+    }
 }
 
 /// Why a `why` search stopped before it had seen every path.

@@ -1,11 +1,14 @@
 //! Access reviews: the rows a reviewer certifies, one page per reviewer
 //! scope (a manager, a source, a resource), each row with its evidence.
 //!
-//! A [`Review`] is built once per loaded graph: the query engine (its
-//! expansion and the `why` path search, [`Engine::grant_paths`]), the
+//! A [`Review`] is built once per loaded graph: the expansion, the
 //! identity-employee links ([`People`]) and the findings
-//! ([`crate::findings`], not re-derived here). [`Review::each_page`] hands
-//! the caller one [`Page`] at a time, so only one page's rows are in memory;
+//! ([`crate::findings`], not re-derived here), each kept as the pages show
+//! it ([`Brief`]: no evidence, which `whocan findings` prints and the pages
+//! do not). A row's paths come from the `why` walk over the graph's own
+//! edge lists ([`GrantTree`]), so no query engine (no name index) is built.
+//! [`Review::each_page`] hands the caller one [`Page`] at a time, so only
+//! one page's rows are in memory;
 //! [`page`] renders a page and the index as HTML, [`decisions`] reads the
 //! reviewers' decisions back. Does no I/O: the caller opens every file.
 //!
@@ -20,16 +23,17 @@ pub mod decisions;
 pub mod page;
 
 use std::io;
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
 use crate::expand::Expansion;
-use crate::findings::{Finding, Subject};
+use crate::findings::{FindingKind, Severity, Subject};
 use crate::graph::AccessGraph;
 use crate::import::ImportReport;
 use crate::model::{EdgeIdx, EntityIdx, Kind, Model, Relation, Sym};
 use crate::people::{EmployeeIdx, People, employee_key};
-use crate::query::{Engine, GrantTree};
+use crate::query::GrantTree;
 
 /// Whose access a page lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,23 +89,25 @@ pub struct Row {
     pub identity: EntityIdx,
     /// The employees the identity is linked to in this scope, with the
     /// relation (`IS` / `OWNS`).
-    pub employees: Vec<(EmployeeIdx, Relation)>,
+    /// Shared by the identity's rows.
+    pub employees: Rc<[(EmployeeIdx, Relation)]>,
     /// What it reaches.
     pub target: EntityIdx,
     /// With which permission.
     pub permission: Sym,
     /// The connections holding the granting edges, sorted; empty for a
     /// direct grant only.
-    pub providers: Vec<EntityIdx>,
+    pub providers: Box<[EntityIdx]>,
     /// True when one way to the access is a direct grant.
     pub direct: bool,
     /// Indices into [`Review::findings`] of the findings about the
     /// identity or a connection on its paths.
-    pub findings: Vec<u32>,
+    pub findings: Box<[u32]>,
     /// The evidence: one shortest path per granting edge (the `why`
     /// search), then `false` edges out of the path's nodes into the target,
-    /// each as the path prefix plus that edge.
-    pub paths: Vec<Vec<EdgeIdx>>,
+    /// each as the path prefix plus that edge. (A row's lists are boxed
+    /// slices, exactly their size: a page can hold 100,000 rows at once.)
+    pub paths: Box<[Box<[EdgeIdx]>]>,
 }
 
 /// One reviewer scope.
@@ -133,12 +139,36 @@ pub struct Page {
     pub digest: String,
 }
 
+/// A finding as a page shows it: what `whocan findings` prints of it but
+/// the evidence and the fix, which the pages leave to that command (an
+/// organisation's findings with their evidence are most of what a review
+/// would otherwise hold for the whole run). Its entity's label is made
+/// when a page is written ([`crate::findings::label`]) and its detail is
+/// a range of [`Review`]'s one text buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Brief {
+    /// How bad.
+    pub severity: Severity,
+    /// What kind.
+    pub kind: FindingKind,
+    /// The entity it is about.
+    pub entity: EntityIdx,
+    /// Where its detail is in the text buffer ([`Review::detail`]).
+    detail: (u32, u32),
+}
+
 /// Everything review pages are built from, once per graph.
 pub struct Review<'g> {
-    engine: Engine<'g>,
-    /// Findings of the loaded data, sorted as `whocan findings` prints them.
-    pub findings: Vec<Finding>,
-    findings_of: FxHashMap<EntityIdx, Vec<u32>>,
+    graph: &'g AccessGraph,
+    expansion: Expansion<'g>,
+    people: People,
+    /// The findings about entities of the loaded data (those about input
+    /// rows are on no page), in the order `whocan findings` prints them.
+    pub findings: Vec<Brief>,
+    /// Every finding's detail, one after another.
+    details: String,
+    /// (entity, index into `findings`) for every finding, sorted.
+    findings_of: Vec<(EntityIdx, u32)>,
     input_digest: String,
     as_of: String,
     /// False while [`Review::scope_rows`] lists rows without paths.
@@ -146,30 +176,75 @@ pub struct Review<'g> {
 }
 
 impl<'g> Review<'g> {
-    /// Builds the engine, the people links and the findings (with
+    /// Builds the expansion, the people links and the findings (with
     /// `options`, whose `now` is the page's `--as-of` date, shown as
-    /// `as_of`).
+    /// `as_of`; none without options: reading decisions back needs only
+    /// the rows).
     pub fn new(
         graph: &'g AccessGraph,
         report: &ImportReport,
-        options: &crate::findings::Options,
+        options: Option<&crate::findings::Options>,
         as_of: String,
     ) -> Review<'g> {
-        let engine = Engine::new(graph);
-        let findings =
-            crate::findings::findings(engine.expansion(), engine.people(), report, options);
-        let mut findings_of: FxHashMap<EntityIdx, Vec<u32>> = FxHashMap::default();
-        for (i, f) in findings.iter().enumerate() {
-            if let Subject::Entity { source, id, .. } = &f.entity {
-                if let Some(e) = graph.find(source, id) {
-                    findings_of.entry(e).or_default().push(i as u32);
+        let expansion = Expansion::new(graph);
+        let people = People::new(graph.model());
+        // Each finding is cut to its brief as it is made, so no two
+        // findings' evidence are ever held together.
+        let mut findings: Vec<Brief> = Vec::new();
+        let mut details = String::new();
+        if let Some(options) = options {
+            crate::findings::each_finding(&expansion, &people, report, options, &mut |f| {
+                if let Subject::Entity { source, id, .. } = &f.entity {
+                    if let Some(entity) = graph.find(source, id) {
+                        let at = details.len() as u32;
+                        details.push_str(&f.detail);
+                        findings.push(Brief {
+                            severity: f.severity,
+                            kind: f.kind,
+                            entity,
+                            detail: (at, f.detail.len() as u32),
+                        });
+                    }
                 }
-            }
+            });
         }
+        details.shrink_to_fit();
+        // `crate::findings::sort`'s order: worst first, then kind, entity
+        // label and detail; it breaks the remaining ties by evidence, which
+        // a brief lacks, so they keep the checks' (deterministic) order
+        // here. Tied findings are about one entity and look the same on a
+        // page, so no page's bytes depend on which comes first. The labels
+        // live only while sorting.
+        let m = graph.model();
+        let labels: Vec<String> = findings
+            .iter()
+            .map(|b| crate::findings::label(m, b.entity))
+            .collect();
+        let text = |b: &Brief| &details[b.detail.0 as usize..(b.detail.0 + b.detail.1) as usize];
+        let mut order: Vec<u32> = (0..findings.len() as u32).collect();
+        order.sort_by(|&x, &y| {
+            let (a, b) = (&findings[x as usize], &findings[y as usize]);
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| labels[x as usize].cmp(&labels[y as usize]))
+                .then_with(|| text(a).cmp(text(b)))
+        });
+        drop(labels);
+        let findings: Vec<Brief> = order.iter().map(|&n| findings[n as usize]).collect();
+        let mut findings_of: Vec<(EntityIdx, u32)> = findings
+            .iter()
+            .enumerate()
+            .map(|(n, b)| (b.entity, n as u32))
+            .collect();
+        findings_of.sort_unstable();
         let input_digest = input_digest(graph.model());
         Review {
-            engine,
+            graph,
+            expansion,
+            people,
             findings,
+            details,
             findings_of,
             input_digest,
             as_of,
@@ -179,17 +254,32 @@ impl<'g> Review<'g> {
 
     /// The model the pages show.
     pub fn model(&self) -> &'g Model {
-        self.engine.graph().model()
+        self.graph.model()
     }
 
     /// The expansion the rows come from.
     pub fn expansion(&self) -> &Expansion<'g> {
-        self.engine.expansion()
+        &self.expansion
     }
 
     /// The identity-employee links.
     pub fn people(&self) -> &People {
-        self.engine.people()
+        &self.people
+    }
+
+    /// The detail of a finding, as `whocan findings` words it.
+    pub fn detail(&self, finding: &Brief) -> &str {
+        let (at, len) = finding.detail;
+        &self.details[at as usize..(at + len) as usize]
+    }
+
+    /// Indices into [`Review::findings`] of the findings about `e`.
+    fn findings_of(&self, e: EntityIdx) -> impl Iterator<Item = u32> + '_ {
+        let at = self.findings_of.partition_point(|&(x, _)| x < e);
+        self.findings_of[at..]
+            .iter()
+            .take_while(move |&&(x, _)| x == e)
+            .map(|&(_, f)| f)
     }
 
     /// The `--as-of` date shown on every page.
@@ -306,7 +396,7 @@ impl<'g> Review<'g> {
                         }
                     }
                 }
-                let ranks = self.engine.graph().order().ranks();
+                let ranks = self.graph.order().ranks();
                 pairs.sort_unstable_by_key(|&(t, i)| (ranks[t as usize], ranks[i as usize]));
                 pairs.dedup();
                 let mut at = 0;
@@ -341,7 +431,7 @@ impl<'g> Review<'g> {
         with_paths: bool,
     ) -> Page {
         let m = self.model();
-        let ranks = self.engine.graph().order().ranks();
+        let ranks = self.graph.order().ranks();
         // Identity -> the employees it is in scope through.
         let mut identities: Vec<(EntityIdx, Vec<(EmployeeIdx, Relation)>)> = Vec::new();
         let mut seen: FxHashMap<EntityIdx, usize> = FxHashMap::default();
@@ -375,11 +465,14 @@ impl<'g> Review<'g> {
                     .then(a.1.as_str().cmp(b.1.as_str()))
             });
             let before = rows.len();
-            self.rows_of(identity, &employees, target, with_paths, &mut rows);
+            self.rows_of(identity, &employees.into(), target, with_paths, &mut rows);
             if rows.len() > before {
                 in_scope += 1;
             }
         }
+        // The doubling's slack is given back before the page is written,
+        // which needs memory of its own (the page's string table).
+        rows.shrink_to_fit();
         let mut findings: Vec<u32> = rows
             .iter()
             .flat_map(|r| r.findings.iter().copied())
@@ -401,14 +494,14 @@ impl<'g> Review<'g> {
     fn rows_of(
         &self,
         identity: EntityIdx,
-        employees: &[(EmployeeIdx, Relation)],
+        employees: &Rc<[(EmployeeIdx, Relation)]>,
         target: Option<EntityIdx>,
         with_paths: bool,
         rows: &mut Vec<Row>,
     ) {
         let m = self.model();
         let grants = self.expansion().grants_of(identity);
-        let tree = with_paths.then(|| self.engine.grant_tree(identity));
+        let tree = with_paths.then(|| GrantTree::new(self.graph, identity));
         let mut at = 0;
         while at < grants.len() {
             let g = &grants[at];
@@ -429,15 +522,12 @@ impl<'g> Review<'g> {
                 Some(tree) => self.evidence(tree, identity, g.target, g.permission),
                 None => Vec::new(),
             };
-            let mut findings: Vec<u32> =
-                self.findings_of.get(&identity).cloned().unwrap_or_default();
+            let mut findings: Vec<u32> = self.findings_of(identity).collect();
             for path in &paths {
                 for &e in path {
                     let to = m.edges[e as usize].to;
                     if m.entity(to).kind == Kind::Connection {
-                        if let Some(f) = self.findings_of.get(&to) {
-                            findings.extend(f);
-                        }
+                        findings.extend(self.findings_of(to));
                     }
                 }
             }
@@ -445,13 +535,13 @@ impl<'g> Review<'g> {
             findings.dedup();
             rows.push(Row {
                 identity,
-                employees: employees.to_vec(),
+                employees: Rc::clone(employees),
                 target: g.target,
                 permission: g.permission,
-                providers,
+                providers: providers.into(),
                 direct,
-                findings,
-                paths,
+                findings: findings.into(),
+                paths: paths.into_iter().map(Vec::into_boxed_slice).collect(),
             });
             at = end;
         }
@@ -469,9 +559,8 @@ impl<'g> Review<'g> {
         permission: Sym,
     ) -> Vec<Vec<EdgeIdx>> {
         let m = self.model();
-        let mut paths: Vec<Vec<EdgeIdx>> = self
-            .engine
-            .grant_paths_in(tree, target)
+        let mut paths: Vec<Vec<EdgeIdx>> = tree
+            .paths_into(self.graph, target)
             .into_iter()
             .filter(|p| {
                 p.last()
@@ -486,7 +575,7 @@ impl<'g> Review<'g> {
                 } else {
                     m.edges[first[n - 1] as usize].to
                 };
-                for &e in self.engine.graph().out_edges(node) {
+                for &e in self.graph.out_edges(node) {
                     let edge = &m.edges[e as usize];
                     if !edge.granted && edge.to == target && edge.permission == permission {
                         let mut p = first[..n].to_vec();

@@ -19,11 +19,22 @@
     };
   });
   var RANK = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };
-  rows.forEach(function (r) {
-    r.worst = r.findings.reduce(function (w, f) { return Math.max(w, RANK[f[0]] || 0); }, 0);
-    r.text = [r.identity, r.iid, r.isrc, r.employee, r.target, r.tid, r.tsrc, r.permission,
-      r.providers.join(" "), r.findings.map(function (f) { return f[1]; }).join(" ")].join("\n").toLowerCase();
-  });
+  // A row's filter text and worst severity are made the first time a
+  // filter or a sort needs them, not before the first rows are drawn: on a
+  // page of 100,000 rows they were most of the time to interactive.
+  function worst(r) {
+    if (r.worst === undefined) {
+      r.worst = r.findings.reduce(function (w, f) { return Math.max(w, RANK[f[0]] || 0); }, 0);
+    }
+    return r.worst;
+  }
+  function text(r) {
+    if (r.text === undefined) {
+      r.text = [r.identity, r.iid, r.isrc, r.employee, r.target, r.tid, r.tsrc, r.permission,
+        r.providers.join(" "), r.findings.map(function (f) { return f[1]; }).join(" ")].join("\n").toLowerCase();
+    }
+    return r.text;
+  }
   var decisions = {};
   var state = { filter: "", finding: "", sort: null, dir: 1, page: 0, open: {} };
   var body = document.getElementById("rows-body");
@@ -48,7 +59,7 @@
       case "target": return r.target + "\u0000" + r.tid;
       case "permission": return r.permission;
       case "providers": return r.providers.join(", ");
-      case "findings": return String.fromCharCode(70 - r.worst) + r.findings.length;
+      case "findings": return String.fromCharCode(70 - worst(r)) + r.findings.length;
       case "decision": return (decisions[r.n] && decisions[r.n].decision) || "~";
     }
     return "";
@@ -56,7 +67,7 @@
   function visible() {
     var q = state.filter.toLowerCase();
     var out = rows.filter(function (r) {
-      if (q && r.text.indexOf(q) < 0) return false;
+      if (q && text(r).indexOf(q) < 0) return false;
       if (state.finding === "*" && r.findings.length === 0) return false;
       if (state.finding && state.finding !== "*" &&
           !r.findings.some(function (f) { return f[1] === state.finding; })) return false;

@@ -238,8 +238,8 @@ pub fn write_page(review: &Review, page: &Page, out: &mut dyn Write) -> io::Resu
             &(
                 f.severity.as_str(),
                 f.kind.as_str(),
-                f.entity.label(),
-                &f.detail,
+                crate::findings::label(m, f.entity),
+                review.detail(f),
             ),
         )?;
     }

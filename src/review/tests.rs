@@ -57,7 +57,7 @@ fn json_cannot_break_out_of_its_script_element() {
 #[test]
 fn a_row_merges_its_providers_and_carries_each_grant_path() {
     let (g, report) = graph();
-    let review = Review::new(&g, &report, &options(), "2026-01-31".into());
+    let review = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
     let page = source_page(&review);
     let m = g.model();
     let wiki = page
@@ -98,8 +98,8 @@ fn a_row_merges_its_providers_and_carries_each_grant_path() {
 #[test]
 fn the_page_digest_depends_on_scope_and_date() {
     let (g, report) = graph();
-    let a = Review::new(&g, &report, &options(), "2026-01-31".into());
-    let b = Review::new(&g, &report, &options(), "2026-02-28".into());
+    let a = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
+    let b = Review::new(&g, &report, Some(&options()), "2026-02-28".into());
     assert_ne!(a.page_digest("source:okta"), a.page_digest("source:other"));
     assert_ne!(a.page_digest("source:okta"), b.page_digest("source:okta"));
     assert_eq!(a.page_digest("source:okta"), a.page_digest("source:okta"));
@@ -109,7 +109,7 @@ fn the_page_digest_depends_on_scope_and_date() {
 #[test]
 fn pages_are_byte_identical_and_names_never_become_markup() {
     let (g, report) = graph();
-    let review = Review::new(&g, &report, &options(), "2026-01-31".into());
+    let review = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
     let render = || {
         let mut out = Vec::new();
         write_page(&review, &source_page(&review), &mut out).unwrap();
@@ -120,4 +120,49 @@ fn pages_are_byte_identical_and_names_never_become_markup() {
     assert!(!html.contains("<img"));
     assert!(html.contains("\\u003cimg src=x onerror=alert(1)\\u003e"));
     assert_eq!(html.matches("<script").count(), 2);
+}
+
+#[test]
+fn issue_18_review_keeps_each_finding_as_a_brief_without_evidence() {
+    let (g, report) = graph();
+    let review = Review::new(&g, &report, Some(&options()), "2026-01-31".into());
+    let full = crate::findings::findings(
+        &Expansion::new(&g),
+        &People::new(g.model()),
+        &report,
+        &options(),
+    );
+    let shown: Vec<(Severity, FindingKind, String, &str)> = review
+        .findings
+        .iter()
+        .map(|b| {
+            (
+                b.severity,
+                b.kind,
+                crate::findings::label(g.model(), b.entity),
+                review.detail(b),
+            )
+        })
+        .collect();
+    let expected: Vec<(Severity, FindingKind, String, &str)> = full
+        .iter()
+        .filter(|f| matches!(f.entity, Subject::Entity { .. }))
+        .map(|f| (f.severity, f.kind, f.entity.label(), f.detail.as_str()))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(shown, expected);
+    // What the review holds of its findings for the whole run is their
+    // details, one after another: no evidence line, no fix.
+    let details: usize = full.iter().map(|f| f.detail.len()).sum();
+    assert_eq!(review.details.len(), details);
+    for f in &full {
+        for e in &f.evidence {
+            assert!(
+                !review.details.contains(&e.text),
+                "evidence kept: {}",
+                e.text
+            );
+        }
+        assert!(!review.details.contains(&f.fix));
+    }
 }

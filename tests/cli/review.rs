@@ -38,12 +38,20 @@ golden_cases! { "review":
 /// page's embedded data.
 #[track_caller]
 fn pages(case: &str, by: &str) {
+    pages_with(case, by, &[]);
+}
+
+/// [`pages`] with `extra` arguments to `review`.
+#[track_caller]
+fn pages_with(case: &str, by: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
-    let run = whocan(&[
+    let mut args = vec![
         "review", HR, OKTA, "--by", by, "--as-of", AS_OF, "-o", out_s,
-    ]);
+    ];
+    args.extend(extra);
+    let run = whocan(&args);
     let run = Run {
         stdout: run.stdout.replace(out_s, "DIR"),
         stderr: run.stderr.replace(out_s, "DIR"),
@@ -98,4 +106,133 @@ fn review_by_source() {
 #[test]
 fn review_by_resource() {
     pages("by_resource", "resource");
+}
+
+/// Everyone last logged in on 2026-01-20, 11 days before `--as-of`: with
+/// `--dormant-days 7` every identity with access is dormant, so the pages'
+/// findings (and their counts in stdout and the index) gain a
+/// `dormant-account` each; `--privileged read` makes Eve's read privileged
+/// too. The default (90 days) pages are `by_manager`.
+#[test]
+fn issue_18_review_findings_follow_dormant_days_and_privileged() {
+    pages_with(
+        "by_manager_dormant_7",
+        "manager",
+        &["--dormant-days", "7", "--privileged", "admin,read"],
+    );
+}
+
+/// The embedded data of every page written by `review ARGS -o DIR`.
+fn page_data(args: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["-o", out.to_str().unwrap()]);
+    let run = whocan(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "index.html")
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|name| {
+            let html = std::fs::read_to_string(out.join(name)).unwrap();
+            let start = html.find("id=\"review-data\">").unwrap() + 17;
+            let end = start + html[start..].find("</script>").unwrap();
+            serde_json::from_str(&html[start..end]).unwrap()
+        })
+        .collect()
+}
+
+/// A finding's entity as `whocan findings` labels it.
+fn label(entity: &serde_json::Value) -> String {
+    let (source, id, name) = (
+        entity["source"].as_str().unwrap(),
+        entity["id"].as_str().unwrap(),
+        entity["name"].as_str().unwrap(),
+    );
+    if name.is_empty() || name == id {
+        format!("{source}/{id}")
+    } else {
+        format!("{source}/{id} ({name})")
+    }
+}
+
+/// Each page's findings are exactly `whocan findings`' (same data, date and
+/// options) about the identities on the page or the connections on its
+/// paths, in the same order, with the same severity, kind and detail.
+#[test]
+fn issue_18_page_findings_equal_whocan_findings_for_the_scope() {
+    for options in [
+        &[][..],
+        &["--dormant-days", "7", "--privileged", "admin,read"][..],
+    ] {
+        let mut findings_args = vec!["findings", HR, OKTA, "--as-of", AS_OF, "--format", "json"];
+        findings_args.extend(options);
+        let run = whocan(&findings_args);
+        let all: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        for by in ["manager", "source", "resource"] {
+            let mut review_args = vec!["review", HR, OKTA, "--by", by, "--as-of", AS_OF];
+            review_args.extend(options);
+            let pages = page_data(&review_args);
+            assert!(!pages.is_empty());
+            for page in &pages {
+                let s = |i: &serde_json::Value| {
+                    page["strings"][i.as_u64().unwrap() as usize]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                };
+                let identities: Vec<(String, String)> = page["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| (s(&r[0]), s(&r[1])))
+                    .collect();
+                // Connection nodes of the paths, by name (unique in the
+                // fixture).
+                let mut connections = Vec::new();
+                for e in page["edges"].as_array().unwrap() {
+                    for (name, kind) in [(&e[0], &e[1]), (&e[2], &e[3])] {
+                        if s(kind) == "connection" {
+                            connections.push(s(name));
+                        }
+                    }
+                }
+                let expected: Vec<serde_json::Value> = all
+                    .iter()
+                    .filter(|f| {
+                        let e = &f["entity"];
+                        match e["kind"].as_str() {
+                            Some("identity") => identities.contains(&(
+                                e["source"].as_str().unwrap().to_string(),
+                                e["id"].as_str().unwrap().to_string(),
+                            )),
+                            Some("connection") => {
+                                connections.contains(&e["name"].as_str().unwrap().to_string())
+                            }
+                            _ => false,
+                        }
+                    })
+                    .map(|f| {
+                        serde_json::json!([
+                            f["severity"],
+                            f["kind"],
+                            label(&f["entity"]),
+                            f["detail"]
+                        ])
+                    })
+                    .collect();
+                assert_eq!(
+                    page["findings"].as_array().unwrap(),
+                    &expected,
+                    "{by} page {} with {options:?}",
+                    page["meta"]["scope"]
+                );
+            }
+        }
+    }
 }
