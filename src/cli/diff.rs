@@ -116,15 +116,9 @@ pub struct DiffArgs {
     /// the current time, UTC).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Findings: an active account with access and no login for this many
-    /// days is dormant.
-    #[arg(long, value_name = "N", default_value_t = 90,
-          value_parser = clap::value_parser!(u64).range(0..=36_500))]
-    dormant_days: u64,
-    /// Findings: permission patterns that count as privileged (replaces the
-    /// default list, as in `whocan findings`).
-    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
-    privileged: Vec<String>,
+    /// The findings' own options, as `whocan findings` takes them.
+    #[command(flatten)]
+    checks: super::findings::CheckArgs,
     /// Findings: separation-of-duties rules files checked on both sides
     /// (as `whocan findings --rules`); implies --findings. May be repeated.
     #[arg(long, value_name = "FILE")]
@@ -184,11 +178,7 @@ pub fn run(args: DiffArgs) -> Outcome {
         args.findings || !args.rules.is_empty() || args.fail_on.iter().any(|k| k.is_finding());
     let rules = super::findings::read_rules(&args.rules)?;
     let finding_options = if want_findings {
-        Some(super::findings::options(
-            args.as_of.as_deref(),
-            args.dormant_days,
-            &args.privileged,
-        )?)
+        Some(args.checks.options(args.as_of.as_deref())?)
     } else {
         None
     };
