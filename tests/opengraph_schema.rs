@@ -80,19 +80,9 @@ for path in sys.argv[2:]:
 /// The JSON Schema validator's errors for each document, in one Python
 /// process: `(path, message)` pairs, none for a valid document.
 fn validate(python: &Path, documents: &[PathBuf]) -> Vec<Vec<(String, String)>> {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(VALIDATE)
-        .arg(root().join("docs/opengraph.schema.json"))
-        .args(documents)
-        .output()
-        .expect("the validator's python runs");
-    assert!(
-        out.status.success(),
-        "the validator failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let schema = root().join("docs/opengraph.schema.json");
+    let args = std::iter::once(schema.as_path()).chain(documents.iter().map(PathBuf::as_path));
+    let text = setup::python(python, VALIDATE, args, "the validator");
     let results: Vec<Vec<(String, String)>> = text
         .lines()
         .map(|line| serde_json::from_str(line).expect("a JSON line of errors"))

@@ -45,19 +45,8 @@ for row in con.execute(f"SELECT {select} FROM read_parquet(?)", [path]).fetchall
 
 /// A table as DuckDB reads it: its schema line, then one line per row.
 fn duckdb_read(python: &Path, file: &Path) -> (Value, Vec<String>) {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(READ)
-        .arg(file)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "duckdb failed on {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let what = format!("duckdb on {}", file.display());
+    let text = setup::python(python, READ, [file], &what);
     let mut lines = text.lines();
     let schema = serde_json::from_str(lines.next().expect("a schema line")).unwrap();
     (schema, lines.map(str::to_owned).collect())

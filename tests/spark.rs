@@ -159,20 +159,10 @@ struct Table {
 
 /// DuckDB's reading of every glob, in one Python process.
 fn duckdb_read(python: &Path, globs: &[PathBuf]) -> Vec<Table> {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(READ_PARQUET)
-        .args(globs)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the DuckDB venv's python runs");
-    assert!(
-        out.status.success(),
-        "DuckDB failed to read {globs:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let what = format!("DuckDB reading {globs:?}");
+    let text = setup::python(python, READ_PARQUET, globs, &what);
     let mut tables: Vec<Table> = globs.iter().map(|_| Table::default()).collect();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    for line in text.lines() {
         let (i, json) = line.split_once('\t').expect("index<TAB>json");
         let table = &mut tables[i.parse::<usize>().unwrap()];
         if table.schema.is_empty() {
