@@ -382,7 +382,13 @@ fn interrupt_mid_write(d: &Path, signal: libc::c_int) -> bool {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: only setrlimit between fork and exec: SIGABRT dumps no core.
+    // SAFETY: only setrlimit and sigaction between fork and exec, both
+    // async-signal-safe: SIGABRT dumps no core, and each signal has its
+    // default action, as for a command started from a terminal. A test run
+    // as a background job of a non-interactive shell inherits SIGINT
+    // ignored, and whocan rightly leaves an ignored signal alone (as under
+    // `nohup`): the process would then finish its write, exit 0, and this
+    // test would fail for the way it was started.
     unsafe {
         command.pre_exec(|| {
             let none = libc::rlimit {
@@ -390,6 +396,11 @@ fn interrupt_mid_write(d: &Path, signal: libc::c_int) -> bool {
                 rlim_max: 0,
             };
             libc::setrlimit(libc::RLIMIT_CORE, &none);
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGABRT] {
+                let mut default: libc::sigaction = std::mem::zeroed();
+                default.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(signal, &default, std::ptr::null_mut());
+            }
             Ok(())
         });
     }
