@@ -175,10 +175,16 @@ fn continued_entries_prompt_for_more_tab_completes_and_ctrl_c_cancels_the_entry(
     tmux.wait_for("the continuation prompt", |s| {
         s.matches("   ...> ").count() == 2
     });
+    // Each entry is typed once its prompt is up, as a person would: keys
+    // sent while the line editor is between two prompts may be read by
+    // neither (seen under load as a timeout waiting for the count).
+    let prompts = |n: usize| move |s: &str| s.matches("whocan> ").count() >= n;
     tmux.run(&["send-keys", "-t", "t", "C-c"]);
+    tmux.wait_for("a fresh prompt after Ctrl-C", prompts(2));
     tmux.run(&["send-keys", "-t", "t", "count find alice", "Enter"]);
     let screen = tmux.wait_for("the count", |s| s.contains("COUNT"));
     assert!(!screen.contains("error"), "{screen}");
+    tmux.wait_for("the prompt after the count", prompts(3));
     // Tab after `with ` offers what the grammar takes there.
     tmux.run(&["send-keys", "-t", "t", "who can reach prod-db with ", "Tab"]);
     tmux.wait_for("the completion", |s| s.contains("with permission"));
