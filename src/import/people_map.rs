@@ -5,98 +5,17 @@
 //! against the identities and HRIS employees already loaded, into
 //! [`Model::people_map`]. Links are derived from it by `people::People`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use super::records::{
-    ByteOrder, HeaderError, Next, Record, RecordError, Records, excerpt, read_header,
-};
+use super::records::{Next, Record, Records, TableError, excerpt, header_key, read_header};
 use super::strip_angle_brackets;
 use crate::model::{FileDigest, Model, PeopleMapFile, PeopleMapRow, Rejection, Relation};
 use crate::people::Index;
 
 /// A mapping file that cannot be read at all.
-#[derive(Debug, thiserror::Error)]
-pub enum PeopleMapError {
-    /// The file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// No header row.
-    #[error("{path}: file is empty: expected a header row")]
-    Empty {
-        /// The file.
-        path: PathBuf,
-    },
-    /// A header cell is not valid UTF-8 or appears twice.
-    #[error("{path}:{line}:{column}: {message}")]
-    Header {
-        /// The file.
-        path: PathBuf,
-        /// Line of the header.
-        line: u64,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// The file is UTF-16: whocan reads UTF-8 only.
-    #[error("{path}: {}", RecordError::Utf16(*.byte_order))]
-    Utf16 {
-        /// The file.
-        path: PathBuf,
-        /// Its byte order.
-        byte_order: ByteOrder,
-    },
-    /// Required columns are absent.
-    #[error("{path}:{line}: missing required column{} {}", if .columns.len() == 1 { "" } else { "s" }, .columns.join(", "))]
-    MissingColumns {
-        /// The file.
-        path: PathBuf,
-        /// Line of the header.
-        line: u64,
-        /// The missing columns, quoted.
-        columns: Vec<String>,
-    },
-}
-
-/// Header text to a comparison key: letters and digits, lowercase.
-fn header_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// The error for a mapping file whose header row cannot be read.
-fn header_error(path: &Path, e: HeaderError) -> PeopleMapError {
-    let path = path.to_path_buf();
-    match e {
-        HeaderError::Records(RecordError::Io(source)) => PeopleMapError::Io { path, source },
-        HeaderError::Records(RecordError::Utf16(byte_order)) => {
-            PeopleMapError::Utf16 { path, byte_order }
-        }
-        HeaderError::Empty => PeopleMapError::Empty { path },
-        HeaderError::TooLong { line, too_long } => PeopleMapError::Header {
-            path,
-            line,
-            column: too_long.column,
-            message: format!("header row: {}", too_long.limit()),
-        },
-        HeaderError::Encoding { line, column } => PeopleMapError::Header {
-            path,
-            line,
-            column,
-            message: "header is not valid UTF-8".into(),
-        },
-    }
-}
+pub type PeopleMapError = TableError;
 
 /// Reads one identity-to-employee mapping file into `model.people_map`:
 /// accepted rows as loaded, rejected rows with file:line:column and reason.
@@ -140,7 +59,7 @@ pub fn load_reader(
     let header_line = read_header(
         &mut csv,
         &mut record,
-        |e| header_error(path, e),
+        |e| TableError::header(path, e),
         |line, i, text| {
             let key = header_key(text);
             if !key.is_empty() {

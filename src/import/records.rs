@@ -452,6 +452,93 @@ pub enum HeaderError {
     },
 }
 
+/// A side table's header text as a comparison key: its letters and
+/// digits, lowercase (`Identity ID`, `identity_id` and `IdentityId` are one
+/// column).
+pub fn header_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A side table (a people map, a decisions file, a revocation list) that
+/// cannot be read at all: what each such reader refuses a file with.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// No header row.
+    #[error("{path}: file is empty: expected a header row")]
+    Empty {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A header cell cannot be read, or appears twice.
+    #[error("{path}:{line}:{column}: {message}")]
+    Header {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Line of the header.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file is UTF-16: whocan reads UTF-8 only.
+    #[error("{path}: {}", RecordError::Utf16(*.byte_order))]
+    Utf16 {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its byte order.
+        byte_order: ByteOrder,
+    },
+    /// Required columns are absent.
+    #[error("{path}:{line}: missing required column{} {}", if .columns.len() == 1 { "" } else { "s" }, .columns.join(", "))]
+    MissingColumns {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Line of the header.
+        line: u64,
+        /// The missing columns, quoted.
+        columns: Vec<String>,
+    },
+}
+
+impl TableError {
+    /// The error for a table at `path` whose header row cannot be read.
+    pub fn header(path: &std::path::Path, e: HeaderError) -> TableError {
+        let path = path.to_path_buf();
+        match e {
+            HeaderError::Records(RecordError::Io(source)) => TableError::Io { path, source },
+            HeaderError::Records(RecordError::Utf16(byte_order)) => {
+                TableError::Utf16 { path, byte_order }
+            }
+            HeaderError::Empty => TableError::Empty { path },
+            HeaderError::TooLong { line, too_long } => TableError::Header {
+                path,
+                line,
+                column: too_long.column,
+                message: format!("header row: {}", too_long.limit()),
+            },
+            HeaderError::Encoding { line, column } => TableError::Header {
+                path,
+                line,
+                column,
+                message: "header is not valid UTF-8".into(),
+            },
+        }
+    }
+}
+
 /// The one header reader every CSV input goes through: reads the first
 /// record of `csv` into `record` and gives each cell, as text and in column
 /// order, to `cell` (with the header's line and the 0-based column), which

@@ -22,9 +22,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{By, Review, RowKey};
-use crate::import::records::{
-    HeaderError, Next, Record, RecordError, Records, excerpt, read_header,
-};
+use crate::import::records::{Next, Record, Records, TableError, excerpt, header_key, read_header};
 use crate::model::{EdgeIdx, Kind, RejectKind, Rejection};
 use crate::report::{Cell, Format, RowWriter};
 
@@ -48,45 +46,7 @@ pub const COLUMNS: [&str; 11] = [
 const REQUIRED: usize = 9;
 
 /// A decisions file that cannot be read at all.
-#[derive(Debug, thiserror::Error)]
-pub enum DecisionsError {
-    /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-    /// No header row.
-    #[error("{path}: file is empty: expected a header row")]
-    Empty {
-        /// The file.
-        path: PathBuf,
-    },
-    /// A header cell cannot be read, or appears twice.
-    #[error("{path}:{line}:{column}: {message}")]
-    Header {
-        /// The file.
-        path: PathBuf,
-        /// Line of the header.
-        line: u64,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// Required columns are absent.
-    #[error("{path}:{line}: missing required column{} {}", if .columns.len() == 1 { "" } else { "s" }, .columns.join(", "))]
-    MissingColumns {
-        /// The file.
-        path: PathBuf,
-        /// Line of the header.
-        line: u64,
-        /// The missing columns, quoted.
-        columns: Vec<String>,
-    },
-}
+pub type DecisionsError = TableError;
 
 /// What a reviewer decided about a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -131,40 +91,6 @@ pub struct Decisions {
     pub rejections: Vec<Rejection>,
     /// Data rows read (blank lines are not rows).
     pub rows_read: u64,
-}
-
-/// Header text to a comparison key: letters and digits, lowercase.
-fn header_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn header_error(path: &Path, e: HeaderError) -> DecisionsError {
-    let path = path.to_path_buf();
-    match e {
-        HeaderError::Records(RecordError::Io(source)) => DecisionsError::Io { path, source },
-        HeaderError::Records(e @ RecordError::Utf16(_)) => DecisionsError::Header {
-            path,
-            line: 1,
-            column: 1,
-            message: e.to_string(),
-        },
-        HeaderError::Empty => DecisionsError::Empty { path },
-        HeaderError::TooLong { line, too_long } => DecisionsError::Header {
-            path,
-            line,
-            column: too_long.column,
-            message: format!("header row: {}", too_long.limit()),
-        },
-        HeaderError::Encoding { line, column } => DecisionsError::Header {
-            path,
-            line,
-            column,
-            message: "header is not valid UTF-8".into(),
-        },
-    }
 }
 
 fn reject(path: &Path, line: u64, column: usize, reason: String) -> Rejection {
@@ -280,7 +206,7 @@ fn read_table(
     let header_line = read_header(
         &mut csv,
         &mut record,
-        |e| header_error(path, e),
+        |e| TableError::header(path, e),
         |line, i, text| {
             width = i + 1;
             let key = header_key(text);
